@@ -1,0 +1,19 @@
+#!/usr/bin/env node
+// The `victoria` command line: the same engine `/execute` runs, printing to the terminal.
+import { defaultProviders } from "./default-providers";
+import { createVictoria } from "./engine";
+import { processOutput } from "./output";
+import { corePlugins } from "./plugins/core-plugins";
+
+const victoria = createVictoria({ plugins: corePlugins, providers: defaultProviders });
+try {
+  process.exitCode = await victoria.run(process.argv.slice(2), {
+    out: processOutput,
+    configPath: process.env.VICTORIA_CONFIG || null,
+  });
+} catch (error) {
+  process.stderr.write(
+    `Error: uncaught exception: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
+  process.exitCode = 1;
+}

@@ -1,0 +1,215 @@
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
+import { createVictoria } from "./engine";
+import { CommandFailure } from "./errors";
+import { BufferedOutput } from "./output";
+import { definePlugin } from "./plugin";
+import { configPlugin } from "./plugins/config";
+import type { ProviderFactories } from "./providers";
+import type { StorageProvider } from "./storage/storage-types";
+import { VICTORIA_VERSION } from "./version";
+
+/** A plugin that exercises argument binding and the failure paths of the engine. */
+const probePlugin = definePlugin({
+  name: "probe",
+  summary: "Test plugin.",
+  pluginArgs: [{ name: "target", description: "where" }],
+  commands: [
+    {
+      name: "echo",
+      summary: "Print the arguments.",
+      args: [
+        { name: "first", description: "first" },
+        { name: "second", description: "second", optional: true },
+      ],
+      async run(ctx) {
+        ctx.out.out(JSON.stringify({ target: ctx.pluginArgs.target, ...ctx.args }));
+      },
+    },
+    {
+      name: "fail",
+      summary: "Fail like a command does.",
+      args: [],
+      async run() {
+        throw new CommandFailure("the widget is broken");
+      },
+    },
+    {
+      name: "crash",
+      summary: "Crash like a bug does.",
+      args: [],
+      async run() {
+        throw new TypeError("cannot read properties of undefined");
+      },
+    },
+  ],
+});
+
+const memoryStore = new Map<string, Uint8Array>();
+const providers: ProviderFactories = {
+  encryption: {},
+  storage: {
+    memory: async (): Promise<StorageProvider> => ({
+      put: async (key, data) => void memoryStore.set(key, data),
+      get: async (key) => {
+        const value = memoryStore.get(key);
+        if (!value) throw new CommandFailure(`no such key '${key}'`);
+        return value;
+      },
+      ls: async () => [...memoryStore.keys()].sort(),
+    }),
+  },
+};
+
+const victoria = createVictoria({ plugins: [configPlugin, probePlugin], providers, env: {} });
+
+async function run(argv: string[], configPath: string | null = null) {
+  const out = new BufferedOutput();
+  const exitCode = await victoria.run(argv, { out, configPath });
+  return { exitCode, output: out.text() };
+}
+
+let dir: string;
+const file = (name: string) => join(dir, name);
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "victoria-engine-"));
+  await writeFile(
+    file("indent4.yaml"),
+    "logging_config: {version: 1}\nplugins_config:\n  config:\n    indent: 4\nstorage_providers:\n  azure:\n    container: c\n    connection_string: AccountKey=supersecret\n",
+  );
+  await writeFile(file("no-logging.yaml"), "plugins_config: {}\n");
+  await writeFile(file("bad-yaml.yaml"), "logging_config: [unclosed\n");
+  await writeFile(
+    file("bad-indent.yaml"),
+    "logging_config: {}\nplugins_config:\n  config:\n    indent: 20\n",
+  );
+  await writeFile(
+    file("located.yaml"),
+    "logging_config: {}\nstorage_providers:\n  memory: {}\nplugins_config_location:\n  config: memory://config.yaml\n",
+  );
+});
+
+describe("victoria command line", () => {
+  it("prints its version", async () => {
+    expect(await run(["--version"])).toEqual({
+      exitCode: 0,
+      output: `victoria, version ${VICTORIA_VERSION}\n`,
+    });
+  });
+
+  it("prints generated help listing every plugin, with and without -h", async () => {
+    for (const argv of [[], ["-h"], ["--help"]]) {
+      const { exitCode, output } = await run(argv);
+      expect(exitCode).toBe(0);
+      expect(output).toContain("Usage: victoria [OPTIONS] COMMAND [ARGS]...");
+      expect(output).toMatch(/-c, --config-file FILE\s+The config file to load\./);
+      expect(output).toMatch(/\n {2}config\s+Print the loaded config/);
+      expect(output).toMatch(/\n {2}probe\s+Test plugin\./);
+    }
+  });
+
+  it("prints plugin and command help", async () => {
+    const plugin = await run(["config", "--help"]);
+    expect(plugin.exitCode).toBe(0);
+    expect(plugin.output).toContain("Usage: victoria config [OPTIONS] COMMAND [ARGS]...");
+    expect(plugin.output).toMatch(/path\s+Print the path/);
+    const command = await run(["probe", "here", "echo", "-h"]);
+    expect(command.exitCode).toBe(0);
+    expect(command.output).toContain("Usage: victoria probe TARGET echo [OPTIONS] FIRST [SECOND]");
+  });
+
+  it.each([
+    [["nope"], "No such command 'nope'.", "Usage: victoria [OPTIONS] COMMAND [ARGS]..."],
+    [["config", "nope"], "No such command 'nope'.", "Usage: victoria config [OPTIONS] COMMAND"],
+    [["--bogus", "config", "view"], "No such option: --bogus", "Usage: victoria [OPTIONS]"],
+    [["config", "view", "--bogus"], "No such option: --bogus", "Usage: victoria config view"],
+    [["config", "view", "extra"], "Got unexpected extra argument (extra)", "Usage: victoria config view"],
+    [["probe", "here", "echo"], "Missing argument 'FIRST'.", "Usage: victoria probe TARGET echo"],
+    [["-c"], "Option '-c' requires an argument.", "Usage: victoria [OPTIONS]"],
+  ])("%j is a usage error (exit 2)", async (argv, message, usage) => {
+    const { exitCode, output } = await run(argv);
+    expect(exitCode).toBe(2);
+    expect(output).toContain(usage);
+    expect(output).toContain(`Error: ${message}`);
+  });
+
+  it("binds plugin and command positionals, optional ones and `--`", async () => {
+    expect((await run(["probe", "east", "echo", "a"])).output).toBe('{"target":"east","first":"a"}\n');
+    expect((await run(["probe", "east", "echo", "a", "b"])).output).toBe(
+      '{"target":"east","first":"a","second":"b"}\n',
+    );
+    expect((await run(["probe", "east", "echo", "--", "-not-an-option"])).output).toBe(
+      '{"target":"east","first":"-not-an-option"}\n',
+    );
+  });
+
+  it("turns a CommandFailure into exit 1 with its message and lets bugs through", async () => {
+    expect(await run(["probe", "x", "fail"])).toEqual({
+      exitCode: 1,
+      output: "Error: the widget is broken\n",
+    });
+    await expect(run(["probe", "x", "crash"])).rejects.toThrow(TypeError);
+  });
+});
+
+describe("config plugin and victoria.yaml", () => {
+  it("`config view` dumps the bundled default as YAML with the default indent", async () => {
+    const { exitCode, output } = await run(["config", "view"]);
+    expect(exitCode).toBe(0);
+    const parsed = parseYaml(output) as Record<string, unknown>;
+    expect(parsed.plugins_config).toEqual({ config: { indent: 2 } });
+    expect(parsed.encryption_provider).toBeNull();
+    expect(output).toMatch(/^plugins_config:\n {2}config:\n {4}indent: 2$/m);
+  });
+
+  it("`config view` honours the plugin's indent and masks credentials", async () => {
+    const { exitCode, output } = await run(["-c", file("indent4.yaml"), "config", "view"]);
+    expect(exitCode).toBe(0);
+    expect(output).toMatch(/^plugins_config:\n {4}config:\n {8}indent: 4$/m);
+    expect(output).toContain("connection_string: <masked>");
+    expect(output).not.toContain("supersecret");
+  });
+
+  it("`config path` names the file in use, from -c or from the caller's default", async () => {
+    expect((await run(["--config-file", file("indent4.yaml"), "config", "path"])).output).toBe(
+      `${file("indent4.yaml")}\n`,
+    );
+    expect((await run(["config", "path"], file("indent4.yaml"))).output).toBe(`${file("indent4.yaml")}\n`);
+    expect((await run(["config", "path"])).output).toContain("bundled default");
+  });
+
+  it.each([
+    ["missing.yaml", "Error opening config file '{file}': no such file"],
+    ["no-logging.yaml", "Error validating config '{file}': logging_config:"],
+    ["bad-yaml.yaml", "Error in config file '{file}': invalid YAML"],
+    ["bad-indent.yaml", "Error validating config 'plugins_config.config': indent:"],
+  ])("%s fails with exit 1 naming the file and field", async (name, expected) => {
+    const { exitCode, output } = await run(["-c", file(name), "config", "view"]);
+    expect(exitCode).toBe(1);
+    expect(output).toContain(expected.replace("{file}", file(name)));
+  });
+
+  it("reads a plugin's config from plugins_config_location through a storage provider", async () => {
+    memoryStore.set("config.yaml", Buffer.from("indent: 6\n"));
+    const { exitCode, output } = await run(["-c", file("located.yaml"), "config", "view"]);
+    expect(exitCode).toBe(0);
+    expect(output).toMatch(/^storage_providers:\n {6}memory: \{\}$/m);
+    memoryStore.delete("config.yaml");
+    const missing = await run(["-c", file("located.yaml"), "config", "view"]);
+    expect(missing).toEqual({ exitCode: 1, output: "Error: no such key 'config.yaml'\n" });
+  });
+
+  it("names an unknown storage provider", async () => {
+    await writeFile(
+      file("unknown-store.yaml"),
+      "logging_config: {}\nplugins_config_location:\n  config: s9://x\n",
+    );
+    const { exitCode, output } = await run(["-c", file("unknown-store.yaml"), "config", "view"]);
+    expect(exitCode).toBe(1);
+    expect(output).toContain("No configuration for storage provider 's9'");
+  });
+});

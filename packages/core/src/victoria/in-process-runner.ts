@@ -1,0 +1,49 @@
+import { type CommandResult, type CommandRunner, EXIT_TIMEOUT } from "../ports";
+import type { Victoria } from "./engine";
+import { BufferedOutput } from "./output";
+
+const TIMED_OUT = Symbol("timed out");
+
+export interface InProcessRunnerOptions {
+  victoria: Victoria;
+  /** Config file when the command line has no `-c`; null = bundled default. */
+  configPath: string | null;
+  timeoutMs: number;
+  maxOutputBytes?: number;
+}
+
+/** Runs commands with the TypeScript engine in this process, capturing what they print. */
+export function createInProcessRunner({
+  victoria,
+  configPath,
+  timeoutMs,
+  maxOutputBytes,
+}: InProcessRunnerOptions): CommandRunner {
+  return {
+    async run(args): Promise<CommandResult> {
+      const out = new BufferedOutput(maxOutputBytes);
+      const controller = new AbortController();
+      let timer: NodeJS.Timeout | undefined;
+      // The engine is asked to stop through the signal; the race makes sure the caller is answered on time.
+      const timedOut = new Promise<typeof TIMED_OUT>((resolve) => {
+        timer = setTimeout(() => {
+          controller.abort(new Error("time budget exceeded"));
+          resolve(TIMED_OUT);
+        }, timeoutMs);
+      });
+      try {
+        const exitCode = await Promise.race([
+          victoria.run(args, { out, configPath, signal: controller.signal }),
+          timedOut,
+        ]);
+        if (exitCode === TIMED_OUT) {
+          out.err(`Error: command timed out after ${timeoutMs} ms`);
+          return { exitCode: EXIT_TIMEOUT, output: out.text() };
+        }
+        return { exitCode, output: out.text() };
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}

@@ -1,0 +1,58 @@
+import type { z } from "zod";
+import type { VictoriaConfig } from "./config";
+import type { EncryptionProvider } from "./encryption/envelope-types";
+import type { Output } from "./output";
+import type { StorageProvider } from "./storage/storage-types";
+
+/** A positional argument of a command (or of a plugin, like `store <provider>`). */
+export interface ArgSpec {
+  name: string;
+  description: string;
+  optional?: boolean;
+}
+
+/** What the engine gives a running command. */
+export interface CommandContext<C = unknown> {
+  /** The validated core config. */
+  config: VictoriaConfig;
+  /** Where the core config came from: a file path, or `null` for the bundled default. */
+  configPath: string | null;
+  /** The plugin's own section, validated with its schema (or `undefined` without one). */
+  pluginConfig: C;
+  /** Values of the plugin's own positionals (e.g. `provider` for `store <provider> ls`). */
+  pluginArgs: Record<string, string>;
+  /** Values of the command's positionals; optional ones may be missing. */
+  args: Record<string, string | undefined>;
+  out: Output;
+  services: VictoriaServices;
+  /** Aborted when the command's time budget runs out. */
+  signal: AbortSignal;
+}
+
+export interface CommandSpec<C = unknown> {
+  name: string;
+  summary: string;
+  args: ArgSpec[];
+  /** Throw CommandFailure (exit 1) for a failure the user can act on. */
+  run(ctx: CommandContext<C>): Promise<void>;
+}
+
+export interface Plugin<C = unknown> {
+  name: string;
+  summary: string;
+  /** Validates `plugins_config.<name>` (or the file named in `plugins_config_location`). */
+  configSchema?: z.ZodType<C>;
+  pluginArgs?: ArgSpec[];
+  commands: CommandSpec<C>[];
+}
+
+/** Lets a plugin be declared with its config type inferred, and stored in a list of mixed plugins. */
+export function definePlugin<C>(plugin: Plugin<C>): Plugin<unknown> {
+  return plugin as Plugin<unknown>;
+}
+
+/** Providers built from the core config on demand (and only once per run). */
+export interface VictoriaServices {
+  encryption(): Promise<EncryptionProvider>;
+  storage(name: string): Promise<StorageProvider>;
+}

@@ -1,0 +1,7 @@
+import type { Plugin } from "../plugin";
+import { configPlugin } from "./config";
+import { encryptPlugin } from "./encrypt";
+import { storePlugin } from "./store";
+
+/** The plugins every Victoria build carries, in help order. */
+export const corePlugins: readonly Plugin[] = [configPlugin, encryptPlugin, storePlugin];

@@ -1,0 +1,147 @@
+import { readFile } from "node:fs/promises";
+import { parse as parseYaml, YAMLError } from "yaml";
+import { z } from "zod";
+import { describeIssues } from "../config";
+import type { EncryptionEnvelope } from "../encryption/envelope-types";
+import { CommandFailure } from "../errors";
+import type { Output } from "../output";
+import { definePlugin } from "../plugin";
+
+/** An envelope as it sits in a YAML/JSON file; extra keys are ignored. */
+export const encryptionEnvelopeSchema = z.object({
+  data: z.string().min(1),
+  iv: z.string().min(1),
+  key: z.string().min(1),
+  version: z.string().min(1),
+});
+
+/** The four lines `encrypt data` and `encrypt rotate` print: YAML ready to paste into a config file. */
+export function printEnvelope(out: Output, envelope: EncryptionEnvelope): void {
+  out.out(`data: ${envelope.data}`);
+  out.out(`iv: ${envelope.iv}`);
+  out.out(`key: ${envelope.key}`);
+  out.out(`version: ${envelope.version}`);
+}
+
+async function loadYaml(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason =
+      code === "ENOENT"
+        ? "no such file"
+        : code === "EACCES"
+          ? "permission denied"
+          : code === "EISDIR"
+            ? "it is a directory"
+            : String(code);
+    throw new CommandFailure(`Cannot read '${file}': ${reason}`);
+  }
+  try {
+    // Failsafe schema: every scalar stays a string, so a version like 1e10 or 0123 is read as written.
+    return parseYaml(text, { schema: "failsafe" });
+  } catch (error) {
+    // Position only: the parser's message quotes the file, which may hold secrets.
+    const where = error instanceof YAMLError && error.linePos ? ` at line ${error.linePos[0].line}` : "";
+    const code = error instanceof YAMLError ? ` (${error.code})` : "";
+    throw new CommandFailure(`'${file}' is not valid YAML${where}${code}`);
+  }
+}
+
+/**
+ * Walks a slash-separated path (`secrets/db_password`, list items by index: `keys/0`), as dpath did.
+ * Dots are not separators: YAML keys may contain them.
+ */
+function walk(document: unknown, path: string, file: string): unknown {
+  const segments = path.split("/").filter((segment) => segment !== "");
+  let node = document;
+  const seen: string[] = [];
+  for (const segment of segments) {
+    const here = seen.length === 0 ? "the top level" : `'${seen.join("/")}'`;
+    let next: unknown;
+    if (Array.isArray(node)) {
+      next = /^\d+$/.test(segment) ? node[Number(segment)] : undefined;
+    } else if (node !== null && typeof node === "object") {
+      next = Object.hasOwn(node, segment) ? (node as Record<string, unknown>)[segment] : undefined;
+    } else {
+      throw new CommandFailure(`Path '${path}' not found in '${file}': ${here} holds no keys`);
+    }
+    if (next === undefined) {
+      const hint = !path.includes("/") && path.includes(".") ? " (paths are separated by '/', e.g. a/b)" : "";
+      throw new CommandFailure(`Path '${path}' not found in '${file}': no '${segment}' under ${here}${hint}`);
+    }
+    seen.push(segment);
+    node = next;
+  }
+  return node;
+}
+
+async function readEnvelope(file: string, path: string): Promise<EncryptionEnvelope> {
+  const found = walk(await loadYaml(file), path, file);
+  const result = encryptionEnvelopeSchema.safeParse(found);
+  if (!result.success) {
+    throw new CommandFailure(
+      `The value at '${path}' in '${file}' is not an encrypted envelope {data, iv, key, version}: ${describeIssues(result.error)}`,
+    );
+  }
+  return result.data;
+}
+
+function required(args: Record<string, string | undefined>, name: string): string {
+  const value = args[name];
+  // The engine enforces required arguments; this keeps the types honest.
+  if (value === undefined) throw new CommandFailure(`Missing argument '${name}'`);
+  return value;
+}
+
+const fileArg = { name: "file", description: "YAML (or JSON) file holding the envelope" };
+const pathArg = {
+  name: "path",
+  description: "slash-separated path to the envelope in the file, e.g. secrets/api_key",
+};
+
+export const encryptPlugin = definePlugin({
+  name: "encrypt",
+  summary: "Envelope encrypt data easily.",
+  commands: [
+    {
+      name: "data",
+      summary: "Envelope encrypt a piece of data.",
+      args: [{ name: "plaintext", description: "the text to encrypt" }],
+      async run(ctx) {
+        const provider = await ctx.services.encryption();
+        const envelope = await provider.encrypt(Buffer.from(required(ctx.args, "plaintext"), "utf8"));
+        printEnvelope(ctx.out, envelope);
+      },
+    },
+    {
+      name: "decrypt",
+      summary: "Decrypt a piece of data.",
+      args: [fileArg, pathArg],
+      async run(ctx) {
+        const envelope = await readEnvelope(required(ctx.args, "file"), required(ctx.args, "path"));
+        const provider = await ctx.services.encryption();
+        const plaintext = await provider.decrypt(envelope);
+        let text: string;
+        try {
+          text = new TextDecoder("utf-8", { fatal: true }).decode(plaintext);
+        } catch {
+          throw new CommandFailure("The decrypted data is not UTF-8 text");
+        }
+        ctx.out.out(text);
+      },
+    },
+    {
+      name: "rotate",
+      summary: "Re-encrypt an envelope with the latest key version (after the key was rotated).",
+      args: [fileArg, pathArg],
+      async run(ctx) {
+        const envelope = await readEnvelope(required(ctx.args, "file"), required(ctx.args, "path"));
+        const provider = await ctx.services.encryption();
+        printEnvelope(ctx.out, await provider.rotate(envelope));
+      },
+    },
+  ],
+});

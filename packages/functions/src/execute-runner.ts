@@ -1,0 +1,29 @@
+import { createProcessRunner } from "@victoria/core/adapters/local/process-runner";
+import type { CommandRunner } from "@victoria/core/ports";
+import { defaultProviders } from "@victoria/core/victoria/default-providers";
+import { createVictoria } from "@victoria/core/victoria/engine";
+import { createInProcessRunner } from "@victoria/core/victoria/in-process-runner";
+import { corePlugins } from "@victoria/core/victoria/plugins/core-plugins";
+import type { ExecuteSettings } from "./settings";
+
+/** `VICTORIA_BIN` set → that executable; otherwise the TypeScript engine in this process. */
+export function createCommandRunner(
+  settings: ExecuteSettings,
+  env: NodeJS.ProcessEnv = process.env,
+): CommandRunner {
+  if (settings.victoriaBin) {
+    const childEnv = { ...env };
+    // The child needs its config, not our secrets.
+    for (const name of [
+      "VICTORIA_SHARED_SECRET",
+      "SLACK_SIGNING_SECRET",
+      "SLACK_BOT_TOKEN",
+      "LISTENER_TOKEN",
+    ]) {
+      delete childEnv[name];
+    }
+    return createProcessRunner({ bin: settings.victoriaBin, timeoutMs: settings.timeoutMs, env: childEnv });
+  }
+  const victoria = createVictoria({ plugins: corePlugins, providers: defaultProviders, env });
+  return createInProcessRunner({ victoria, configPath: settings.configPath, timeoutMs: settings.timeoutMs });
+}

@@ -1,0 +1,113 @@
+import { randomUUID } from "node:crypto";
+import { zValidator } from "@hono/zod-validator";
+import type { Logger } from "@victoria/core/logging/json-logger";
+import type { CommandRunner } from "@victoria/core/ports";
+import {
+  SIGNATURE_HEADER,
+  TIMESTAMP_HEADER,
+  verifyServiceRequest,
+} from "@victoria/core/security/service-signature";
+import { describeIssues } from "@victoria/core/victoria/config";
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { createMiddleware } from "hono/factory";
+import { z } from "zod";
+import { jsonError } from "../http/json-errors";
+
+export const MAX_ARGS = 64;
+export const MAX_ARG_LENGTH = 4096;
+export const MAX_EXECUTE_BODY_BYTES = 64 * 1024;
+
+export const executeRequestSchema = z.object({
+  args: z
+    .array(z.string().max(MAX_ARG_LENGTH, `each argument must be at most ${MAX_ARG_LENGTH} characters`), {
+      error: "args must be an array of strings",
+    })
+    .max(MAX_ARGS, `at most ${MAX_ARGS} arguments`),
+});
+
+export interface ExecuteDeps {
+  runner: CommandRunner;
+  /** VICTORIA_SHARED_SECRET; every request must be signed with it. */
+  sharedSecret: string;
+  logger: Logger;
+  nowSeconds?: () => number;
+}
+
+/** Rejects unsigned, stale or forged requests before anything else looks at the body. */
+function requireServiceSignature({ sharedSecret, logger, nowSeconds }: ExecuteDeps) {
+  return createMiddleware(async (c, next) => {
+    const check = verifyServiceRequest({
+      secret: sharedSecret,
+      body: await c.req.text(),
+      timestamp: c.req.header(TIMESTAMP_HEADER),
+      signature: c.req.header(SIGNATURE_HEADER),
+      nowSeconds: nowSeconds?.(),
+    });
+    if (!check.ok) {
+      logger.warn("execute request refused", { route: "/execute", reason: check.reason });
+      return jsonError(c, 401, `Request signature rejected: ${check.reason}`);
+    }
+    await next();
+  });
+}
+
+/** Without this the validator would see `{}` for a non-JSON body and blame `args`, which misleads. */
+const requireJsonContentType = createMiddleware(async (c, next) => {
+  const type = c.req.header("content-type") ?? "";
+  if (!/^application\/([a-z0-9.+-]+\+)?json\b/i.test(type)) {
+    return jsonError(c, 415, `Content-Type must be application/json (got ${type ? `'${type}'` : "none"})`);
+  }
+  await next();
+});
+
+/**
+ * `POST /execute`: runs one Victoria command line for a signed caller, with the response contract
+ * of the original Serverless Victoria (200 + JSON string of the output; 500 on failure).
+ */
+export function executeRoute(deps: ExecuteDeps): Hono {
+  const { runner, logger } = deps;
+  return new Hono().post(
+    "/execute",
+    bodyLimit({
+      maxSize: MAX_EXECUTE_BODY_BYTES,
+      onError: (c) => jsonError(c, 413, `Request body exceeds ${MAX_EXECUTE_BODY_BYTES} bytes`),
+    }),
+    requireServiceSignature(deps),
+    requireJsonContentType,
+    zValidator("json", executeRequestSchema, (result, c) => {
+      if (!result.success) return jsonError(c, 400, describeIssues(result.error));
+    }),
+    async (c) => {
+      const { args } = c.req.valid("json");
+      const requestId = c.req.header("x-request-id") ?? randomUUID();
+      const started = performance.now();
+      const log = (exitStatus: number | "exception") =>
+        logger.info("execute", {
+          route: "/execute",
+          requestId,
+          argsCount: args.length,
+          exitStatus,
+          durationMs: Math.round(performance.now() - started),
+        });
+      let result: Awaited<ReturnType<CommandRunner["run"]>>;
+      try {
+        result = await runner.run(args);
+      } catch (error) {
+        log("exception");
+        return c.json(
+          {
+            error: "Command failed: uncaught Victoria exception detected",
+            message: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+          },
+          500,
+        );
+      }
+      log(result.exitCode);
+      if (result.exitCode !== 0) {
+        return c.json({ error: "Command failed: non-zero status code", message: result.output }, 500);
+      }
+      return c.json(result.output, 200);
+    },
+  );
+}

@@ -1,0 +1,68 @@
+/**
+ * Configuration from the environment (CONTRACTS.md). The local server fills gaps with the
+ * documented development values below; Lambda entries never do, so a deployment that forgot
+ * a secret fails closed instead of accepting a publicly known one.
+ */
+export const DEV_DEFAULTS = {
+  PORT: "3000",
+  SLACK_SIGNING_SECRET: "dev-slack-signing-secret",
+  SLACK_BOT_TOKEN: "xoxb-dev-bot-token",
+  SLACK_ALERT_CHANNEL: "C0DEVALERTS",
+  SRE_MEMBERS: "sre@example.com",
+  VICTORIA_SHARED_SECRET: "dev-victoria-shared-secret",
+  LISTENER_TOKEN: "dev-listener-token",
+  FAILED_REQUESTS_QUEUE: "victoria-failed-requests",
+  VAULT_DIR: ".victoria/vault",
+} as const;
+
+/** Seconds a command may run before `/execute` gives up on it (not in CONTRACTS.md: an addition). */
+export const DEFAULT_TIMEOUT_SECONDS = 25;
+
+export class MissingSettingError extends Error {
+  override readonly name = "MissingSettingError";
+  constructor(readonly setting: string) {
+    super(`${setting} is not set`);
+  }
+}
+
+export type Env = Record<string, string | undefined>;
+
+/** The environment with development defaults filled in where a value is missing or empty. */
+export function withDevDefaults(env: Env): Env {
+  const merged: Env = { ...env };
+  for (const [name, value] of Object.entries(DEV_DEFAULTS)) {
+    if (!merged[name]) merged[name] = value;
+  }
+  return merged;
+}
+
+export function requireSetting(env: Env, name: string): string {
+  const value = env[name];
+  if (!value) throw new MissingSettingError(name);
+  return value;
+}
+
+export function optionalSetting(env: Env, name: string): string | undefined {
+  return env[name] || undefined;
+}
+
+export interface ExecuteSettings {
+  sharedSecret: string;
+  configPath: string | null;
+  victoriaBin: string | undefined;
+  timeoutMs: number;
+}
+
+export function readExecuteSettings(env: Env): ExecuteSettings {
+  const timeout = optionalSetting(env, "VICTORIA_TIMEOUT_SECONDS");
+  const timeoutSeconds = timeout === undefined ? DEFAULT_TIMEOUT_SECONDS : Number(timeout);
+  if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) {
+    throw new Error("VICTORIA_TIMEOUT_SECONDS must be a positive number of seconds");
+  }
+  return {
+    sharedSecret: requireSetting(env, "VICTORIA_SHARED_SECRET"),
+    configPath: optionalSetting(env, "VICTORIA_CONFIG") ?? null,
+    victoriaBin: optionalSetting(env, "VICTORIA_BIN"),
+    timeoutMs: Math.round(timeoutSeconds * 1000),
+  };
+}
