@@ -43,3 +43,12 @@ describe("createSelfSignedCert", () => {
     }
   });
 });
+
+describe("certificate encoding", () => {
+  it("always yields a certificate Node can parse (random serials included)", () => {
+    for (let i = 0; i < 300; i++) {
+      const { cert } = createSelfSignedCert();
+      expect(() => new X509Certificate(cert)).not.toThrow();
+    }
+  });
+});

@@ -77,7 +77,8 @@ export function createSelfSignedCert(options: SelfSignedCertOptions = {}): SelfS
     sequence(oid("2.5.29.17"), octetString(sequence(...altNames))),
   );
   const serial = randomBytes(16);
-  serial[0] = (serial[0] ?? 0) & 0x7f;
+  // DER integers are minimal and signed: a first byte of 0x40–0x7f is neither padding nor negative.
+  serial[0] = ((serial[0] ?? 0) & 0x3f) | 0x40;
   const tbs = sequence(
     explicit(0, integer(Buffer.from([2]))),
     integer(serial),
