@@ -16,3 +16,71 @@ export interface CommandResult {
 export interface CommandRunner {
   run(args: readonly string[]): Promise<CommandResult>;
 }
+
+/** A Slack user as the authorization chain needs it. */
+export interface ChatUser {
+  id: string;
+  /** Absent when the app lacks `users:read.email` or the user has no email. */
+  email?: string;
+  name?: string;
+  isBot: boolean;
+  deleted: boolean;
+}
+
+/** A Slack message body: fallback text plus optional Block Kit blocks. */
+export interface ChatMessage {
+  text: string;
+  blocks?: readonly Record<string, unknown>[];
+}
+
+/** A failed Slack call: `code` is Slack's error string (`user_not_found`, `ratelimited`, ...). */
+export class ChatError extends Error {
+  override readonly name = "ChatError";
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Slack, as the routes use it. Implemented with `@slack/web-api`'s WebClient. */
+export interface Chat {
+  userInfo(userId: string): Promise<ChatUser>;
+  postMessage(
+    args: ChatMessage & { channel: string; threadTs?: string },
+  ): Promise<{ channel: string; ts: string }>;
+  postEphemeral(args: ChatMessage & { channel: string; user: string; threadTs?: string }): Promise<void>;
+  updateMessage(args: ChatMessage & { channel: string; ts: string }): Promise<void>;
+  /** POSTs to an interaction's `response_url` (not a Web API method; no bot token). */
+  respond(
+    responseUrl: string,
+    message: ChatMessage & { responseType: "ephemeral" | "in_channel"; replaceOriginal?: boolean },
+  ): Promise<void>;
+  /** Uploads a text file into a channel (thread), e.g. output too long for a message. */
+  uploadFile(args: {
+    channel: string;
+    threadTs?: string;
+    filename: string;
+    content: string;
+    title?: string;
+    initialComment?: string;
+  }): Promise<void>;
+}
+
+/** The SRE group: is this email one of its members (directly or through nested groups)? */
+export interface Directory {
+  isMember(email: string): Promise<boolean>;
+}
+
+/** Work handed off after the HTTP acknowledgement; must survive the Lambda freeze on AWS. */
+export interface Job {
+  kind: string;
+  /** JSON-serialisable input of the job. */
+  payload: unknown;
+}
+
+export interface Dispatcher {
+  /** Resolves once the job is durably handed off (not when it has run). */
+  dispatch(job: Job): Promise<void>;
+}

@@ -1,7 +1,13 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { mkdtemp, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { AuditRecord } from "@victoria/core/security/audit-log";
 import { signServiceRequest } from "@victoria/core/security/service-signature";
+import { signSlackRequest } from "@victoria/core/security/slack-signature";
+import { type SlackStandIn, startSlackStandIn } from "@victoria/emulators/slack";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEV_DEFAULTS } from "./settings";
 
@@ -86,14 +92,11 @@ describe("local server (npm start)", () => {
     expect(res.status).toBe(401);
   });
 
-  it.each(["/authenticate", "/listener", "/resolve"])(
-    "answers 501 on %s until its issue lands",
-    async (path) => {
-      const res = await fetch(`${server.url}${path}`, { method: "POST" });
-      expect(res.status).toBe(501);
-      expect(await res.json()).toMatchObject({ error: "Not implemented" });
-    },
-  );
+  it.each(["/listener", "/resolve"])("answers 501 on %s until its issue lands", async (path) => {
+    const res = await fetch(`${server.url}${path}`, { method: "POST" });
+    expect(res.status).toBe(501);
+    expect(await res.json()).toMatchObject({ error: "Not implemented" });
+  });
 });
 
 describe("local server with VICTORIA_BIN", () => {
@@ -112,6 +115,105 @@ describe("local server with VICTORIA_BIN", () => {
     } finally {
       server.child.kill("SIGTERM");
       await once(server.child, "exit");
+    }
+  });
+});
+
+/** Polls until `check` returns a value (the command runs after the acknowledgement). */
+async function eventually<T>(check: () => T | undefined, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error("timed out waiting");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe("local server: /authenticate end to end", () => {
+  const SIGNING_SECRET = "e2e-signing-secret";
+  let slack: SlackStandIn;
+  let server: Awaited<ReturnType<typeof startServer>>;
+  let auditFile: string;
+
+  beforeAll(async () => {
+    slack = await startSlackStandIn({
+      botToken: "xoxb-e2e",
+      users: [
+        { id: "U0MEMBER", email: "sre@example.com" },
+        { id: "U0GUEST", email: "guest@example.com" },
+      ],
+    });
+    auditFile = join(await mkdtemp(join(tmpdir(), "e2e-audit-")), "audit.jsonl");
+    server = await startServer({
+      SLACK_API_URL: slack.url,
+      SLACK_BOT_TOKEN: "xoxb-e2e",
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SRE_MEMBERS: "sre@example.com",
+      AUDIT_LOG_FILE: auditFile,
+    });
+  });
+
+  afterAll(async () => {
+    server.child.kill("SIGTERM");
+    await once(server.child, "exit");
+    await slack.close();
+  });
+
+  async function slash(user: string, text: string) {
+    const responseUrl = slack.responseUrl();
+    const body = new URLSearchParams({
+      team_id: "T0E2E",
+      channel_id: "C0E2E",
+      user_id: user,
+      command: "/victoria",
+      text,
+      response_url: responseUrl,
+      trigger_id: `t-${user}-${Date.now()}`,
+    }).toString();
+    const res = await fetch(`${server.url}/authenticate`, {
+      method: "POST",
+      body,
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        ...signSlackRequest(SIGNING_SECRET, body),
+      },
+    });
+    return { res, responseUrl };
+  }
+
+  it("runs a member's slash command and posts the real output to response_url; refuses a guest; audits both", async () => {
+    const member = await slash("U0MEMBER", "config view");
+    expect(member.res.status).toBe(200);
+    const answer = await eventually(() => slack.responses(member.responseUrl)[0]);
+    expect(answer.body.text).toContain("```logging_config:");
+    expect(answer.body.response_type).toBe("in_channel");
+
+    const guest = await slash("U0GUEST", "config view");
+    const refusal = await eventually(() => slack.responses(guest.responseUrl)[0]);
+    expect(refusal.body).toMatchObject({ response_type: "ephemeral" });
+    expect(refusal.body.text).toContain("guest@example.com is not a member of the SRE group");
+
+    const records = (await readFile(auditFile, "utf8"))
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as AuditRecord);
+    expect(records.map((r) => [r.user.id, r.phase])).toEqual([
+      ["U0MEMBER", "requested"],
+      ["U0MEMBER", "finished"],
+      ["U0GUEST", "refused"],
+    ]);
+  });
+
+  it("serves the embedded Slack stand-in when SLACK_API_URL is not set", async () => {
+    const local = await startServer({});
+    try {
+      expect(local.logs.join("")).toMatch(
+        /Slack Web API: http:\/\/127\.0\.0\.1:\d+\/api\/ \(embedded stand-in/,
+      );
+    } finally {
+      local.child.kill("SIGTERM");
+      await once(local.child, "exit");
     }
   });
 });

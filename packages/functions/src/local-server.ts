@@ -1,17 +1,48 @@
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
+import { createInProcessDispatcher } from "@victoria/core/dispatch/in-process-dispatcher";
+import { createMemoryDedupeStore } from "@victoria/core/idempotency/dedupe-store";
 import { createJsonLogger, type Logger } from "@victoria/core/logging/json-logger";
+import { SLACK_COMMAND_JOB, slackCommandJobSchema } from "@victoria/core/slack/slack-command-job";
+import { type SlackStandIn, startSlackStandIn } from "@victoria/emulators/slack";
 import type { Hono } from "hono";
 import { createApp } from "./app";
 import { createCommandRunner } from "./execute-runner";
+import { authenticateRoute } from "./routes/authenticate";
 import { executeRoute } from "./routes/execute";
 import { notImplementedRoute } from "./routes/not-implemented";
-import { type Env, readExecuteSettings, withDevDefaults } from "./settings";
+import { type Env, readExecuteSettings, readSlackCommandSettings, withDevDefaults } from "./settings";
+import { wireSlackCommandHandler } from "./slack-command-wiring";
+
+/** People the embedded Slack stand-in knows: an SRE (in the default SRE_MEMBERS) and a guest. */
+export const LOCAL_SLACK_USERS = [
+  { id: "U0MEMBER", email: "sre@example.com", name: "sre" },
+  { id: "U0GUEST", email: "guest@example.com", name: "guest" },
+] as const;
+export const LOCAL_BOT_USER_ID = "U0VICTORIA";
+
+export interface LocalAppParts {
+  env: Env;
+  logger: Logger;
+  /** The local server's own base URL, known once it listens. */
+  selfUrl: () => string;
+}
 
 /** Every route on one app, wired with local adapters and the development defaults. */
-export function createLocalApp(env: Env, logger: Logger): Hono {
-  const settings = readExecuteSettings(env);
-  return createApp({
+export function createLocalApp({ env, logger, selfUrl }: LocalAppParts) {
+  const executeSettings = readExecuteSettings(env);
+  const slackSettings = readSlackCommandSettings(env);
+  const handleSlackCommand = wireSlackCommandHandler({
+    settings: slackSettings,
+    env,
+    logger,
+    defaultExecuteUrl: () => `${selfUrl()}/execute`,
+  });
+  const dispatcher = createInProcessDispatcher(
+    { [SLACK_COMMAND_JOB]: (payload) => handleSlackCommand(slackCommandJobSchema.parse(payload)) },
+    { logger },
+  );
+  const app: Hono = createApp({
     logger,
     health: true,
     routes: [
@@ -19,24 +50,33 @@ export function createLocalApp(env: Env, logger: Logger): Hono {
         path: "/execute",
         method: "POST",
         router: executeRoute({
-          runner: createCommandRunner(settings, env),
-          sharedSecret: settings.sharedSecret,
+          runner: createCommandRunner(executeSettings, env),
+          sharedSecret: executeSettings.sharedSecret,
           logger,
         }),
       },
       {
         path: "/authenticate",
         method: "POST",
-        router: notImplementedRoute("/authenticate", "Victoria Security"),
+        router: authenticateRoute({
+          signingSecret: slackSettings.signingSecret,
+          botUserId: slackSettings.botUserId,
+          dispatcher,
+          dedupe: createMemoryDedupeStore(),
+          logger,
+        }),
       },
       { path: "/listener", method: "POST", router: notImplementedRoute("/listener", "Dead Letter Watcher") },
       { path: "/resolve", method: "POST", router: notImplementedRoute("/resolve", "Dead Letter Resolver") },
     ],
   });
+  return { app, dispatcher };
 }
 
 export interface LocalServer {
   url: string;
+  /** The embedded Slack stand-in, when SLACK_API_URL was not given. */
+  slack?: SlackStandIn;
   close(): Promise<void>;
 }
 
@@ -45,23 +85,49 @@ export interface LocalServerOptions {
   logger?: Logger;
 }
 
-/** Starts the local server on PORT (0 = any free port) at HOST (loopback unless told otherwise). */
+/**
+ * Starts the local server on PORT (0 = any free port) at HOST (loopback unless told otherwise).
+ * Without SLACK_API_URL it starts the Slack stand-in too, so the real WebClient has a Slack to talk to.
+ */
 export async function startLocalServer({
   env = process.env,
   logger = createJsonLogger(),
 }: LocalServerOptions = {}): Promise<LocalServer> {
   const settings = withDevDefaults(env);
-  const app = createLocalApp(settings, logger);
+  let slack: SlackStandIn | undefined;
+  if (!settings.SLACK_API_URL) {
+    // Next to the server's port (3001 by default) so curl recipes can name it; any free port for PORT=0.
+    const slackPort =
+      settings.PORT === "0" ? 0 : Number(settings.SLACK_STAND_IN_PORT || Number(settings.PORT) + 1);
+    slack = await startSlackStandIn({
+      port: slackPort,
+      host: settings.HOST || "127.0.0.1",
+      botToken: settings.SLACK_BOT_TOKEN as string,
+      users: [...LOCAL_SLACK_USERS],
+      botUserId: LOCAL_BOT_USER_ID,
+    });
+    settings.SLACK_API_URL = slack.url;
+    settings.SLACK_BOT_USER_ID ||= LOCAL_BOT_USER_ID;
+  }
+  let url = "";
+  const { app, dispatcher } = createLocalApp({ env: settings, logger, selfUrl: () => url });
   const hostname = settings.HOST || "127.0.0.1";
   const port = Number(settings.PORT);
-  return new Promise((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, port, hostname }, (info: AddressInfo) => {
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const listening = serve({ fetch: app.fetch, port, hostname }, (info: AddressInfo) => {
       const host = info.family === "IPv6" ? `[${info.address}]` : info.address;
-      resolve({
-        url: `http://${host}:${info.port}`,
-        close: () => new Promise((done) => server.close(() => done())),
-      });
+      url = `http://${host}:${info.port}`;
+      resolve(listening);
     });
-    server.once("error", reject);
+    listening.once("error", reject);
   });
+  return {
+    url,
+    slack,
+    async close() {
+      await new Promise<void>((done) => server.close(() => done()));
+      await dispatcher.idle();
+      await slack?.close();
+    },
+  };
 }

@@ -66,3 +66,46 @@ export function readExecuteSettings(env: Env): ExecuteSettings {
     timeoutMs: Math.round(timeoutSeconds * 1000),
   };
 }
+
+/** Seconds `/authenticate` waits for `/execute` (not in CONTRACTS.md: an addition). */
+export const DEFAULT_EXECUTE_CLIENT_TIMEOUT_SECONDS = 60;
+
+export interface SlackCommandSettings {
+  signingSecret: string;
+  botToken: string;
+  slackApiUrl: string | undefined;
+  botUserId: string | undefined;
+  allowedMembers: ReadonlySet<string> | undefined;
+  executeUrl: string | undefined;
+  sharedSecret: string;
+  executeTimeoutMs: number;
+  auditLogFile: string;
+}
+
+export function readSlackCommandSettings(env: Env): SlackCommandSettings {
+  const allowed = optionalSetting(env, "SLACK_ALLOWED_MEMBERS");
+  const timeout = Number(
+    optionalSetting(env, "VICTORIA_EXECUTE_TIMEOUT_SECONDS") ?? DEFAULT_EXECUTE_CLIENT_TIMEOUT_SECONDS,
+  );
+  if (!Number.isFinite(timeout) || timeout <= 0) {
+    throw new Error("VICTORIA_EXECUTE_TIMEOUT_SECONDS must be a positive number of seconds");
+  }
+  return {
+    signingSecret: requireSetting(env, "SLACK_SIGNING_SECRET"),
+    botToken: requireSetting(env, "SLACK_BOT_TOKEN"),
+    slackApiUrl: optionalSetting(env, "SLACK_API_URL"),
+    botUserId: optionalSetting(env, "SLACK_BOT_USER_ID"),
+    allowedMembers: allowed
+      ? new Set(
+          allowed
+            .split(",")
+            .map((id) => id.trim())
+            .filter(Boolean),
+        )
+      : undefined,
+    executeUrl: optionalSetting(env, "VICTORIA_EXECUTE_URL"),
+    sharedSecret: requireSetting(env, "VICTORIA_SHARED_SECRET"),
+    executeTimeoutMs: Math.round(timeout * 1000),
+    auditLogFile: optionalSetting(env, "AUDIT_LOG_FILE") ?? ".victoria/audit.jsonl",
+  };
+}

@@ -1,0 +1,72 @@
+import type { CommandResult, CommandRunner } from "../../ports";
+import { signServiceRequest } from "../../security/service-signature";
+
+/** `/execute` could not run the command: unreachable, refused us, timed out, or Victoria crashed. */
+export class ExecuteError extends Error {
+  override readonly name = "ExecuteError";
+}
+
+export interface ExecuteClientOptions {
+  /** The `/execute` URL (VICTORIA_EXECUTE_URL); a function so the local server can supply its own port. */
+  url: string | (() => string);
+  sharedSecret: string;
+  timeoutMs: number;
+  fetch?: typeof fetch;
+}
+
+const NON_ZERO = "Command failed: non-zero status code";
+
+/** Runs commands through `/execute` over HTTP, signed with the service-to-service secret. */
+export function createExecuteClient({
+  url,
+  sharedSecret,
+  timeoutMs,
+  fetch: fetchImpl = fetch,
+}: ExecuteClientOptions): CommandRunner & {
+  runWithId(args: readonly string[], requestId?: string): Promise<CommandResult>;
+} {
+  async function runWithId(args: readonly string[], requestId?: string): Promise<CommandResult> {
+    const target = typeof url === "function" ? url() : url;
+    const body = JSON.stringify({ args });
+    let response: Response;
+    try {
+      response = await fetchImpl(target, {
+        method: "POST",
+        body,
+        headers: {
+          "content-type": "application/json",
+          ...(requestId ? { "x-request-id": requestId } : {}),
+          ...signServiceRequest(sharedSecret, body),
+        },
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (error) {
+      const name = (error as Error).name;
+      if (name === "TimeoutError")
+        throw new ExecuteError(`the command did not finish within ${timeoutMs / 1000} s`);
+      throw new ExecuteError(`could not reach the execute service (${(error as Error).message})`);
+    }
+    const text = await response.text();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new ExecuteError(`the execute service answered ${response.status} with a body that is not JSON`);
+    }
+    if (response.status === 200 && typeof parsed === "string") return { exitCode: 0, output: parsed };
+    const error = parsed as { error?: unknown; message?: unknown };
+    if (response.status === 500 && error.error === NON_ZERO && typeof error.message === "string") {
+      // The contract does not carry the exit status, only that it was not zero.
+      return { exitCode: 1, output: error.message };
+    }
+    if (response.status === 401) {
+      throw new ExecuteError(
+        "the execute service refused our signature (is VICTORIA_SHARED_SECRET the same on both?)",
+      );
+    }
+    const detail = typeof error.message === "string" ? `: ${error.message}` : "";
+    const title = typeof error.error === "string" ? error.error : `HTTP ${response.status}`;
+    throw new ExecuteError(`${title}${detail}`);
+  }
+  return { run: (args) => runWithId(args), runWithId };
+}
