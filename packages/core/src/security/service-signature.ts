@@ -1,4 +1,9 @@
-import { constantTimeEqual, hmacSha256Hex } from "./hmac";
+import {
+  type SignatureCheck,
+  type TimestampedHmacScheme,
+  timestampedSignature,
+  verifyTimestampedHmac,
+} from "./timestamped-hmac";
 
 /**
  * Service-to-service signatures for `/execute` (CONTRACTS.md):
@@ -7,7 +12,12 @@ import { constantTimeEqual, hmacSha256Hex } from "./hmac";
  */
 export const SIGNATURE_HEADER = "x-victoria-signature";
 export const TIMESTAMP_HEADER = "x-victoria-timestamp";
-export const MAX_SKEW_SECONDS = 5 * 60;
+
+const SCHEME: TimestampedHmacScheme = {
+  version: "v1",
+  timestampHeader: "X-Victoria-Timestamp",
+  signatureHeader: "X-Victoria-Signature",
+};
 
 export function signServiceRequest(
   secret: string,
@@ -17,11 +27,9 @@ export function signServiceRequest(
   const timestamp = String(nowSeconds);
   return {
     "X-Victoria-Timestamp": timestamp,
-    "X-Victoria-Signature": `v1=${hmacSha256Hex(secret, `v1:${timestamp}:${body}`)}`,
+    "X-Victoria-Signature": timestampedSignature(SCHEME, secret, body, timestamp),
   };
 }
-
-export type SignatureCheck = { ok: true } | { ok: false; reason: string };
 
 export interface SignatureInput {
   secret: string;
@@ -31,21 +39,6 @@ export interface SignatureInput {
   nowSeconds?: number;
 }
 
-/** Says why a request is refused (for the 401 message and the log), never echoing secret material. */
-export function verifyServiceRequest({
-  secret,
-  body,
-  timestamp,
-  signature,
-  nowSeconds = Math.floor(Date.now() / 1000),
-}: SignatureInput): SignatureCheck {
-  if (!timestamp || !signature)
-    return { ok: false, reason: "missing X-Victoria-Timestamp or X-Victoria-Signature" };
-  if (!/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: "X-Victoria-Timestamp is not unix seconds" };
-  if (Math.abs(nowSeconds - Number(timestamp)) > MAX_SKEW_SECONDS) {
-    return { ok: false, reason: "request timestamp is outside the 5-minute window" };
-  }
-  const expected = `v1=${hmacSha256Hex(secret, `v1:${timestamp}:${body}`)}`;
-  if (!constantTimeEqual(expected, signature)) return { ok: false, reason: "signature does not match" };
-  return { ok: true };
+export function verifyServiceRequest(input: SignatureInput): SignatureCheck {
+  return verifyTimestampedHmac(SCHEME, input);
 }
