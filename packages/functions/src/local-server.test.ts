@@ -1,12 +1,13 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, readFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { AuditRecord } from "@victoria/core/security/audit-log";
 import { signServiceRequest } from "@victoria/core/security/service-signature";
 import { signSlackRequest } from "@victoria/core/security/slack-signature";
+import { type ServiceBusStandIn, startServiceBusStandIn } from "@victoria/emulators/service-bus/broker";
 import { type SlackStandIn, startSlackStandIn } from "@victoria/emulators/slack";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEV_DEFAULTS } from "./settings";
@@ -92,7 +93,7 @@ describe("local server (npm start)", () => {
     expect(res.status).toBe(401);
   });
 
-  it.each(["/listener", "/resolve"])("answers 501 on %s until its issue lands", async (path) => {
+  it.each(["/resolve"])("answers 501 on %s until its issue lands", async (path) => {
     const res = await fetch(`${server.url}${path}`, { method: "POST" });
     expect(res.status).toBe(501);
     expect(await res.json()).toMatchObject({ error: "Not implemented" });
@@ -215,5 +216,78 @@ describe("local server: /authenticate end to end", () => {
       local.child.kill("SIGTERM");
       await once(local.child, "exit");
     }
+  });
+});
+
+describe("local server: /listener end to end", () => {
+  let slack: SlackStandIn;
+  let broker: ServiceBusStandIn;
+  let server: Awaited<ReturnType<typeof startServer>>;
+  let vaultDir: string;
+
+  beforeAll(async () => {
+    slack = await startSlackStandIn({ botToken: "xoxb-e2e", channels: ["C0ALERTS"] });
+    broker = await startServiceBusStandIn({ queues: ["orders", "victoria-failed-requests"] });
+    vaultDir = await mkdtemp(join(tmpdir(), "e2e-vault-"));
+    server = await startServer({
+      SLACK_API_URL: slack.url,
+      SLACK_BOT_TOKEN: "xoxb-e2e",
+      SLACK_ALERT_CHANNEL: "C0ALERTS",
+      LISTENER_TOKEN: "e2e-listener-token",
+      SERVICE_BUS_CONNECTIONS: JSON.stringify({ local: broker.connectionString }),
+      VAULT_DIR: vaultDir,
+    });
+  });
+
+  afterAll(async () => {
+    server.child.kill("SIGTERM");
+    await once(server.child, "exit");
+    await broker.close();
+    await slack.close();
+  });
+
+  it("turns an Azure Monitor alert into parked dead letters and one Slack notification", async () => {
+    for (let i = 0; i < 3; i++) {
+      await broker.deadLetter(
+        "orders",
+        { messageId: `m${i}`, body: { i } },
+        { reason: "Boom", description: `#${i}` },
+      );
+    }
+    const alert = {
+      schemaId: "AzureMonitorMetricAlert",
+      data: {
+        status: "Activated",
+        context: {
+          timestamp: new Date().toISOString(),
+          resourceName: "victoria-local",
+          condition: {
+            allOf: [
+              {
+                metricName: "DeadletteredMessages",
+                metricValue: 3,
+                dimensions: [{ name: "EntityName", value: "orders" }],
+              },
+            ],
+          },
+        },
+      },
+    };
+    const res = await fetch(`${server.url}/listener?token=e2e-listener-token`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(alert),
+    });
+    expect(res.status).toBe(202);
+    const [notification] = await eventually(() =>
+      slack.messages("C0ALERTS").length ? slack.messages("C0ALERTS") : undefined,
+    );
+    expect(notification?.text).toContain("3");
+    await eventually(() =>
+      broker.depth("orders/$DeadLetterQueue").active + broker.depth("orders/$DeadLetterQueue").locked === 0
+        ? true
+        : undefined,
+    );
+    expect(await readdir(join(vaultDir, "records"))).toHaveLength(3);
   });
 });

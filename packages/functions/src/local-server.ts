@@ -1,17 +1,33 @@
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
+import { DRAIN_JOB } from "@victoria/core/deadletter/drain-jobs";
 import { createInProcessDispatcher } from "@victoria/core/dispatch/in-process-dispatcher";
 import { createMemoryDedupeStore } from "@victoria/core/idempotency/dedupe-store";
 import { createJsonLogger, type Logger } from "@victoria/core/logging/json-logger";
 import { SLACK_COMMAND_JOB, slackCommandJobSchema } from "@victoria/core/slack/slack-command-job";
+import { type ServiceBusStandIn, startServiceBusStandIn } from "@victoria/emulators/service-bus/broker";
 import { type SlackStandIn, startSlackStandIn } from "@victoria/emulators/slack";
 import type { Hono } from "hono";
 import { createApp } from "./app";
+import {
+  createBus,
+  createVault,
+  wireDrainJobHandler,
+  wireFailedRequestPublisher,
+} from "./dead-letter-wiring";
 import { createCommandRunner } from "./execute-runner";
 import { authenticateRoute } from "./routes/authenticate";
 import { executeRoute } from "./routes/execute";
+import { listenerRoute } from "./routes/listener";
 import { notImplementedRoute } from "./routes/not-implemented";
-import { type Env, readExecuteSettings, readSlackCommandSettings, withDevDefaults } from "./settings";
+import {
+  type Env,
+  readBusSettings,
+  readExecuteSettings,
+  readSlackCommandSettings,
+  requireSetting,
+  withDevDefaults,
+} from "./settings";
 import { wireSlackCommandHandler } from "./slack-command-wiring";
 
 /** People the embedded Slack stand-in knows: an SRE (in the default SRE_MEMBERS) and a guest. */
@@ -20,6 +36,10 @@ export const LOCAL_SLACK_USERS = [
   { id: "U0GUEST", email: "guest@example.com", name: "guest" },
 ] as const;
 export const LOCAL_BOT_USER_ID = "U0VICTORIA";
+/** The embedded broker's cluster; its namespace `victoria-local` maps to it (last `-` segment). */
+export const LOCAL_CLUSTER = "local";
+export const LOCAL_NAMESPACE = "victoria-local";
+export const LOCAL_DEMO_QUEUE = "orders";
 
 export interface LocalAppParts {
   env: Env;
@@ -38,8 +58,16 @@ export function createLocalApp({ env, logger, selfUrl }: LocalAppParts) {
     logger,
     defaultExecuteUrl: () => `${selfUrl()}/execute`,
   });
+  const busSettings = readBusSettings(env);
+  const bus = createBus();
+  const drain = wireDrainJobHandler({ env, bus, vault: createVault(env), busSettings, logger });
   const dispatcher = createInProcessDispatcher(
-    { [SLACK_COMMAND_JOB]: (payload) => handleSlackCommand(slackCommandJobSchema.parse(payload)) },
+    {
+      [SLACK_COMMAND_JOB]: (payload) => handleSlackCommand(slackCommandJobSchema.parse(payload)),
+      [DRAIN_JOB]: async (payload) => {
+        await drain(payload);
+      },
+    },
     { logger },
   );
   const app: Hono = createApp({
@@ -52,6 +80,7 @@ export function createLocalApp({ env, logger, selfUrl }: LocalAppParts) {
         router: executeRoute({
           runner: createCommandRunner(executeSettings, env),
           sharedSecret: executeSettings.sharedSecret,
+          failedRequests: wireFailedRequestPublisher(bus, busSettings),
           logger,
         }),
       },
@@ -66,17 +95,28 @@ export function createLocalApp({ env, logger, selfUrl }: LocalAppParts) {
           logger,
         }),
       },
-      { path: "/listener", method: "POST", router: notImplementedRoute("/listener", "Dead Letter Watcher") },
+      {
+        path: "/listener",
+        method: "POST",
+        router: listenerRoute({
+          token: requireSetting(env, "LISTENER_TOKEN"),
+          clusters: new Set(Object.keys(busSettings.connections)),
+          dispatcher,
+          logger,
+        }),
+      },
       { path: "/resolve", method: "POST", router: notImplementedRoute("/resolve", "Dead Letter Resolver") },
     ],
   });
-  return { app, dispatcher };
+  return { app, dispatcher, bus };
 }
 
 export interface LocalServer {
   url: string;
   /** The embedded Slack stand-in, when SLACK_API_URL was not given. */
   slack?: SlackStandIn;
+  /** The embedded Service Bus broker, when SERVICE_BUS_CONNECTIONS was not given. */
+  serviceBus?: ServiceBusStandIn;
   close(): Promise<void>;
 }
 
@@ -109,8 +149,17 @@ export async function startLocalServer({
     settings.SLACK_API_URL = slack.url;
     settings.SLACK_BOT_USER_ID ||= LOCAL_BOT_USER_ID;
   }
+  let serviceBus: ServiceBusStandIn | undefined;
+  if (!settings.SERVICE_BUS_CONNECTIONS) {
+    serviceBus = await startServiceBusStandIn({
+      host: "127.0.0.1",
+      port: 0,
+      queues: [settings.FAILED_REQUESTS_QUEUE as string, LOCAL_DEMO_QUEUE],
+    });
+    settings.SERVICE_BUS_CONNECTIONS = JSON.stringify({ [LOCAL_CLUSTER]: serviceBus.connectionString });
+  }
   let url = "";
-  const { app, dispatcher } = createLocalApp({ env: settings, logger, selfUrl: () => url });
+  const { app, dispatcher, bus } = createLocalApp({ env: settings, logger, selfUrl: () => url });
   const hostname = settings.HOST || "127.0.0.1";
   const port = Number(settings.PORT);
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
@@ -124,9 +173,12 @@ export async function startLocalServer({
   return {
     url,
     slack,
+    serviceBus,
     async close() {
       await new Promise<void>((done) => server.close(() => done()));
       await dispatcher.idle();
+      await bus.close();
+      await serviceBus?.close();
       await slack?.close();
     },
   };

@@ -10,6 +10,8 @@ process.stdout.write(
     `  GET  ${server.url}/health`,
     ...["/execute", "/authenticate", "/listener", "/resolve"].map((path) => `  POST ${server.url}${path}`),
     `  Slack Web API: ${server.slack ? `${server.slack.url} (embedded stand-in; users U0MEMBER sre@example.com, U0GUEST guest@example.com)` : process.env.SLACK_API_URL}`,
+    `  Service Bus: ${server.serviceBus ? `embedded broker, cluster 'local' (namespace victoria-local), queues ${process.env.FAILED_REQUESTS_QUEUE || "victoria-failed-requests"}, orders` : "SERVICE_BUS_CONNECTIONS"}`,
+    `  vault: ${process.env.VAULT_DIR || ".victoria/vault"}`,
     `  victoria config: ${process.env.VICTORIA_CONFIG || "bundled default"}`,
     `  audit log: ${process.env.AUDIT_LOG_FILE || ".victoria/audit.jsonl"}`,
     `  command runner: ${process.env.VICTORIA_BIN ? `external (${process.env.VICTORIA_BIN})` : "in-process engine"}`,

@@ -109,3 +109,47 @@ export function readSlackCommandSettings(env: Env): SlackCommandSettings {
     auditLogFile: optionalSetting(env, "AUDIT_LOG_FILE") ?? ".victoria/audit.jsonl",
   };
 }
+
+export interface BusSettings {
+  /** SERVICE_BUS_CONNECTIONS: `{"<cluster>": "<connection string>"}`. */
+  connections: Readonly<Record<string, string>>;
+  failedRequestsQueue: string;
+  /** The cluster whose namespace holds FAILED_REQUESTS_QUEUE (default: the first configured). */
+  failedRequestsCluster: string | undefined;
+}
+
+/** Parses SERVICE_BUS_CONNECTIONS, naming the variable (never its values) when it is wrong. */
+export function readBusSettings(env: Env): BusSettings {
+  const raw = optionalSetting(env, "SERVICE_BUS_CONNECTIONS");
+  let connections: Record<string, string> = {};
+  if (raw !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      throw new Error('SERVICE_BUS_CONNECTIONS is not JSON; expected {"<cluster>": "<connection string>"}');
+    }
+    if (
+      parsed === null ||
+      typeof parsed !== "object" ||
+      Array.isArray(parsed) ||
+      !Object.values(parsed).every((v) => typeof v === "string" && v.length > 0)
+    ) {
+      throw new Error('SERVICE_BUS_CONNECTIONS must be a JSON object {"<cluster>": "<connection string>"}');
+    }
+    // Cluster names compare in lower case (Azure lowercases resource ids in alerts).
+    connections = Object.fromEntries(
+      Object.entries(parsed as Record<string, string>).map(([k, v]) => [k.toLowerCase(), v]),
+    );
+  }
+  const failedRequestsCluster =
+    optionalSetting(env, "FAILED_REQUESTS_CLUSTER")?.toLowerCase() ?? Object.keys(connections)[0];
+  return {
+    connections,
+    failedRequestsQueue: optionalSetting(env, "FAILED_REQUESTS_QUEUE") ?? DEV_DEFAULTS.FAILED_REQUESTS_QUEUE,
+    failedRequestsCluster,
+  };
+}
+
+/** Seconds a dead-letter drain may take when the runtime does not say (locally). */
+export const DEFAULT_DRAIN_BUDGET_SECONDS = 60;

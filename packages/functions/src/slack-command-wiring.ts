@@ -37,7 +37,7 @@ export function wireSlackCommandHandler({
     directory: createDirectoryFromEnv(env),
     allowedMembers: settings.allowedMembers,
     audit,
-    execute: (args, requestId) => execute.runWithId(args, requestId),
+    execute: (args, requestId, requester) => execute.runWithId(args, requestId, { requester }),
     logger,
   });
 }

@@ -28,7 +28,7 @@ export interface SlackCommandDeps extends AuthorizationChain {
   chat: Chat;
   audit: AuditLog;
   /** Runs the command through `/execute`; rejects when it could not be run at all. */
-  execute(args: readonly string[], requestId: string): Promise<CommandResult>;
+  execute(args: readonly string[], requestId: string, requester?: string): Promise<CommandResult>;
   logger: Logger;
   now?: () => Date;
 }
@@ -139,7 +139,7 @@ export function createSlackCommandHandler(deps: SlackCommandDeps): (job: SlackCo
     const started = performance.now();
     let result: CommandResult;
     try {
-      result = await deps.execute(args, job.requestId);
+      result = await deps.execute(args, job.requestId, authorization.email);
     } catch (error) {
       const reason = (error as Error).message;
       await record("finished", {

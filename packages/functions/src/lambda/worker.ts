@@ -1,36 +1,58 @@
-import { createJobRouter } from "@victoria/core/dispatch/job-router";
+import { DRAIN_JOB } from "@victoria/core/deadletter/drain-jobs";
+import { createJobRouter, type JobHandlers } from "@victoria/core/dispatch/job-router";
 import { createJsonLogger } from "@victoria/core/logging/json-logger";
 import { SLACK_COMMAND_JOB, slackCommandJobSchema } from "@victoria/core/slack/slack-command-job";
-import { readSlackCommandSettings } from "../settings";
+import type { LambdaContext } from "hono/aws-lambda";
+import { createBus, createVault, wireDrainJobHandler } from "../dead-letter-wiring";
+import { readBusSettings, readSlackCommandSettings } from "../settings";
 import { wireSlackCommandHandler } from "../slack-command-wiring";
 
 const logger = createJsonLogger();
+/** Time kept back from the invocation for logging and closing connections. */
+const SAFETY_MS = 3_000;
 
-/** Built on first use so a misconfiguration fails the invocation (and is logged), not the import. */
-let router: ReturnType<typeof createJobRouter> | undefined;
+let remainingMs: () => number = () => 60_000;
 
-function getRouter() {
-  if (!router) {
-    const handleSlackCommand = wireSlackCommandHandler({
+/** Builds a handler on first use, so one job kind's missing setting fails only that kind. */
+function lazy(build: () => (payload: unknown) => Promise<unknown>): JobHandlers[string] {
+  let handler: ((payload: unknown) => Promise<unknown>) | undefined;
+  return async (payload) => {
+    handler ??= build();
+    await handler(payload);
+  };
+}
+
+const router = createJobRouter({
+  [SLACK_COMMAND_JOB]: lazy(() => {
+    const handle = wireSlackCommandHandler({
       settings: readSlackCommandSettings(process.env),
       env: process.env,
       logger,
     });
-    router = createJobRouter({
-      [SLACK_COMMAND_JOB]: (payload) => handleSlackCommand(slackCommandJobSchema.parse(payload)),
-    });
-  }
-  return router;
-}
+    return (payload) => handle(slackCommandJobSchema.parse(payload));
+  }),
+  [DRAIN_JOB]: lazy(() =>
+    wireDrainJobHandler({
+      env: process.env,
+      bus: createBus(),
+      vault: createVault(process.env),
+      busSettings: readBusSettings(process.env),
+      logger,
+      budgetMs: () => Math.max(1_000, remainingMs() - SAFETY_MS),
+    }),
+  ),
+});
 
 /**
- * The asynchronous half of `/authenticate` (and later `/resolve`): invoked with `{kind, payload}`.
+ * The asynchronous half of `/authenticate` and `/listener`: invoked with `{kind, payload}`.
  * Failures are logged and swallowed: Lambda's automatic retry of an async invocation could run a
  * command a second time after it already ran and only the reply failed.
  */
-export async function handler(event: unknown): Promise<void> {
+export async function handler(event: unknown, context?: Partial<LambdaContext>): Promise<void> {
+  const { getRemainingTimeInMillis } = context ?? {};
+  if (typeof getRemainingTimeInMillis === "function") remainingMs = () => getRemainingTimeInMillis();
   try {
-    await getRouter().run(event);
+    await router.run(event);
   } catch (error) {
     logger.error("worker job failed", {
       errorName: (error as Error).name,

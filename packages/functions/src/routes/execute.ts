@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { zValidator } from "@hono/zod-validator";
+import type { FailedRequestPublisher } from "@victoria/core/failed-requests/failed-request-publisher";
 import type { Logger } from "@victoria/core/logging/json-logger";
 import type { CommandRunner } from "@victoria/core/ports";
 import {
@@ -8,6 +9,7 @@ import {
   verifyServiceRequest,
 } from "@victoria/core/security/service-signature";
 import { describeIssues } from "@victoria/core/victoria/config";
+import { EXIT_USAGE } from "@victoria/core/victoria/errors";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
@@ -28,6 +30,8 @@ export const executeRequestSchema = z.object({
 
 export interface ExecuteDeps {
   runner: CommandRunner;
+  /** Where failed commands go for retry (FAILED_REQUESTS_QUEUE); absent = not published. */
+  failedRequests?: FailedRequestPublisher;
   /** VICTORIA_SHARED_SECRET; every request must be signed with it. */
   sharedSecret: string;
   logger: Logger;
@@ -90,11 +94,32 @@ export function executeRoute(deps: ExecuteDeps): Hono {
           exitStatus,
           durationMs: Math.round(performance.now() - started),
         });
+      // Published before answering: on Lambda nothing runs after the response. A usage error would
+      // fail the same way on every retry, and a retry's own failure is already on the queue.
+      const publishFailure = async (error: string) => {
+        if (!deps.failedRequests || c.req.header("x-victoria-retry")) return;
+        try {
+          await deps.failedRequests.publish({
+            args,
+            requestId,
+            requester: c.req.header("x-victoria-requester"),
+            error,
+            attempt: 1,
+            failedAt: new Date().toISOString(),
+          });
+        } catch (publishError) {
+          logger.error("failed request not published", {
+            requestId,
+            errorMessage: (publishError as Error).message,
+          });
+        }
+      };
       let result: Awaited<ReturnType<CommandRunner["run"]>>;
       try {
         result = await runner.run(args);
       } catch (error) {
         log("exception");
+        await publishFailure(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
         return c.json(
           {
             error: "Command failed: uncaught Victoria exception detected",
@@ -104,6 +129,9 @@ export function executeRoute(deps: ExecuteDeps): Hono {
         );
       }
       log(result.exitCode);
+      if (result.exitCode !== 0 && result.exitCode !== EXIT_USAGE) {
+        await publishFailure(`exit status ${result.exitCode}: ${result.output.slice(-1000)}`);
+      }
       if (result.exitCode !== 0) {
         return c.json({ error: "Command failed: non-zero status code", message: result.output }, 500);
       }

@@ -14,6 +14,12 @@ export interface ExecuteClientOptions {
   fetch?: typeof fetch;
 }
 
+/** Who asked (for the failed-requests envelope) and whether this is a retry (not to be re-published). */
+export interface ExecuteContext {
+  requester?: string;
+  retryAttempt?: number;
+}
+
 const NON_ZERO = "Command failed: non-zero status code";
 
 /** Runs commands through `/execute` over HTTP, signed with the service-to-service secret. */
@@ -23,9 +29,13 @@ export function createExecuteClient({
   timeoutMs,
   fetch: fetchImpl = fetch,
 }: ExecuteClientOptions): CommandRunner & {
-  runWithId(args: readonly string[], requestId?: string): Promise<CommandResult>;
+  runWithId(args: readonly string[], requestId?: string, context?: ExecuteContext): Promise<CommandResult>;
 } {
-  async function runWithId(args: readonly string[], requestId?: string): Promise<CommandResult> {
+  async function runWithId(
+    args: readonly string[],
+    requestId?: string,
+    context: ExecuteContext = {},
+  ): Promise<CommandResult> {
     const target = typeof url === "function" ? url() : url;
     const body = JSON.stringify({ args });
     let response: Response;
@@ -36,6 +46,8 @@ export function createExecuteClient({
         headers: {
           "content-type": "application/json",
           ...(requestId ? { "x-request-id": requestId } : {}),
+          ...(context.requester ? { "x-victoria-requester": context.requester } : {}),
+          ...(context.retryAttempt ? { "x-victoria-retry": String(context.retryAttempt) } : {}),
           ...signServiceRequest(sharedSecret, body),
         },
         signal: AbortSignal.timeout(timeoutMs),

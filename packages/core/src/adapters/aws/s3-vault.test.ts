@@ -1,0 +1,110 @@
+import { randomUUID } from "node:crypto";
+import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { type S3StandIn, startS3StandIn } from "@victoria/emulators/s3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sampleRecord, vaultContract } from "../../deadletter/vault-contract";
+import { createS3Vault } from "./s3-vault";
+
+// s3rver ignores If-None-Match / If-Match on PutObject, so these run against the loopback S3
+// stand-in, which the real S3Client talks to over HTTP (path-style, SigV4-signed).
+let s3: S3StandIn;
+let client: S3Client;
+const bucket = "victoria-vault";
+
+beforeAll(async () => {
+  s3 = await startS3StandIn({ buckets: [bucket] });
+  client = new S3Client({ ...s3.clientConfig, maxAttempts: 1 });
+});
+
+afterAll(async () => {
+  client?.destroy();
+  await s3?.close();
+});
+
+/** A client that counts the commands it sends, to prove what went over the wire. */
+function countingClient(): { client: S3Client; calls: Record<string, number> } {
+  const counted = new S3Client({ ...s3.clientConfig, maxAttempts: 1 });
+  const calls: Record<string, number> = {};
+  counted.middlewareStack.add(
+    (next, context) => (args) => {
+      const name = context.commandName ?? "unknown";
+      calls[name] = (calls[name] ?? 0) + 1;
+      return next(args);
+    },
+    { step: "initialize" },
+  );
+  return { client: counted, calls };
+}
+
+vaultContract("S3 vault", async () => ({
+  vault: createS3Vault({ client, bucket, prefix: `contract-${randomUUID()}/` }),
+}));
+
+describe("S3 vault over the wire", () => {
+  it("keeps one JSON object per record at <prefix>records/<id>.json", async () => {
+    const vault = createS3Vault({ client, bucket, prefix: "layout" });
+    const { record } = await vault.park(sampleRecord(1));
+    expect(s3.keys(bucket).filter((k) => k.startsWith("layout/"))).toEqual([
+      `layout/records/${record.id}.json`,
+    ]);
+    const unprefixed = createS3Vault({ client, bucket });
+    await unprefixed.park(sampleRecord(2));
+    expect(s3.keys(bucket)).toContain(`records/${sampleRecord(2).id}.json`);
+  });
+
+  it("parks with If-None-Match and updates with If-Match", async () => {
+    const vault = createS3Vault({ client, bucket, prefix: "conditional/" });
+    const before = s3.requests.length;
+    const { record } = await vault.park(sampleRecord(1));
+    await vault.park(sampleRecord(1));
+    await vault.transition(record.id, "parked", "deleted", { by: "a", at: "2025-01-01T00:00:00Z" });
+    const puts = s3.requests.slice(before).filter((r) => r.method === "PUT");
+    expect(puts.map((r) => r.status)).toEqual([200, 412, 200]);
+  });
+
+  it("pages through more records than one ListObjectsV2 page holds", async () => {
+    const { client: counted, calls } = countingClient();
+    const vault = createS3Vault({ client: counted, bucket, prefix: "paged/", pageSize: 3 });
+    const fresh = Array.from({ length: 8 }, (_, i) =>
+      sampleRecord(i, { parkedAt: `2025-01-0${i + 1}T00:00:00.000Z` }),
+    );
+    for (const record of fresh) await vault.park(record);
+    const listed = await vault.list();
+    expect(listed.map((r) => r.id)).toEqual(fresh.map((r) => r.id).reverse());
+    expect(calls.ListObjectsV2Command).toBe(3);
+    expect((await vault.list({ state: "parked" })).length).toBe(8);
+    counted.destroy();
+  });
+
+  it("does not list objects that are not records, nor other prefixes' records", async () => {
+    const vault = createS3Vault({ client, bucket, prefix: "mixed/" });
+    const { record } = await vault.park(sampleRecord(1));
+    await createS3Vault({ client, bucket, prefix: "mixed/records/nested/" }).park(sampleRecord(2));
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: "mixed/records/README.txt", Body: "hi" }));
+    expect((await vault.list()).map((r) => r.id)).toEqual([record.id]);
+  });
+
+  it("fails with a clear error naming the id for a corrupt record", async () => {
+    const vault = createS3Vault({ client, bucket, prefix: "corrupt/" });
+    const { record } = await vault.park(sampleRecord(1));
+    await client.send(
+      new PutObjectCommand({ Bucket: bucket, Key: `corrupt/records/${record.id}.json`, Body: "{nope" }),
+    );
+    const message = `Vault record ${record.id} is corrupt (s3://${bucket}/corrupt/records/${record.id}.json): not valid JSON`;
+    await expect(vault.get(record.id)).rejects.toThrow(message);
+    await expect(vault.list()).rejects.toThrow(message);
+    await expect(vault.markNotified(record.id, { channel: "C", ts: "1", id: "N", at: "x" })).rejects.toThrow(
+      message,
+    );
+  });
+
+  it("names the bucket when it does not exist", async () => {
+    const vault = createS3Vault({ client, bucket: "no-such-bucket", prefix: "p/" });
+    await expect(vault.list()).rejects.toThrow(
+      "Could not list vault records in s3://no-such-bucket/p/records/: NoSuchBucket",
+    );
+    await expect(vault.park(sampleRecord(1))).rejects.toThrow(
+      `Vault record ${sampleRecord(1).id} could not be written (s3://no-such-bucket/p/records/`,
+    );
+  });
+});

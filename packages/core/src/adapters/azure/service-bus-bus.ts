@@ -1,0 +1,148 @@
+import type {
+  ServiceBusClient,
+  ServiceBusMessage,
+  ServiceBusReceivedMessage,
+  ServiceBusReceiver,
+} from "@azure/service-bus";
+import type { Bus, LockedMessage, MessageReceiver, OutgoingMessage } from "../../deadletter/bus";
+import type { DeadLetter, EntityRef, MessageBody, PropertyValue } from "../../deadletter/dead-letter";
+
+export type ServiceBusClientFactory = (connectionString: string) => ServiceBusClient;
+
+function bodyOf(body: unknown): MessageBody {
+  if (body === undefined || body === null) return { kind: "empty" };
+  if (typeof body === "string") return { kind: "text", text: body };
+  if (body instanceof Uint8Array) return { kind: "bytes", base64: Buffer.from(body).toString("base64") };
+  return { kind: "json", value: body };
+}
+
+function bodyFor(body: MessageBody): unknown {
+  switch (body.kind) {
+    case "empty":
+      return null;
+    case "text":
+      return body.text;
+    case "bytes":
+      return Buffer.from(body.base64, "base64");
+    case "json":
+      return body.value;
+  }
+}
+
+/** Application properties may hold dates, longs and binary; the vault keeps JSON values. */
+function propertyValue(value: unknown): PropertyValue {
+  if (value === null || value === undefined) return null;
+  if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") return value;
+  if (value instanceof Date) return value.toISOString();
+  if (value instanceof Uint8Array) return Buffer.from(value).toString("base64");
+  return String(value);
+}
+
+const optional = <T>(value: T | null | undefined): T | undefined => (value === null ? undefined : value);
+
+export function toDeadLetter(message: ServiceBusReceivedMessage): DeadLetter {
+  return {
+    messageId: String(message.messageId ?? ""),
+    sequenceNumber: message.sequenceNumber?.toString() ?? "",
+    enqueuedTime: (message.enqueuedTimeUtc ?? new Date(0)).toISOString(),
+    deliveryCount: message.deliveryCount ?? 0,
+    deadLetterReason: optional(message.deadLetterReason),
+    deadLetterErrorDescription: optional(message.deadLetterErrorDescription),
+    deadLetterSource: optional(message.deadLetterSource),
+    body: bodyOf(message.body),
+    contentType: optional(message.contentType),
+    subject: optional(message.subject),
+    correlationId: message.correlationId === undefined ? undefined : String(message.correlationId),
+    sessionId: optional(message.sessionId),
+    partitionKey: optional(message.partitionKey),
+    replyTo: optional(message.replyTo),
+    replyToSessionId: optional(message.replyToSessionId),
+    to: optional(message.to),
+    timeToLive: optional(message.timeToLive),
+    applicationProperties: Object.fromEntries(
+      Object.entries(message.applicationProperties ?? {}).map(([k, v]) => [k, propertyValue(v)]),
+    ),
+  };
+}
+
+export function toServiceBusMessage(message: OutgoingMessage): ServiceBusMessage {
+  const out: ServiceBusMessage = { body: bodyFor(message.body) };
+  if (message.messageId !== undefined) out.messageId = message.messageId;
+  if (message.contentType !== undefined) out.contentType = message.contentType;
+  if (message.subject !== undefined) out.subject = message.subject;
+  if (message.correlationId !== undefined) out.correlationId = message.correlationId;
+  if (message.sessionId !== undefined) out.sessionId = message.sessionId;
+  if (message.partitionKey !== undefined) out.partitionKey = message.partitionKey;
+  if (message.replyTo !== undefined) out.replyTo = message.replyTo;
+  if (message.replyToSessionId !== undefined) out.replyToSessionId = message.replyToSessionId;
+  if (message.to !== undefined) out.to = message.to;
+  if (message.timeToLive !== undefined) out.timeToLive = message.timeToLive;
+  if (message.applicationProperties !== undefined)
+    out.applicationProperties = { ...message.applicationProperties };
+  return out;
+}
+
+function lockedMessage(receiver: ServiceBusReceiver, message: ServiceBusReceivedMessage): LockedMessage {
+  return {
+    message: toDeadLetter(message),
+    complete: () => receiver.completeMessage(message),
+    abandon: () => receiver.abandonMessage(message),
+    deadLetter: (reason, description) =>
+      receiver.deadLetterMessage(message, {
+        deadLetterReason: reason,
+        deadLetterErrorDescription: description,
+      }),
+  };
+}
+
+/**
+ * The Bus port on `@azure/service-bus`. One client per connection string, kept for the life of
+ * the process so warm Lambda invocations reuse the AMQP connection.
+ */
+export function createServiceBusBus(
+  createClient: ServiceBusClientFactory,
+  /** e.g. `maxAutoLockRenewalDurationInMs` (the SDK renews held locks for 5 minutes by default). */
+  receiverOptions: { maxAutoLockRenewalDurationInMs?: number } = {},
+): Bus {
+  const clients = new Map<string, ServiceBusClient>();
+  const client = (connection: string) => {
+    let existing = clients.get(connection);
+    if (!existing) {
+      existing = createClient(connection);
+      clients.set(connection, existing);
+    }
+    return existing;
+  };
+  return {
+    async receiver(connection, entity: EntityRef, { deadLetter }): Promise<MessageReceiver> {
+      const options = {
+        receiveMode: "peekLock" as const,
+        ...receiverOptions,
+        ...(deadLetter ? { subQueueType: "deadLetter" as const } : {}),
+      };
+      const receiver =
+        entity.kind === "queue"
+          ? client(connection).createReceiver(entity.queue, options)
+          : client(connection).createReceiver(entity.topic, entity.subscription, options);
+      return {
+        async receive(max, waitMs) {
+          const messages = await receiver.receiveMessages(max, { maxWaitTimeInMs: waitMs });
+          return messages.map((m) => lockedMessage(receiver, m));
+        },
+        close: () => receiver.close(),
+      };
+    },
+    async send(connection, target, messages) {
+      const sender = client(connection).createSender(target);
+      try {
+        await sender.sendMessages(messages.map(toServiceBusMessage));
+      } finally {
+        await sender.close();
+      }
+    },
+    async close() {
+      await Promise.all([...clients.values()].map((c) => c.close()));
+      clients.clear();
+    },
+  };
+}

@@ -1,0 +1,41 @@
+import type { DeadLetter, EntityRef, MessageBody, PropertyValue } from "./dead-letter";
+
+/** A received message held under a peek-lock until it is settled one way or another. */
+export interface LockedMessage {
+  message: DeadLetter;
+  complete(): Promise<void>;
+  /** Gives the lock up; the message becomes available again (delivery count + 1). */
+  abandon(): Promise<void>;
+  deadLetter(reason: string, description: string): Promise<void>;
+}
+
+export interface MessageReceiver {
+  /** Up to `max` messages; fewer (or none) when the entity runs dry within `waitMs`. */
+  receive(max: number, waitMs: number): Promise<LockedMessage[]>;
+  close(): Promise<void>;
+}
+
+/** What a sender puts on the bus (the sendable subset of a received message). */
+export interface OutgoingMessage {
+  body: MessageBody;
+  messageId?: string;
+  contentType?: string;
+  subject?: string;
+  correlationId?: string;
+  sessionId?: string;
+  partitionKey?: string;
+  replyTo?: string;
+  replyToSessionId?: string;
+  to?: string;
+  timeToLive?: number;
+  applicationProperties?: Record<string, PropertyValue>;
+}
+
+/** Azure Service Bus as the watcher, the resolver and the failed-requests queue use it. */
+export interface Bus {
+  /** A peek-lock receiver on the entity, or on its dead-letter subqueue. */
+  receiver(connection: string, entity: EntityRef, options: { deadLetter: boolean }): Promise<MessageReceiver>;
+  /** Sends to a queue or topic. */
+  send(connection: string, target: string, messages: readonly OutgoingMessage[]): Promise<void>;
+  close(): Promise<void>;
+}

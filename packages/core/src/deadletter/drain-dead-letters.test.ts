@@ -1,0 +1,235 @@
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ServiceBusClient } from "@azure/service-bus";
+import { type ServiceBusStandIn, startServiceBusStandIn } from "@victoria/emulators/service-bus/broker";
+import { type SlackStandIn, startSlackStandIn } from "@victoria/emulators/slack";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createServiceBusBus } from "../adapters/azure/service-bus-bus";
+import { createFileVault } from "../adapters/local/file-vault";
+import { createWebApiChat } from "../adapters/slack/web-api-chat";
+import { createMemoryLogger } from "../logging/json-logger";
+import type { Bus } from "./bus";
+import type { EntityRef } from "./dead-letter";
+import { type DrainDeps, type DrainReport, drainDeadLetters } from "./drain-dead-letters";
+import type { Vault } from "./vault";
+
+const TOKEN = "xoxb-drain";
+const CHANNEL = "C0ALERTS";
+const QUEUE = "orders";
+const DLQ = `${QUEUE}/$DeadLetterQueue`;
+const entity: EntityRef = { kind: "queue", queue: QUEUE };
+
+let broker: ServiceBusStandIn;
+let slack: SlackStandIn;
+let bus: Bus;
+let vault: Vault;
+let reports: DrainReport[];
+
+beforeAll(async () => {
+  slack = await startSlackStandIn({ botToken: TOKEN, channels: [CHANNEL] });
+});
+
+afterAll(async () => {
+  await slack.close();
+});
+
+beforeEach(async () => {
+  // Short locks so a lost lock frees its message within the test; the SDK must not renew them.
+  broker = await startServiceBusStandIn({ queues: [{ name: QUEUE, lockDurationMs: 1_500 }] });
+  bus = createServiceBusBus(
+    (c) =>
+      new ServiceBusClient(c, { retryOptions: { maxRetries: 2, retryDelayInMs: 200, timeoutInMs: 3_000 } }),
+    { maxAutoLockRenewalDurationInMs: 0 },
+  );
+  vault = createFileVault(await mkdtemp(join(tmpdir(), "drain-vault-")));
+  slack.reset();
+  reports = [];
+});
+
+afterEach(async () => {
+  await bus.close();
+  await broker.close();
+});
+
+async function deadLetter(count: number, from = 0, queue = QUEUE) {
+  for (let i = from; i < from + count; i++) {
+    await broker.deadLetter(
+      queue,
+      {
+        messageId: `msg-${i}`,
+        body: { order: i, note: "ünïcode ✓" },
+        contentType: "application/json",
+        subject: "order.created",
+        correlationId: `corr-${i}`,
+        applicationProperties: { tenant: "acme", attempt: i },
+      },
+      { reason: i % 2 ? "MaxDeliveryCountExceeded" : "ProcessingError", description: `failed ${i}` },
+    );
+  }
+}
+
+function deps(overrides: Partial<DrainDeps> = {}): DrainDeps {
+  return {
+    bus,
+    vault,
+    chat: createWebApiChat({ token: TOKEN, slackApiUrl: slack.url, retryConfig: { retries: 0 } }),
+    alertChannel: CHANNEL,
+    logger: createMemoryLogger(),
+    ...overrides,
+  };
+}
+
+async function drain(overrides: Partial<DrainDeps> = {}, budgetMs = 15_000, target: EntityRef = entity) {
+  const report = await drainDeadLetters(
+    deps(overrides),
+    { cluster: "prod1", namespace: "sb-prod1", entity: target, connection: broker.connectionString },
+    { budgetMs, reserveMs: 1_000, waitMs: 300 },
+  );
+  reports.push(report);
+  return report;
+}
+
+/** Nothing lost, nothing notified twice: every dead letter is on the DLQ or parked, notified once. */
+async function expectInvariants(total: number) {
+  const onDlq = broker.depth(DLQ).active + broker.depth(DLQ).locked;
+  const records = await vault.list();
+  const completed = records.filter((r) => r.notification);
+  expect(new Set(records.map((r) => r.message.messageId)).size).toBe(records.length);
+  // Each message is still on the bus, or it was completed after being parked and notified.
+  expect(onDlq + completed.length).toBeGreaterThanOrEqual(total);
+  const notifiedTotal = reports.reduce((sum, r) => sum + r.notified, 0);
+  expect(notifiedTotal).toBe(completed.length);
+  return { onDlq, records, completed };
+}
+
+const waitForLocks = () => new Promise((resolve) => setTimeout(resolve, 1_700));
+
+describe("dead-letter drain (real SDK over AMQP, file vault, Slack stand-in)", () => {
+  it("drains 120 dead letters across batches: parked with everything, one notification, all completed", async () => {
+    await deadLetter(120);
+    const report = await drain();
+    expect(report).toMatchObject({ received: 120, parked: 120, notified: 120, completed: 120, abandoned: 0 });
+    expect(broker.depth(DLQ)).toMatchObject({ active: 0, locked: 0 });
+    const posts = slack.calls.filter((c) => c.method === "chat.postMessage");
+    expect(posts).toHaveLength(1);
+    expect(String(posts[0]?.body.text)).toContain("120");
+    const blocks = posts[0]?.body.blocks as { type: string }[];
+    expect(blocks.length).toBeLessThanOrEqual(50);
+    const records = await vault.list();
+    expect(records).toHaveLength(120);
+    const seven = records.find((r) => r.message.messageId === "msg-7");
+    expect(seven).toMatchObject({
+      cluster: "prod1",
+      namespace: "sb-prod1",
+      entity,
+      state: "parked",
+      notification: { channel: CHANNEL, id: report.notification?.id },
+      message: {
+        body: { kind: "json", value: { order: 7, note: "ünïcode ✓" } },
+        contentType: "application/json",
+        subject: "order.created",
+        correlationId: "corr-7",
+        deadLetterReason: "MaxDeliveryCountExceeded",
+        deadLetterErrorDescription: "failed 7",
+        applicationProperties: { tenant: "acme", attempt: 7 },
+      },
+    });
+    await expectInvariants(120);
+  });
+
+  it("keeps every message on the bus when Slack is down, and notifies once when it is back", async () => {
+    await deadLetter(30);
+    const down = await drain({
+      chat: createWebApiChat({ token: "xoxb-revoked", slackApiUrl: slack.url, retryConfig: { retries: 0 } }),
+    });
+    expect(down).toMatchObject({ received: 30, parked: 30, notified: 0, completed: 0, abandoned: 30 });
+    expect(broker.depth(DLQ).active).toBe(30);
+    const back = await drain();
+    expect(back).toMatchObject({ received: 30, parked: 0, notified: 30, completed: 30 });
+    expect(broker.depth(DLQ)).toMatchObject({ active: 0, locked: 0 });
+    const { records } = await expectInvariants(30);
+    expect(records).toHaveLength(30);
+  });
+
+  it("waits out Slack's 429 Retry-After and posts once", async () => {
+    // Locks long enough to outlast the wait (in production the SDK renews them).
+    broker.createQueue({ name: "slow-orders", lockDurationMs: 10_000 });
+    await deadLetter(5, 0, "slow-orders");
+    slack.rateLimit("chat.postMessage", 1, 1);
+    const started = Date.now();
+    const chat = createWebApiChat({ token: TOKEN, slackApiUrl: slack.url });
+    const report = await drain({ chat }, 15_000, { kind: "queue", queue: "slow-orders" });
+    expect(report).toMatchObject({ notified: 5, completed: 5 });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
+    const posts = slack.calls.filter((c) => c.method === "chat.postMessage");
+    expect(posts.map((c) => c.status)).toEqual([429, 200]);
+  });
+
+  it("keeps every message on the bus when the vault cannot be written, and posts nothing", async () => {
+    await deadLetter(10);
+    const broken: Vault = {
+      ...vault,
+      park: async () => {
+        throw new Error("disk full");
+      },
+    };
+    const report = await drain({ vault: broken });
+    expect(report).toMatchObject({
+      received: 10,
+      parked: 0,
+      notified: 0,
+      completed: 0,
+      abandoned: 10,
+      stoppedBy: "error",
+    });
+    expect(broker.depth(DLQ).active).toBe(10);
+    expect(slack.calls.filter((c) => c.method === "chat.postMessage")).toHaveLength(0);
+  });
+
+  it("loses nothing and notifies nothing twice when the connection drops mid-batch", {
+    timeout: 60_000,
+  }, async () => {
+    await deadLetter(60);
+    let parks = 0;
+    const dropping: Vault = {
+      ...vault,
+      park: async (record) => {
+        if (++parks === 25) broker.dropConnections();
+        return vault.park(record);
+      },
+    };
+    await drain({ vault: dropping });
+    // Whatever was left locked by the dead connection comes back once its lock expires.
+    for (let round = 0; round < 4 && broker.depth(DLQ).active + broker.depth(DLQ).locked > 0; round++) {
+      await waitForLocks();
+      await drain();
+    }
+    expect(broker.depth(DLQ)).toMatchObject({ active: 0, locked: 0 });
+    const { completed, records } = await expectInvariants(60);
+    expect(records).toHaveLength(60);
+    expect(completed).toHaveLength(60);
+  });
+
+  it("stops receiving when the time budget runs out and leaves the rest on the bus", async () => {
+    await deadLetter(80);
+    const slow: Vault = {
+      ...vault,
+      park: async (record) => {
+        await new Promise((resolve) => setTimeout(resolve, 15));
+        return vault.park(record);
+      },
+    };
+    // 700 ms to receive (budget less reserve): the first batch of 50 takes ~750 ms to park.
+    const first = await drain({ vault: slow }, 1_700);
+    expect(first.stoppedBy).toBe("budget");
+    expect(first.completed).toBeGreaterThan(0);
+    expect(first.completed).toBeLessThan(80);
+    expect(broker.depth(DLQ).active + broker.depth(DLQ).locked).toBe(80 - first.completed);
+    await waitForLocks();
+    await drain();
+    expect(broker.depth(DLQ)).toMatchObject({ active: 0, locked: 0 });
+    const { completed } = await expectInvariants(80);
+    expect(completed).toHaveLength(80);
+  });
+});

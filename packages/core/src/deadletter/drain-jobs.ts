@@ -1,0 +1,56 @@
+import { z } from "zod";
+import type { Logger } from "../logging/json-logger";
+import type { Chat } from "../ports";
+import { entityPath } from "./dead-letter";
+import { type DrainDeps, type DrainOptions, type DrainReport, drainDeadLetters } from "./drain-dead-letters";
+
+export const DRAIN_JOB = "drain-dead-letters";
+
+const entitySchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("queue"), queue: z.string().min(1) }),
+  z.object({ kind: z.literal("subscription"), topic: z.string().min(1), subscription: z.string().min(1) }),
+]);
+
+/** A drain request as it crosses the dispatcher: no connection strings, only the cluster name. */
+export const drainJobSchema = z.object({
+  cluster: z.string(),
+  namespace: z.string(),
+  entity: entitySchema,
+});
+export type DrainJob = z.infer<typeof drainJobSchema>;
+
+export interface DrainJobDeps extends DrainDeps {
+  /** SERVICE_BUS_CONNECTIONS: connection string per cluster. */
+  connections: Readonly<Record<string, string>>;
+  /** The drain's options; `budgetMs` from the running function's remaining time. */
+  drainOptions(): DrainOptions;
+}
+
+export function createDrainJobHandler(
+  deps: DrainJobDeps,
+): (payload: unknown) => Promise<DrainReport | undefined> {
+  return async (payload) => {
+    const job = drainJobSchema.parse(payload);
+    const connection = deps.connections[job.cluster];
+    if (connection === undefined) {
+      await notifyUnknownCluster(deps, job);
+      return undefined;
+    }
+    return drainDeadLetters(deps, { ...job, connection }, deps.drainOptions());
+  };
+}
+
+/** Tells the alert channel that dead letters exist where we cannot reach them. */
+export async function notifyUnknownCluster(
+  deps: { chat: Chat; alertChannel: string; logger: Logger; connections: Readonly<Record<string, string>> },
+  job: DrainJob,
+): Promise<void> {
+  const known = Object.keys(deps.connections).join(", ") || "none";
+  deps.logger.error("dead letters on an unknown cluster", { cluster: job.cluster, namespace: job.namespace });
+  const text = `:warning: Dead letters were reported on \`${entityPath(job.entity)}\` in namespace \`${job.namespace}\`, but there is no connection for cluster \`${job.cluster}\` in SERVICE_BUS_CONNECTIONS (known clusters: ${known}). They stay on the bus until one is configured.`;
+  await deps.chat.postMessage({
+    channel: deps.alertChannel,
+    text,
+    blocks: [{ type: "section", text: { type: "mrkdwn", text } }],
+  });
+}

@@ -1,0 +1,44 @@
+import type { DeadLetter, EntityRef } from "./dead-letter";
+
+/** parked → replayed | emailed | deleted; each transition happens once (compare-and-set). */
+export type VaultState = "parked" | "replayed" | "emailed" | "deleted";
+
+export interface VaultRecord {
+  /** Deterministic from the message (see `vaultRecordId`), so parking twice is one record. */
+  id: string;
+  cluster: string;
+  namespace: string;
+  entity: EntityRef;
+  parkedAt: string;
+  state: VaultState;
+  /** Bumped by every change; what compare-and-set compares. */
+  version: number;
+  /** Set once the Slack notification that covers it was posted. */
+  notification?: { channel: string; ts: string; id: string; at: string };
+  /** Who moved it out of `parked`, when, and any note. */
+  resolution?: { by: string; at: string; note?: string };
+  message: DeadLetter;
+}
+
+export type NewVaultRecord = Omit<VaultRecord, "state" | "version" | "notification" | "resolution">;
+
+export type TransitionResult =
+  | { ok: true; record: VaultRecord }
+  | { ok: false; current: VaultRecord | undefined };
+
+/** Durable copies of dead letters: the local filesystem, or S3. */
+export interface Vault {
+  /** Stores the record unless one with its id exists; either way answers with what is stored. */
+  park(record: NewVaultRecord): Promise<{ record: VaultRecord; created: boolean }>;
+  get(id: string): Promise<VaultRecord | undefined>;
+  /** Newest first. */
+  list(filter?: { state?: VaultState; notificationId?: string }): Promise<VaultRecord[]>;
+  markNotified(id: string, notification: NonNullable<VaultRecord["notification"]>): Promise<VaultRecord>;
+  /** Moves `id` from `from` to `to` only if it is still in `from`; otherwise says what it is now. */
+  transition(
+    id: string,
+    from: VaultState,
+    to: VaultState,
+    resolution: NonNullable<VaultRecord["resolution"]>,
+  ): Promise<TransitionResult>;
+}
