@@ -14,7 +14,8 @@ export interface CommandResult {
  * Rejects only for an uncaught exception (the engine crashed, the binary could not start).
  */
 export interface CommandRunner {
-  run(args: readonly string[]): Promise<CommandResult>;
+  /** `actor` names who asked (audit and dead-letter resolutions); defaults to the environment's user. */
+  run(args: readonly string[], options?: { actor?: string }): Promise<CommandResult>;
 }
 
 /** A Slack user as the authorization chain needs it. */
@@ -52,6 +53,8 @@ export interface Chat {
   ): Promise<{ channel: string; ts: string }>;
   postEphemeral(args: ChatMessage & { channel: string; user: string; threadTs?: string }): Promise<void>;
   updateMessage(args: ChatMessage & { channel: string; ts: string }): Promise<void>;
+  /** Opens a modal (`views.open`) for an interaction's `trigger_id` (valid for 3 seconds). */
+  openView(triggerId: string, view: Record<string, unknown>): Promise<void>;
   /** POSTs to an interaction's `response_url` (not a Web API method; no bot token). */
   respond(
     responseUrl: string,

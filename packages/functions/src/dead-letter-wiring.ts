@@ -1,31 +1,30 @@
-import { ServiceBusClient } from "@azure/service-bus";
-import { createServiceBusBus } from "@victoria/core/adapters/azure/service-bus-bus";
+import { createDefaultServiceBusBus } from "@victoria/core/adapters/azure/service-bus-bus";
+import { createExecuteClient } from "@victoria/core/adapters/http/execute-client";
 import { createFileVault } from "@victoria/core/adapters/local/file-vault";
+import { createJsonlAuditLog } from "@victoria/core/adapters/local/jsonl-audit-log";
 import { createWebApiChat } from "@victoria/core/adapters/slack/web-api-chat";
 import type { Bus } from "@victoria/core/deadletter/bus";
+import { createDeadLetterActionsFromEnv } from "@victoria/core/deadletter/dead-letter-actions-from-env";
 import { createDrainJobHandler } from "@victoria/core/deadletter/drain-jobs";
+import { createResolveHandler } from "@victoria/core/deadletter/resolve-job";
 import type { Vault } from "@victoria/core/deadletter/vault";
 import {
   createFailedRequestPublisher,
   type FailedRequestPublisher,
 } from "@victoria/core/failed-requests/failed-request-publisher";
 import type { Logger } from "@victoria/core/logging/json-logger";
-import { type BusSettings, DEFAULT_DRAIN_BUDGET_SECONDS, type Env, requireSetting } from "./settings";
+import { createDirectoryFromEnv } from "@victoria/core/security/directory-from-env";
+import {
+  type BusSettings,
+  DEFAULT_DRAIN_BUDGET_SECONDS,
+  type Env,
+  readSlackCommandSettings,
+  requireSetting,
+} from "./settings";
 
 /** Service Bus through the real SDK; one AMQP connection per cluster for the life of the process. */
 export function createBus(): Bus {
-  // The SDK's defaults wait 30 s between retries; a drain has a budget, so fail over sooner.
-  return createServiceBusBus(
-    (connection) =>
-      new ServiceBusClient(connection, {
-        retryOptions: {
-          maxRetries: 3,
-          retryDelayInMs: 1_000,
-          maxRetryDelayInMs: 10_000,
-          timeoutInMs: 30_000,
-        },
-      }),
-  );
+  return createDefaultServiceBusBus();
 }
 
 /** The local vault (VAULT_DIR); the deployment issue adds the S3 one for AWS. */
@@ -67,4 +66,45 @@ export function wireFailedRequestPublisher(
   const connection = cluster === undefined ? undefined : busSettings.connections[cluster];
   if (connection === undefined) return undefined;
   return createFailedRequestPublisher(bus, connection, busSettings.failedRequestsQueue);
+}
+
+export interface ResolveWiring {
+  env: Env;
+  bus: Bus;
+  vault: Vault;
+  logger: Logger;
+  /** Where `/execute` is (replaying a failed Victoria request re-runs it there). */
+  executeUrl: string | (() => string) | undefined;
+}
+
+/** The dead-letter operations behind `/resolve` and `victoria deadletter`, with production adapters. */
+export function wireDeadLetterActions({ env, bus, vault, executeUrl }: Omit<ResolveWiring, "logger">) {
+  const execute =
+    executeUrl === undefined
+      ? undefined
+      : createExecuteClient({
+          url: executeUrl,
+          sharedSecret: requireSetting(env, "VICTORIA_SHARED_SECRET"),
+          timeoutMs: 60_000,
+        });
+  return createDeadLetterActionsFromEnv(env, {
+    vault,
+    bus,
+    ...(execute ? { execute: (args, requester) => execute.runWithId(args, undefined, { requester }) } : {}),
+  });
+}
+
+/** The slow half of `/resolve`. */
+export async function wireResolveHandler(wiring: ResolveWiring) {
+  const { env, vault, logger } = wiring;
+  const settings = readSlackCommandSettings(env);
+  return createResolveHandler({
+    chat: createWebApiChat({ token: settings.botToken, slackApiUrl: settings.slackApiUrl }),
+    directory: createDirectoryFromEnv(env),
+    allowedMembers: settings.allowedMembers,
+    audit: createJsonlAuditLog(settings.auditLogFile),
+    actions: await wireDeadLetterActions(wiring),
+    vault,
+    logger,
+  });
 }

@@ -1,4 +1,5 @@
 import { createProcessRunner } from "@victoria/core/adapters/local/process-runner";
+import type { DeadLetterActions } from "@victoria/core/deadletter/dead-letter-actions-types";
 import type { CommandRunner } from "@victoria/core/ports";
 import { defaultProviders } from "@victoria/core/victoria/default-providers";
 import { createVictoria } from "@victoria/core/victoria/engine";
@@ -10,6 +11,8 @@ import type { ExecuteSettings } from "./settings";
 export function createCommandRunner(
   settings: ExecuteSettings,
   env: NodeJS.ProcessEnv = process.env,
+  /** Backs `victoria deadletter …`; without it those commands say they are not available here. */
+  deadLetters?: () => Promise<DeadLetterActions>,
 ): CommandRunner {
   if (settings.victoriaBin) {
     const childEnv = { ...env };
@@ -24,6 +27,11 @@ export function createCommandRunner(
     }
     return createProcessRunner({ bin: settings.victoriaBin, timeoutMs: settings.timeoutMs, env: childEnv });
   }
-  const victoria = createVictoria({ plugins: corePlugins, providers: defaultProviders, env });
+  const victoria = createVictoria({
+    plugins: corePlugins,
+    providers: defaultProviders,
+    env,
+    ...(deadLetters ? { deadLetters } : {}),
+  });
   return createInProcessRunner({ victoria, configPath: settings.configPath, timeoutMs: settings.timeoutMs });
 }

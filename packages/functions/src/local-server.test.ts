@@ -93,10 +93,9 @@ describe("local server (npm start)", () => {
     expect(res.status).toBe(401);
   });
 
-  it.each(["/resolve"])("answers 501 on %s until its issue lands", async (path) => {
-    const res = await fetch(`${server.url}${path}`, { method: "POST" });
-    expect(res.status).toBe(501);
-    expect(await res.json()).toMatchObject({ error: "Not implemented" });
+  it("refuses an unsigned /resolve with 401", async () => {
+    const res = await fetch(`${server.url}/resolve`, { method: "POST", body: "payload=%7B%7D" });
+    expect(res.status).toBe(401);
   });
 });
 

@@ -1,6 +1,8 @@
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
+import { createWebApiChat } from "@victoria/core/adapters/slack/web-api-chat";
 import { DRAIN_JOB } from "@victoria/core/deadletter/drain-jobs";
+import { RESOLVE_JOB, resolveJobSchema } from "@victoria/core/deadletter/resolve-job";
 import { createInProcessDispatcher } from "@victoria/core/dispatch/in-process-dispatcher";
 import { createMemoryDedupeStore } from "@victoria/core/idempotency/dedupe-store";
 import { createJsonLogger, type Logger } from "@victoria/core/logging/json-logger";
@@ -12,14 +14,16 @@ import { createApp } from "./app";
 import {
   createBus,
   createVault,
+  wireDeadLetterActions,
   wireDrainJobHandler,
   wireFailedRequestPublisher,
+  wireResolveHandler,
 } from "./dead-letter-wiring";
 import { createCommandRunner } from "./execute-runner";
 import { authenticateRoute } from "./routes/authenticate";
 import { executeRoute } from "./routes/execute";
 import { listenerRoute } from "./routes/listener";
-import { notImplementedRoute } from "./routes/not-implemented";
+import { resolveRoute } from "./routes/resolve";
 import {
   type Env,
   readBusSettings,
@@ -60,13 +64,23 @@ export function createLocalApp({ env, logger, selfUrl }: LocalAppParts) {
   });
   const busSettings = readBusSettings(env);
   const bus = createBus();
-  const drain = wireDrainJobHandler({ env, bus, vault: createVault(env), busSettings, logger });
+  const vault = createVault(env);
+  const executeUrl = () => `${selfUrl()}/execute`;
+  const drain = wireDrainJobHandler({ env, bus, vault, busSettings, logger });
+  const resolve = wireResolveHandler({
+    env,
+    bus,
+    vault,
+    logger,
+    executeUrl: slackSettings.executeUrl ?? executeUrl,
+  });
   const dispatcher = createInProcessDispatcher(
     {
       [SLACK_COMMAND_JOB]: (payload) => handleSlackCommand(slackCommandJobSchema.parse(payload)),
       [DRAIN_JOB]: async (payload) => {
         await drain(payload);
       },
+      [RESOLVE_JOB]: async (payload) => (await resolve)(resolveJobSchema.parse(payload)),
     },
     { logger },
   );
@@ -78,7 +92,9 @@ export function createLocalApp({ env, logger, selfUrl }: LocalAppParts) {
         path: "/execute",
         method: "POST",
         router: executeRoute({
-          runner: createCommandRunner(executeSettings, env),
+          runner: createCommandRunner(executeSettings, env, () =>
+            wireDeadLetterActions({ env, bus, vault, executeUrl: slackSettings.executeUrl ?? executeUrl }),
+          ),
           sharedSecret: executeSettings.sharedSecret,
           failedRequests: wireFailedRequestPublisher(bus, busSettings),
           logger,
@@ -105,7 +121,16 @@ export function createLocalApp({ env, logger, selfUrl }: LocalAppParts) {
           logger,
         }),
       },
-      { path: "/resolve", method: "POST", router: notImplementedRoute("/resolve", "Dead Letter Resolver") },
+      {
+        path: "/resolve",
+        method: "POST",
+        router: resolveRoute({
+          signingSecret: slackSettings.signingSecret,
+          dispatcher,
+          chat: createWebApiChat({ token: slackSettings.botToken, slackApiUrl: slackSettings.slackApiUrl }),
+          logger,
+        }),
+      },
     ],
   });
   return { app, dispatcher, bus };

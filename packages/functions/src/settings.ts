@@ -1,3 +1,5 @@
+import { parseServiceBusConnections } from "@victoria/core/deadletter/service-bus-connections";
+
 /**
  * Configuration from the environment (CONTRACTS.md). The local server fills gaps with the
  * documented development values below; Lambda entries never do, so a deployment that forgot
@@ -118,30 +120,8 @@ export interface BusSettings {
   failedRequestsCluster: string | undefined;
 }
 
-/** Parses SERVICE_BUS_CONNECTIONS, naming the variable (never its values) when it is wrong. */
 export function readBusSettings(env: Env): BusSettings {
-  const raw = optionalSetting(env, "SERVICE_BUS_CONNECTIONS");
-  let connections: Record<string, string> = {};
-  if (raw !== undefined) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(raw);
-    } catch {
-      throw new Error('SERVICE_BUS_CONNECTIONS is not JSON; expected {"<cluster>": "<connection string>"}');
-    }
-    if (
-      parsed === null ||
-      typeof parsed !== "object" ||
-      Array.isArray(parsed) ||
-      !Object.values(parsed).every((v) => typeof v === "string" && v.length > 0)
-    ) {
-      throw new Error('SERVICE_BUS_CONNECTIONS must be a JSON object {"<cluster>": "<connection string>"}');
-    }
-    // Cluster names compare in lower case (Azure lowercases resource ids in alerts).
-    connections = Object.fromEntries(
-      Object.entries(parsed as Record<string, string>).map(([k, v]) => [k.toLowerCase(), v]),
-    );
-  }
+  const connections = parseServiceBusConnections(optionalSetting(env, "SERVICE_BUS_CONNECTIONS"));
   const failedRequestsCluster =
     optionalSetting(env, "FAILED_REQUESTS_CLUSTER")?.toLowerCase() ?? Object.keys(connections)[0];
   return {

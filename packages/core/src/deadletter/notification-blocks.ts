@@ -136,9 +136,16 @@ export function buildDeadLetterNotification(input: DeadLetterNotificationInput):
     },
     { type: "divider" },
   ];
-  for (const record of detailed) blocks.push(recordSection(record), recordActions(record));
-  if (rest.length > 0)
-    blocks.push(restSection(rest, detailed.length), bulkActions(notificationId, records.length));
+  // Rebuilt after every action: a record someone resolved shows the outcome instead of buttons.
+  for (const record of detailed) {
+    if (record.state === "parked") blocks.push(recordSection(record), recordActions(record));
+    else blocks.push(...resolvedRecordBlocks(record));
+  }
+  if (rest.length > 0) {
+    const parkedRest = rest.filter((r) => r.state === "parked").length;
+    blocks.push(restSection(rest, detailed.length));
+    if (parkedRest > 0) blocks.push(bulkActions(notificationId, records.length));
+  }
   return { text: notificationText(summary), blocks };
 }
 

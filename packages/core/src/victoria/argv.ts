@@ -1,5 +1,5 @@
 import { UsageError } from "./errors";
-import type { ArgSpec } from "./plugin";
+import type { ArgSpec, OptionSpec } from "./plugin";
 
 /** The options `victoria` itself takes, before the plugin name. */
 export interface GlobalOptions {
@@ -42,47 +42,105 @@ export function splitGlobalOptions(argv: readonly string[], usage: string): Spli
   return { options, rest: argv.slice(i) };
 }
 
+/** Values of a command's declared options: the value of `--name VALUE`, `true`/`false` for a flag. */
+export type OptionValues = Record<string, string | boolean | undefined>;
+
 export interface PositionalParse {
   help: boolean;
   values: Record<string, string | undefined>;
+  /** Declared options: flags default to `false`, valued options to `undefined`. */
+  options: OptionValues;
   /** What follows the declared positionals (e.g. a plugin's subcommand and its arguments). */
   rest: string[];
 }
 
+/** `'a', 'b', 'c'`: how click lists choices in its messages. */
+const quoted = (values: readonly string[]) => values.map((v) => `'${v}'`).join(", ");
+
 /**
- * Binds positionals to `specs`. With `stopAfterSpecs`, everything after them is handed back
- * untouched (a plugin's own args come before its subcommand); otherwise extra arguments are an error.
- * `-h/--help` is the only option a plugin or command takes; `--` ends option parsing.
+ * Reads one `--name`, `--name VALUE` or `--name=VALUE` at `argv[i]` into `options`; answers how
+ * many arguments it used. A value that follows is taken whatever it looks like, as click does.
+ */
+function readOption(
+  argv: readonly string[],
+  i: number,
+  specs: readonly OptionSpec[],
+  options: OptionValues,
+  usage: string,
+): number {
+  const arg = argv[i] as string;
+  const eq = arg.indexOf("=");
+  const flag = eq >= 0 ? arg.slice(0, eq) : arg;
+  const spec = flag.startsWith("--") ? specs.find((s) => `--${s.name}` === flag) : undefined;
+  if (!spec) throw new UsageError(`No such option: ${flag}`, usage);
+  if (!spec.takesValue) {
+    if (eq >= 0) throw new UsageError(`Option '${flag}' does not take a value.`, usage);
+    options[spec.name] = true;
+    return 1;
+  }
+  const value = eq >= 0 ? arg.slice(eq + 1) : argv[i + 1];
+  if (value === undefined) throw new UsageError(`Option '${flag}' requires an argument.`, usage);
+  options[spec.name] = value;
+  return eq >= 0 ? 1 : 2;
+}
+
+/** Choices are checked after parsing, so `--state bogus --help` still shows help (click's eager --help). */
+function checkChoices(specs: readonly OptionSpec[], options: OptionValues, usage: string): void {
+  for (const spec of specs) {
+    const value = options[spec.name];
+    if (spec.choices && typeof value === "string" && !spec.choices.includes(value)) {
+      throw new UsageError(
+        `Invalid value for '--${spec.name}': '${value}' is not one of ${quoted(spec.choices)}.`,
+        usage,
+      );
+    }
+  }
+}
+
+/**
+ * Binds positionals to `specs` and reads the declared `optionSpecs` wherever they appear among
+ * them. With `stopAfterSpecs`, everything after the positionals is handed back untouched (a
+ * plugin's own args come before its subcommand); otherwise extra arguments are an error.
+ * `-h/--help` is always accepted; any other undeclared option is a usage error; `--` ends options.
  */
 export function bindPositionals(
   argv: readonly string[],
   specs: readonly ArgSpec[],
   usage: string,
   stopAfterSpecs: boolean,
+  optionSpecs: readonly OptionSpec[] = [],
 ): PositionalParse {
   const values: Record<string, string | undefined> = {};
+  const options: OptionValues = Object.fromEntries(
+    optionSpecs.map((o) => [o.name, o.takesValue ? undefined : false]),
+  );
   const positionals: string[] = [];
   let help = false;
   let optionsEnded = false;
   let i = 0;
-  for (; i < argv.length; i++) {
+  while (i < argv.length) {
     const arg = argv[i] as string;
     if (!optionsEnded && arg === "--") {
       optionsEnded = true;
+      i++;
       continue;
     }
     if (!optionsEnded && arg.startsWith("-") && arg !== "-") {
       if (arg === "-h" || arg === "--help") {
         help = true;
-        continue;
+        i++;
+      } else {
+        i += readOption(argv, i, optionSpecs, options, usage);
       }
-      throw new UsageError(`No such option: ${arg}`, usage);
+      continue;
     }
     if (stopAfterSpecs && positionals.length === specs.length) break;
     positionals.push(arg);
+    i++;
   }
   const rest = argv.slice(i);
-  if (help) return { help, values, rest };
+  if (help) return { help, values, options, rest };
+  checkChoices(optionSpecs, options, usage);
   if (!stopAfterSpecs && positionals.length > specs.length) {
     throw new UsageError(
       `Got unexpected extra argument (${positionals.slice(specs.length).join(" ")})`,
@@ -96,5 +154,5 @@ export function bindPositionals(
     }
     values[spec.name] = value;
   });
-  return { help, values, rest };
+  return { help, values, options, rest };
 }

@@ -5,7 +5,12 @@ import { createVictoria } from "./engine";
 import { processOutput } from "./output";
 import { corePlugins } from "./plugins/core-plugins";
 
-const victoria = createVictoria({ plugins: corePlugins, providers: defaultProviders });
+const victoria = createVictoria({
+  plugins: corePlugins,
+  providers: defaultProviders,
+  deadLetters: async () =>
+    (await import("../deadletter/dead-letter-actions-from-env")).createDeadLetterActionsFromEnv(process.env),
+});
 try {
   process.exitCode = await victoria.run(process.argv.slice(2), {
     out: processOutput,

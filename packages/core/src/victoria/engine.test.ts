@@ -30,6 +30,19 @@ const probePlugin = definePlugin({
       },
     },
     {
+      name: "opts",
+      summary: "Print the options.",
+      args: [{ name: "first", description: "first", optional: true }],
+      options: [
+        { name: "state", description: "Pick a state.", takesValue: true, choices: ["parked", "replayed"] },
+        { name: "note", description: "Any text.", takesValue: true },
+        { name: "force", description: "A flag.", takesValue: false },
+      ],
+      async run(ctx) {
+        ctx.out.out(JSON.stringify({ args: ctx.args, options: ctx.options }));
+      },
+    },
+    {
       name: "fail",
       summary: "Fail like a command does.",
       args: [],
@@ -211,5 +224,123 @@ describe("config plugin and victoria.yaml", () => {
     const { exitCode, output } = await run(["-c", file("unknown-store.yaml"), "config", "view"]);
     expect(exitCode).toBe(1);
     expect(output).toContain("No configuration for storage provider 's9'");
+  });
+});
+
+describe("command options", () => {
+  const opts = async (...argv: string[]) => {
+    const { exitCode, output } = await run(["probe", "x", "opts", ...argv]);
+    return exitCode === 0 ? JSON.parse(output) : { exitCode, output };
+  };
+
+  it("defaults valued options to undefined and flags to false", async () => {
+    expect(await opts()).toEqual({ args: {}, options: { force: false } });
+  });
+
+  it("reads `--name VALUE`, `--name=VALUE` and flags, before or after positionals", async () => {
+    expect(await opts("--state", "parked", "a", "--force", "--note=with = sign")).toEqual({
+      args: { first: "a" },
+      options: { state: "parked", note: "with = sign", force: true },
+    });
+    expect(await opts("--note", "-looks-like-an-option", "--note=")).toEqual({
+      args: {},
+      options: { note: "", force: false },
+    });
+    expect((await opts("--note", "one", "--note", "two")).options.note).toBe("two");
+  });
+
+  it("lets `--` end options", async () => {
+    expect(await opts("--", "--force")).toEqual({ args: { first: "--force" }, options: { force: false } });
+  });
+
+  it.each([
+    [["--bogus"], "No such option: --bogus"],
+    [["--bogus=1"], "No such option: --bogus"],
+    [["-f"], "No such option: -f"],
+    [["--state"], "Option '--state' requires an argument."],
+    [["--force=yes"], "Option '--force' does not take a value."],
+    [["--state", "gone"], "Invalid value for '--state': 'gone' is not one of 'parked', 'replayed'."],
+    [["a", "b"], "Got unexpected extra argument (b)"],
+  ])("%j is a usage error (exit 2)", async (argv, message) => {
+    const { exitCode, output } = await run(["probe", "x", "opts", ...argv]);
+    expect(exitCode).toBe(2);
+    expect(output).toContain("Usage: victoria probe TARGET opts [OPTIONS] [FIRST]");
+    expect(output).toContain(`Error: ${message}`);
+  });
+
+  it("shows help even when a choice is wrong, as click's eager --help does", async () => {
+    const { exitCode, output } = await run(["probe", "x", "opts", "--state", "gone", "--help"]);
+    expect(exitCode).toBe(0);
+    expect(output).toContain("Usage: victoria probe TARGET opts [OPTIONS] [FIRST]");
+  });
+
+  it("lists a command's options in its help, aligned, before -h/--help", async () => {
+    const { exitCode, output } = await run(["probe", "x", "opts", "--help"]);
+    expect(exitCode).toBe(0);
+    expect(output).toContain(
+      [
+        "Options:",
+        "  --state [parked|replayed]  Pick a state.",
+        "  --note NOTE                Any text.",
+        "  --force                    A flag.",
+        "  -h, --help                 Show this message and exit.",
+      ].join("\n"),
+    );
+  });
+
+  it("still refuses options on commands that declare none", async () => {
+    const { exitCode, output } = await run(["probe", "x", "echo", "a", "--state", "parked"]);
+    expect(exitCode).toBe(2);
+    expect(output).toContain("Error: No such option: --state");
+  });
+});
+
+describe("the actor and the deadLetters service", () => {
+  const whoPlugin = definePlugin({
+    name: "who",
+    summary: "Test plugin.",
+    commands: [
+      {
+        name: "am-i",
+        summary: "Print the actor.",
+        args: [],
+        async run(ctx) {
+          ctx.out.out(ctx.actor ?? "(none)");
+        },
+      },
+      {
+        name: "dl",
+        summary: "Touch the dead-letter service.",
+        args: [],
+        async run(ctx) {
+          const actions = await ctx.services.deadLetters?.();
+          ctx.out.out(String((await actions?.list())?.length));
+        },
+      },
+    ],
+  });
+  const runWith = async (env: NodeJS.ProcessEnv, argv: string[], actor?: string) => {
+    const out = new BufferedOutput();
+    const engine = createVictoria({ plugins: [whoPlugin], providers, env });
+    return { exitCode: await engine.run(argv, { out, actor }), output: out.text() };
+  };
+
+  it("is cli: + VICTORIA_ACTOR, else USER, else unknown, unless the caller names one", async () => {
+    expect((await runWith({ VICTORIA_ACTOR: "alice", USER: "root" }, ["who", "am-i"])).output).toBe(
+      "cli:alice\n",
+    );
+    expect((await runWith({ USER: "bob" }, ["who", "am-i"])).output).toBe("cli:bob\n");
+    expect((await runWith({}, ["who", "am-i"])).output).toBe("cli:unknown\n");
+    expect((await runWith({ USER: "bob" }, ["who", "am-i"], "slack:U0MEMBER")).output).toBe(
+      "slack:U0MEMBER\n",
+    );
+  });
+
+  it("fails with exit 1 where no dead-letter operations were given", async () => {
+    expect(await runWith({}, ["who", "dl"])).toEqual({
+      exitCode: 1,
+      output:
+        "Error: dead-letter operations are not available here: the vault and Service Bus are not configured\n",
+    });
   });
 });

@@ -6,13 +6,15 @@ import type { Output } from "./output";
 import type { Plugin } from "./plugin";
 import { loadPluginConfig } from "./plugin-config";
 import type { ProviderFactories } from "./providers";
-import { createServices } from "./services";
+import { createServices, type DeadLetterActionsFactory } from "./services";
 import { VICTORIA_VERSION } from "./version";
 
 export interface VictoriaOptions {
   plugins: readonly Plugin[];
   providers: ProviderFactories;
   env?: NodeJS.ProcessEnv;
+  /** The `deadletter` plugin's operations; absent → those commands fail with a ConfigError (exit 1). */
+  deadLetters?: DeadLetterActionsFactory;
 }
 
 export interface RunOptions {
@@ -20,6 +22,13 @@ export interface RunOptions {
   /** Config file used when the command line has no `-c`; `null`/absent means the bundled default. */
   configPath?: string | null;
   signal?: AbortSignal;
+  /** Who runs the command (e.g. `slack:U123`), recorded by commands that change things; default: see `actorFromEnv`. */
+  actor?: string;
+}
+
+/** `cli:` + `VICTORIA_ACTOR`, else `USER`, else `unknown`: the person at a terminal. */
+export function actorFromEnv(env: NodeJS.ProcessEnv): string {
+  return `cli:${env.VICTORIA_ACTOR || env.USER || "unknown"}`;
 }
 
 export interface Victoria {
@@ -31,12 +40,17 @@ export interface Victoria {
   run(argv: readonly string[], options: RunOptions): Promise<number>;
 }
 
-export function createVictoria({ plugins, providers, env = process.env }: VictoriaOptions): Victoria {
+export function createVictoria({
+  plugins,
+  providers,
+  env = process.env,
+  deadLetters,
+}: VictoriaOptions): Victoria {
   const byName = new Map(plugins.map((p) => [p.name, p]));
 
   async function dispatch(
     argv: readonly string[],
-    { out, configPath = null, signal }: RunOptions,
+    { out, configPath = null, signal, actor }: RunOptions,
   ): Promise<number> {
     const { options, rest } = splitGlobalOptions(argv, rootUsage());
     if (options.version) {
@@ -59,14 +73,15 @@ export function createVictoria({ plugins, providers, env = process.env }: Victor
     }
     const command = plugin.commands.find((c) => c.name === commandName);
     if (!command) throw new UsageError(`No such command '${commandName}'.`, pluginUsage(plugin));
-    const parsed = bindPositionals(commandArgv, command.args, commandUsage(plugin, command), false);
+    const usage = commandUsage(plugin, command);
+    const parsed = bindPositionals(commandArgv, command.args, usage, false, command.options);
     if (parsed.help) {
       out.out(commandHelp(plugin, command));
       return 0;
     }
 
     const loaded = await loadConfig(options.configFile ?? configPath);
-    const services = createServices(loaded.config, providers, env);
+    const services = createServices(loaded.config, providers, env, deadLetters);
     const pluginConfig = await loadPluginConfig(plugin, loaded.config, services);
     await command.run({
       config: loaded.config,
@@ -74,6 +89,8 @@ export function createVictoria({ plugins, providers, env = process.env }: Victor
       pluginConfig,
       pluginArgs: ownArgs.values as Record<string, string>,
       args: parsed.values,
+      options: parsed.options,
+      actor: actor ?? actorFromEnv(env),
       out,
       services,
       signal: signal ?? new AbortController().signal,

@@ -1,4 +1,4 @@
-import type { ArgSpec, CommandSpec, Plugin } from "./plugin";
+import type { ArgSpec, CommandSpec, OptionSpec, Plugin } from "./plugin";
 
 const ROOT_DESCRIPTION = `V.I.C.T.O.R.I.A. — Very Important Commands for Toil Optimization: Reducing Inessential Activities.
 
@@ -8,6 +8,14 @@ productivity.`;
 
 function argUsage(args: readonly ArgSpec[]): string {
   return args.map((a) => (a.optional ? `[${a.name.toUpperCase()}]` : a.name.toUpperCase())).join(" ");
+}
+
+/** `--state [parked|replayed]`, `--cluster CLUSTER`, `--force`: an option as click's help shows it. */
+function optionLabel(option: OptionSpec): string {
+  if (!option.takesValue) return `--${option.name}`;
+  const metavar =
+    option.metavar ?? (option.choices ? `[${option.choices.join("|")}]` : option.name.toUpperCase());
+  return `--${option.name} ${metavar}`;
 }
 
 /** Aligns `name  description` rows like click's help formatter. */
@@ -72,6 +80,7 @@ export function commandHelp(plugin: Plugin, command: CommandSpec): string {
       ...table(command.args.map((a) => [a.name.toUpperCase(), a.description] as const)),
     );
   }
-  lines.push("", "Options:", ...table([["-h, --help", "Show this message and exit."]]));
+  const options = (command.options ?? []).map((o) => [optionLabel(o), o.description] as const);
+  lines.push("", "Options:", ...table([...options, ["-h, --help", "Show this message and exit."]]));
   return lines.join("\n");
 }

@@ -20,7 +20,7 @@ export function createInProcessRunner({
   maxOutputBytes,
 }: InProcessRunnerOptions): CommandRunner {
   return {
-    async run(args): Promise<CommandResult> {
+    async run(args, { actor } = {}): Promise<CommandResult> {
       const out = new BufferedOutput(maxOutputBytes);
       const controller = new AbortController();
       let timer: NodeJS.Timeout | undefined;
@@ -33,7 +33,7 @@ export function createInProcessRunner({
       });
       try {
         const exitCode = await Promise.race([
-          victoria.run(args, { out, configPath, signal: controller.signal }),
+          victoria.run(args, { out, configPath, signal: controller.signal, ...(actor ? { actor } : {}) }),
           timedOut,
         ]);
         if (exitCode === TIMED_OUT) {

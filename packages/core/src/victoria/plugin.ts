@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import type { DeadLetterActions } from "../deadletter/dead-letter-actions-types";
 import type { VictoriaConfig } from "./config";
 import type { EncryptionProvider } from "./encryption/envelope-types";
 import type { Output } from "./output";
@@ -9,6 +10,19 @@ export interface ArgSpec {
   name: string;
   description: string;
   optional?: boolean;
+}
+
+/**
+ * A `--name` option of a command. With `takesValue`, `--name VALUE` or `--name=VALUE` (the last
+ * one given wins; `choices` limits the values); without, a boolean flag.
+ */
+export interface OptionSpec {
+  name: string;
+  description: string;
+  takesValue: boolean;
+  choices?: readonly string[];
+  /** The value's placeholder in help (default: `NAME`, or the choices as `[a|b]`). */
+  metavar?: string;
 }
 
 /** What the engine gives a running command. */
@@ -23,6 +37,18 @@ export interface CommandContext<C = unknown> {
   pluginArgs: Record<string, string>;
   /** Values of the command's positionals; optional ones may be missing. */
   args: Record<string, string | undefined>;
+  /**
+   * Values of the command's declared options: a string or `undefined` for an option that takes a
+   * value, `true`/`false` for a flag. The engine always sets it; it is optional only so contexts
+   * built by hand (plugin unit tests) need not.
+   */
+  options?: Record<string, string | boolean | undefined>;
+  /**
+   * Who is running the command, for audit trails (`resolution.by` of a dead letter): the caller's
+   * `RunOptions.actor`, else `cli:` + `VICTORIA_ACTOR` || `USER` || `unknown` from the engine's
+   * env. Always set by the engine; optional for hand-built contexts.
+   */
+  actor?: string;
   out: Output;
   services: VictoriaServices;
   /** Aborted when the command's time budget runs out. */
@@ -33,6 +59,8 @@ export interface CommandSpec<C = unknown> {
   name: string;
   summary: string;
   args: ArgSpec[];
+  /** `--name` options, listed in the command's help and parsed wherever they appear. */
+  options?: OptionSpec[];
   /** Throw CommandFailure (exit 1) for a failure the user can act on. */
   run(ctx: CommandContext<C>): Promise<void>;
 }
@@ -55,4 +83,10 @@ export function definePlugin<C>(plugin: Plugin<C>): Plugin<unknown> {
 export interface VictoriaServices {
   encryption(): Promise<EncryptionProvider>;
   storage(name: string): Promise<StorageProvider>;
+  /**
+   * The dead-letter operations (vault + Service Bus), when this deployment has them; calling it
+   * where it has not fails with a ConfigError. `createServices` always provides it; it is optional
+   * only so services built by hand (plugin unit tests) need not.
+   */
+  deadLetters?(): Promise<DeadLetterActions>;
 }

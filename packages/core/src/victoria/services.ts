@@ -1,3 +1,4 @@
+import type { DeadLetterActions } from "../deadletter/dead-letter-actions-types";
 import type { VictoriaConfig } from "./config";
 import type { EncryptionProvider } from "./encryption/envelope-types";
 import { ConfigError } from "./errors";
@@ -5,13 +6,25 @@ import type { VictoriaServices } from "./plugin";
 import type { ProviderFactories } from "./providers";
 import type { StorageProvider } from "./storage/storage-types";
 
+/** Builds the dead-letter operations; given by hosts that have a vault and Service Bus. */
+export type DeadLetterActionsFactory = () => Promise<DeadLetterActions>;
+
+export const DEAD_LETTERS_UNAVAILABLE =
+  "dead-letter operations are not available here: the vault and Service Bus are not configured";
+
+/** What `deadLetters()` does where the host gave no factory (also the fallback for hand-built services). */
+export const unavailableDeadLetters: DeadLetterActionsFactory = () =>
+  Promise.reject(new ConfigError(DEAD_LETTERS_UNAVAILABLE));
+
 /** Builds providers from the config on first use, once per run. */
 export function createServices(
   config: VictoriaConfig,
   factories: ProviderFactories,
   env: NodeJS.ProcessEnv,
+  deadLetterActions: DeadLetterActionsFactory = unavailableDeadLetters,
 ): VictoriaServices {
   let encryption: Promise<EncryptionProvider> | undefined;
+  let deadLetters: Promise<DeadLetterActions> | undefined;
   const storage = new Map<string, Promise<StorageProvider>>();
   return {
     encryption() {
@@ -53,6 +66,10 @@ export function createServices(
         storage.set(name, provider);
       }
       return provider;
+    },
+    deadLetters() {
+      deadLetters ??= deadLetterActions();
+      return deadLetters;
     },
   };
 }

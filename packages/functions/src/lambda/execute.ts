@@ -1,3 +1,4 @@
+import { createDeadLetterActionsFromEnv } from "@victoria/core/deadletter/dead-letter-actions-from-env";
 import { createJsonLogger } from "@victoria/core/logging/json-logger";
 import { Hono } from "hono";
 import { handle } from "hono/aws-lambda";
@@ -14,7 +15,8 @@ function buildApp(): Hono {
   try {
     const settings = readExecuteSettings(process.env);
     const router = executeRoute({
-      runner: createCommandRunner(settings),
+      // `victoria deadletter …` works on the vault and bus configured for this function.
+      runner: createCommandRunner(settings, process.env, () => createDeadLetterActionsFromEnv(process.env)),
       sharedSecret: settings.sharedSecret,
       logger,
     });

@@ -1,9 +1,10 @@
 import { DRAIN_JOB } from "@victoria/core/deadletter/drain-jobs";
+import { RESOLVE_JOB, resolveJobSchema } from "@victoria/core/deadletter/resolve-job";
 import { createJobRouter, type JobHandlers } from "@victoria/core/dispatch/job-router";
 import { createJsonLogger } from "@victoria/core/logging/json-logger";
 import { SLACK_COMMAND_JOB, slackCommandJobSchema } from "@victoria/core/slack/slack-command-job";
 import type { LambdaContext } from "hono/aws-lambda";
-import { createBus, createVault, wireDrainJobHandler } from "../dead-letter-wiring";
+import { createBus, createVault, wireDrainJobHandler, wireResolveHandler } from "../dead-letter-wiring";
 import { readBusSettings, readSlackCommandSettings } from "../settings";
 import { wireSlackCommandHandler } from "../slack-command-wiring";
 
@@ -22,7 +23,25 @@ function lazy(build: () => (payload: unknown) => Promise<unknown>): JobHandlers[
   };
 }
 
+// One bus and vault per container, shared by the drain and resolve jobs.
+let shared: { bus: ReturnType<typeof createBus>; vault: ReturnType<typeof createVault> } | undefined;
+const resources = () => {
+  shared ??= { bus: createBus(), vault: createVault(process.env) };
+  return shared;
+};
+
+let resolveHandler: ReturnType<typeof wireResolveHandler> | undefined;
+
 const router = createJobRouter({
+  [RESOLVE_JOB]: async (payload) => {
+    resolveHandler ??= wireResolveHandler({
+      env: process.env,
+      ...resources(),
+      logger,
+      executeUrl: process.env.VICTORIA_EXECUTE_URL || undefined,
+    });
+    await (await resolveHandler)(resolveJobSchema.parse(payload));
+  },
   [SLACK_COMMAND_JOB]: lazy(() => {
     const handle = wireSlackCommandHandler({
       settings: readSlackCommandSettings(process.env),
@@ -34,8 +53,7 @@ const router = createJobRouter({
   [DRAIN_JOB]: lazy(() =>
     wireDrainJobHandler({
       env: process.env,
-      bus: createBus(),
-      vault: createVault(process.env),
+      ...resources(),
       busSettings: readBusSettings(process.env),
       logger,
       budgetMs: () => Math.max(1_000, remainingMs() - SAFETY_MS),

@@ -116,7 +116,8 @@ export function executeRoute(deps: ExecuteDeps): Hono {
       };
       let result: Awaited<ReturnType<CommandRunner["run"]>>;
       try {
-        result = await runner.run(args);
+        const requester = c.req.header("x-victoria-requester");
+        result = await runner.run(args, requester ? { actor: requester } : {});
       } catch (error) {
         log("exception");
         await publishFailure(error instanceof Error ? `${error.name}: ${error.message}` : String(error));

@@ -1,8 +1,8 @@
-import type {
+import {
   ServiceBusClient,
-  ServiceBusMessage,
-  ServiceBusReceivedMessage,
-  ServiceBusReceiver,
+  type ServiceBusMessage,
+  type ServiceBusReceivedMessage,
+  type ServiceBusReceiver,
 } from "@azure/service-bus";
 import type { Bus, LockedMessage, MessageReceiver, OutgoingMessage } from "../../deadletter/bus";
 import type { DeadLetter, EntityRef, MessageBody, PropertyValue } from "../../deadletter/dead-letter";
@@ -145,4 +145,19 @@ export function createServiceBusBus(
       clients.clear();
     },
   };
+}
+
+/** The production Bus: the SDK's defaults wait 30 s between retries, and drains have a budget. */
+export function createDefaultServiceBusBus(): Bus {
+  return createServiceBusBus(
+    (connection) =>
+      new ServiceBusClient(connection, {
+        retryOptions: {
+          maxRetries: 3,
+          retryDelayInMs: 1_000,
+          maxRetryDelayInMs: 10_000,
+          timeoutInMs: 30_000,
+        },
+      }),
+  );
 }

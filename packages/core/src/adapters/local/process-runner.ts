@@ -28,11 +28,11 @@ export function createProcessRunner({
   env = process.env,
 }: ProcessRunnerOptions): CommandRunner {
   return {
-    run(args): Promise<CommandResult> {
+    run(args, { actor } = {}): Promise<CommandResult> {
       return new Promise((resolve, reject) => {
         const child = spawn(bin, [...prefixArgs, ...args], {
           shell: false,
-          env,
+          env: actor ? { ...env, VICTORIA_ACTOR: actor } : env,
           stdio: ["ignore", "pipe", "pipe"],
         });
         const chunks: Buffer[] = [];

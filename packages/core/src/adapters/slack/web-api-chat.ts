@@ -181,6 +181,16 @@ export function createWebApiChat(options: WebApiChatOptions): Chat {
       );
     },
 
+    async openView(triggerId, view) {
+      await call("views.open", () =>
+        // The view is Block Kit JSON we built; WebClient's View type is stricter than our port's.
+        client.views.open({
+          trigger_id: triggerId,
+          view: view as unknown as Parameters<typeof client.views.open>[0]["view"],
+        }),
+      );
+    },
+
     async respond(responseUrl, message) {
       // Not a Web API call: the URL is the credential, so no token goes with it (and it is not logged).
       const body = JSON.stringify({

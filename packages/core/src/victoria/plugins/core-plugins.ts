@@ -1,7 +1,8 @@
 import type { Plugin } from "../plugin";
 import { configPlugin } from "./config";
+import { deadletterPlugin } from "./deadletter";
 import { encryptPlugin } from "./encrypt";
 import { storePlugin } from "./store";
 
 /** The plugins every Victoria build carries, in help order. */
-export const corePlugins: readonly Plugin[] = [configPlugin, encryptPlugin, storePlugin];
+export const corePlugins: readonly Plugin[] = [configPlugin, encryptPlugin, storePlugin, deadletterPlugin];

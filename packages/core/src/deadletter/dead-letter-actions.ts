@@ -1,0 +1,285 @@
+import { failedRequestEnvelopeSchema } from "../failed-requests/failed-request-envelope";
+import type { CommandResult } from "../ports";
+import type { Bus, OutgoingMessage } from "./bus";
+import { type DeadLetter, entityPath, sendTarget } from "./dead-letter";
+import type { ActionOutcome, DeadLetterActions, DeadLetterFilter } from "./dead-letter-actions-types";
+import { parseEmailAddress } from "./email-address";
+import type { Mailer } from "./mailer";
+import type { Vault, VaultRecord, VaultState } from "./vault";
+
+/** Application property counting replays of one message, so a poison message cannot loop forever. */
+export const REPLAY_COUNT_PROPERTY = "x-victoria-replay-count";
+
+export interface DeadLetterActionDeps {
+  vault: Vault;
+  bus: Bus;
+  /** SERVICE_BUS_CONNECTIONS by cluster. */
+  connections: Readonly<Record<string, string>>;
+  /** Absent where no mail is configured: Email then fails with a clear message. */
+  mailer?: Mailer;
+  /** Re-runs a failed Victoria request through `/execute` (its replay). */
+  execute?(args: readonly string[], requester: string): Promise<CommandResult>;
+  /** REPLAY_LIMIT: replays allowed per message. */
+  maxReplays: number;
+  now?: () => Date;
+}
+
+const PAST: Record<VaultState, string> = {
+  parked: "parked",
+  replayed: "replayed",
+  emailed: "emailed",
+  deleted: "deleted",
+};
+
+function already(record: VaultRecord): ActionOutcome {
+  // A Slack member id renders as a mention in Slack; a CLI actor (`cli:alice`) as itself.
+  const by = record.resolution?.by;
+  const name = by && /^[UW][A-Z0-9]{2,}$/.test(by) ? `<@${by}>` : by;
+  const who = record.resolution ? ` by ${name} at ${record.resolution.at}` : "";
+  return {
+    ok: false,
+    reason: "already",
+    message: `This dead letter was already ${PAST[record.state]}${who}.`,
+    record,
+  };
+}
+
+function replayCount(message: DeadLetter): number {
+  const value = Number(message.applicationProperties[REPLAY_COUNT_PROPERTY] ?? 0);
+  return Number.isFinite(value) ? value : 0;
+}
+
+/** The message as it was sent originally (never the broker-set fields), plus the replay counter. */
+function replayMessage(message: DeadLetter): OutgoingMessage {
+  return {
+    body: message.body,
+    messageId: message.messageId,
+    contentType: message.contentType,
+    subject: message.subject,
+    correlationId: message.correlationId,
+    sessionId: message.sessionId,
+    partitionKey: message.partitionKey,
+    replyTo: message.replyTo,
+    replyToSessionId: message.replyToSessionId,
+    to: message.to,
+    timeToLive: message.timeToLive,
+    applicationProperties: {
+      ...message.applicationProperties,
+      [REPLAY_COUNT_PROPERTY]: replayCount(message) + 1,
+    },
+  };
+}
+
+function failedRequestArgs(message: DeadLetter): string[] | undefined {
+  if (message.body.kind !== "json") return undefined;
+  const parsed = failedRequestEnvelopeSchema.safeParse(message.body.value);
+  return parsed.success ? parsed.data.payload.args : undefined;
+}
+
+function bodyAttachment(message: DeadLetter): {
+  filename: string;
+  content: string | Uint8Array;
+  contentType: string;
+} {
+  switch (message.body.kind) {
+    case "json":
+      return {
+        filename: "body.json",
+        content: JSON.stringify(message.body.value, null, 2),
+        contentType: "application/json",
+      };
+    case "text":
+      return {
+        filename: "body.txt",
+        content: message.body.text,
+        contentType: message.contentType ?? "text/plain",
+      };
+    case "bytes":
+      return {
+        filename: "body.bin",
+        content: Buffer.from(message.body.base64, "base64"),
+        contentType: message.contentType ?? "application/octet-stream",
+      };
+    case "empty":
+      return { filename: "body.txt", content: "", contentType: "text/plain" };
+  }
+}
+
+/**
+ * Replay, email and delete as compare-and-set transitions out of `parked`: whoever wins the
+ * transition does the effect; everyone else is told who did. If the effect fails, the record is
+ * put back to `parked` so it can be acted on again — nothing is lost.
+ */
+export function createDeadLetterActions(deps: DeadLetterActionDeps): DeadLetterActions {
+  const { vault, bus, now = () => new Date() } = deps;
+
+  /** Claims the record for `to`, runs the effect, and puts the record back if the effect fails. */
+  async function act(
+    id: string,
+    to: Exclude<VaultState, "parked">,
+    by: string,
+    note: string | undefined,
+    check: (record: VaultRecord) => ActionOutcome | undefined,
+    effect: (record: VaultRecord) => Promise<string | undefined>,
+  ): Promise<ActionOutcome> {
+    const record = await vault.get(id);
+    if (!record)
+      return { ok: false, reason: "missing", message: `No dead letter with id ${id} in the vault.` };
+    if (record.state !== "parked") return already(record);
+    const refused = check(record);
+    if (refused) return refused;
+    const claimed = await vault.transition(id, "parked", to, {
+      by,
+      at: now().toISOString(),
+      ...(note ? { note } : {}),
+    });
+    if (!claimed.ok) {
+      return claimed.current
+        ? already(claimed.current)
+        : { ok: false, reason: "missing", message: `No dead letter with id ${id}.` };
+    }
+    try {
+      const detail = await effect(claimed.record);
+      return { ok: true, record: claimed.record, ...(detail === undefined ? {} : { detail }) };
+    } catch (error) {
+      const reason = (error as Error).message;
+      const back = await vault.transition(id, to, "parked", {
+        by,
+        at: now().toISOString(),
+        note: `${to} failed: ${reason}`,
+      });
+      return {
+        ok: false,
+        reason: "failed",
+        message: `Could not ${to === "replayed" ? "replay" : to === "emailed" ? "email" : "delete"} it: ${reason}. It is still parked; try again.`,
+        record: back.ok ? back.record : record,
+      };
+    }
+  }
+
+  return {
+    async list(filter: DeadLetterFilter = {}) {
+      const records = await vault.list(filter.state ? { state: filter.state } : {});
+      return records.filter(
+        (r) =>
+          (!filter.cluster || r.cluster === filter.cluster) &&
+          (!filter.entity || entityPath(r.entity) === filter.entity),
+      );
+    },
+
+    show: (id) => vault.get(id),
+
+    replay(id, by) {
+      return act(
+        id,
+        "replayed",
+        by,
+        undefined,
+        (record) => {
+          const count = replayCount(record.message);
+          if (count >= deps.maxReplays) {
+            return {
+              ok: false,
+              reason: "limit",
+              message: `This message was already replayed ${count} times (the limit is ${deps.maxReplays}); email or delete it instead.`,
+              record,
+            };
+          }
+          if (
+            deps.connections[record.cluster] === undefined &&
+            failedRequestArgs(record.message) === undefined
+          ) {
+            return {
+              ok: false,
+              reason: "failed",
+              message: `No connection for cluster '${record.cluster}' in SERVICE_BUS_CONNECTIONS.`,
+              record,
+            };
+          }
+          return undefined;
+        },
+        async (record) => {
+          const args = failedRequestArgs(record.message);
+          if (args && deps.execute) {
+            // A failed Victoria request: replaying it means running the command again.
+            const result = await deps.execute(args, by);
+            return `victoria ${args.join(" ")} → exit ${result.exitCode === 0 ? "0" : "non-zero"}\n${result.output}`;
+          }
+          const connection = deps.connections[record.cluster] as string;
+          await bus.send(connection, sendTarget(record.entity), [replayMessage(record.message)]);
+          return `sent back to ${sendTarget(record.entity)}`;
+        },
+      );
+    },
+
+    delete(id, by, note) {
+      return act(
+        id,
+        "deleted",
+        by,
+        note,
+        () => undefined,
+        async () => undefined,
+      );
+    },
+
+    email(id, to, by, note) {
+      let address: string;
+      try {
+        address = parseEmailAddress(to);
+      } catch (error) {
+        return Promise.resolve({ ok: false, reason: "failed", message: (error as Error).message });
+      }
+      const mailer = deps.mailer;
+      return act(
+        id,
+        "emailed",
+        by,
+        note ? `to ${address}: ${note}` : `to ${address}`,
+        (record) =>
+          mailer
+            ? undefined
+            : {
+                ok: false,
+                reason: "failed",
+                message: "Email is not configured here (SMTP_URL, MAIL_FROM).",
+                record,
+              },
+        async (record) => {
+          const m = record.message;
+          const text = [
+            `A dead letter parked by Victoria, sent by ${by}.`,
+            note ? `\nNote: ${note}\n` : "",
+            `Cluster: ${record.cluster}`,
+            `Namespace: ${record.namespace}`,
+            `Entity: ${entityPath(record.entity)}`,
+            `Message id: ${m.messageId}`,
+            `Sequence number: ${m.sequenceNumber}`,
+            `Enqueued: ${m.enqueuedTime}`,
+            `Delivery count: ${m.deliveryCount}`,
+            `Dead-letter reason: ${m.deadLetterReason ?? "(none)"}`,
+            `Dead-letter description: ${m.deadLetterErrorDescription ?? "(none)"}`,
+            `Subject: ${m.subject ?? "(none)"}`,
+            `Content type: ${m.contentType ?? "(none)"}`,
+            "",
+            "The body and the full record are attached.",
+          ].join("\n");
+          await (mailer as Mailer).send({
+            to: address,
+            subject: `Dead letter ${m.messageId} on ${record.cluster}/${entityPath(record.entity)}`,
+            text,
+            attachments: [
+              bodyAttachment(m),
+              {
+                filename: `dead-letter-${record.id}.json`,
+                content: JSON.stringify(record, null, 2),
+                contentType: "application/json",
+              },
+            ],
+          });
+          return `emailed to ${address}`;
+        },
+      );
+    },
+  };
+}

@@ -1,0 +1,190 @@
+import { z } from "zod";
+import type { Logger } from "../logging/json-logger";
+import type { Chat, ChatMessage } from "../ports";
+import type { AuditLog, AuditRecord } from "../security/audit-log";
+import { type AuthorizationChain, authorizeSlackUser } from "../security/authorize-slack-user";
+import type { ActionOutcome, DeadLetterActions } from "./dead-letter-actions-types";
+import { buildDeadLetterNotification } from "./notification-blocks";
+import type { Vault } from "./vault";
+
+export const RESOLVE_JOB = "resolve-dead-letter";
+
+/** One click (or one email dialog submission) on a dead-letter notification. */
+export const resolveJobSchema = z.object({
+  requestId: z.string(),
+  action: z.enum(["replay", "delete", "email", "replay_all", "delete_all"]),
+  /** A vault record id, or `batch:<notification id>` for the bulk actions. */
+  target: z.string(),
+  userId: z.string(),
+  teamId: z.string().optional(),
+  channel: z.string().optional(),
+  /** The notification message's ts. */
+  messageTs: z.string().optional(),
+  responseUrl: z.string().optional(),
+  address: z.string().optional(),
+  note: z.string().optional(),
+});
+export type ResolveJob = z.infer<typeof resolveJobSchema>;
+
+export interface ResolveDeps extends AuthorizationChain {
+  chat: Chat;
+  audit: AuditLog;
+  actions: DeadLetterActions;
+  vault: Vault;
+  logger: Logger;
+  now?: () => Date;
+}
+
+const notice = (text: string): ChatMessage => ({
+  text,
+  blocks: [{ type: "section", text: { type: "mrkdwn", text } }],
+});
+
+/**
+ * The slow half of `/resolve`: authorize the clicking user, audit, act exactly once, tell the user
+ * (privately when it failed or someone was first), and redraw the notification with the outcome.
+ */
+export function createResolveHandler(deps: ResolveDeps): (job: ResolveJob) => Promise<void> {
+  const { chat, audit, actions, vault, logger, now = () => new Date() } = deps;
+
+  async function tell(job: ResolveJob, message: ChatMessage): Promise<void> {
+    try {
+      if (job.responseUrl) {
+        await chat.respond(job.responseUrl, {
+          ...message,
+          responseType: "ephemeral",
+          replaceOriginal: false,
+        });
+      } else if (job.channel) {
+        await chat.postEphemeral({ ...message, channel: job.channel, user: job.userId });
+      }
+    } catch (error) {
+      logger.error("could not tell the user", {
+        requestId: job.requestId,
+        errorMessage: (error as Error).message,
+      });
+    }
+  }
+
+  async function redraw(notificationId: string): Promise<void> {
+    const records = await vault.list({ notificationId });
+    const first = records[0];
+    if (!first?.notification) return;
+    // Same order as when it was posted (oldest message first), so nothing jumps around.
+    records.sort((a, b) =>
+      Number(BigInt(a.message.sequenceNumber || "0") - BigInt(b.message.sequenceNumber || "0")),
+    );
+    const message = buildDeadLetterNotification({
+      cluster: first.cluster,
+      namespace: first.namespace,
+      entity: first.entity,
+      records,
+      notificationId,
+    });
+    await chat.updateMessage({ channel: first.notification.channel, ts: first.notification.ts, ...message });
+  }
+
+  async function one(job: ResolveJob, id: string): Promise<ActionOutcome> {
+    switch (job.action) {
+      case "replay":
+      case "replay_all":
+        return actions.replay(id, job.userId);
+      case "delete":
+      case "delete_all":
+        return actions.delete(id, job.userId, job.note);
+      case "email":
+        return actions.email(id, job.address ?? "", job.userId, job.note);
+    }
+  }
+
+  return async function handleResolve(job) {
+    const command = `deadletter ${job.action.replace("_all", " --all")} ${job.target}`;
+    const record = (phase: AuditRecord["phase"], fields: Partial<AuditRecord> = {}) =>
+      audit.write({
+        phase,
+        requestId: job.requestId,
+        time: now().toISOString(),
+        source: "interaction",
+        user: { id: job.userId },
+        team: job.teamId,
+        channel: job.channel,
+        command,
+        ...fields,
+      });
+
+    const authorization = await authorizeSlackUser(deps, job.userId);
+    if (!authorization.ok) {
+      await record("refused", { reason: authorization.reason }).catch((e: Error) =>
+        logger.error("audit write failed", { requestId: job.requestId, errorMessage: e.message }),
+      );
+      await tell(job, notice(authorization.message));
+      return;
+    }
+    try {
+      await record("requested", { user: { id: job.userId, email: authorization.email } });
+    } catch (error) {
+      logger.error("audit write failed; action not taken", {
+        requestId: job.requestId,
+        errorMessage: (error as Error).message,
+      });
+      await tell(job, notice("Sorry, I could not write the audit record, so I did nothing."));
+      return;
+    }
+
+    const started = performance.now();
+    let outcomes: ActionOutcome[];
+    let notificationId: string | undefined;
+    if (job.target.startsWith("batch:")) {
+      notificationId = job.target.slice("batch:".length);
+      const parked = await vault.list({ notificationId, state: "parked" });
+      outcomes = [];
+      for (const r of parked) outcomes.push(await one(job, r.id));
+    } else {
+      outcomes = [await one(job, job.target)];
+      const touched = outcomes[0] && "record" in outcomes[0] ? outcomes[0].record : undefined;
+      notificationId = touched?.notification?.id;
+    }
+    const succeeded = outcomes.filter((o) => o.ok);
+    const failed = outcomes.filter((o): o is Extract<ActionOutcome, { ok: false }> => !o.ok);
+    const summary = job.target.startsWith("batch:")
+      ? `${job.action === "replay_all" ? "Replayed" : "Deleted"} ${succeeded.length} of ${outcomes.length}; ${failed.length} failed or were already resolved.`
+      : (failed[0]?.message ?? succeeded[0]?.detail ?? "done");
+    await record("finished", {
+      user: { id: job.userId, email: authorization.email },
+      exitStatus: failed.length === 0 ? 0 : "error",
+      durationMs: Math.round(performance.now() - started),
+      output: summary,
+    }).catch((e: Error) =>
+      logger.error("audit write failed", { requestId: job.requestId, errorMessage: e.message }),
+    );
+
+    if (job.target.startsWith("batch:") || failed.length > 0) await tell(job, notice(summary));
+    const replayed = succeeded[0];
+    if (
+      !job.target.startsWith("batch:") &&
+      replayed?.ok &&
+      job.action === "replay" &&
+      replayed.detail?.startsWith("victoria ")
+    ) {
+      // A failed Victoria request was re-run: its result goes in the notification's thread.
+      const notification = replayed.record.notification;
+      if (notification) {
+        await chat
+          .postMessage({
+            channel: notification.channel,
+            threadTs: notification.ts,
+            text: `\`\`\`${replayed.detail}\`\`\``,
+          })
+          .catch((e: Error) => logger.error("could not post the replay result", { errorMessage: e.message }));
+      }
+    }
+    if (succeeded.length > 0 && notificationId) {
+      await redraw(notificationId).catch((e: Error) =>
+        logger.error("could not update the notification", {
+          requestId: job.requestId,
+          errorMessage: e.message,
+        }),
+      );
+    }
+  };
+}

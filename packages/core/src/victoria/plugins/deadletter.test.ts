@@ -1,0 +1,317 @@
+import { describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
+import type { DeadLetter } from "../../deadletter/dead-letter";
+import type {
+  ActionOutcome,
+  DeadLetterActions,
+  DeadLetterFilter,
+} from "../../deadletter/dead-letter-actions-types";
+import type { VaultRecord, VaultState } from "../../deadletter/vault";
+import { createVictoria } from "../engine";
+import { BufferedOutput } from "../output";
+import type { ProviderFactories } from "../providers";
+import { corePlugins } from "./core-plugins";
+import { deadletterPlugin } from "./deadletter";
+
+const providers: ProviderFactories = { encryption: {}, storage: {} };
+
+function record(
+  id: string,
+  parkedAt: string,
+  overrides: Partial<VaultRecord> = {},
+  message: Partial<DeadLetter> = {},
+) {
+  return {
+    id,
+    cluster: "east",
+    namespace: "sb-orders-east",
+    entity: { kind: "queue", queue: "orders" },
+    parkedAt,
+    state: "parked",
+    version: 1,
+    message: {
+      messageId: `msg-${id}`,
+      sequenceNumber: "42",
+      enqueuedTime: "2024-05-01T09:00:00.000Z",
+      deliveryCount: 10,
+      deadLetterReason: "MaxDeliveryCountExceeded",
+      deadLetterErrorDescription: "Message could not be consumed after 10 delivery attempts.",
+      body: { kind: "json", value: { orderId: 7, items: ["a"] } },
+      contentType: "application/json",
+      applicationProperties: { tenant: "acme", attempt: 3 },
+      ...message,
+    },
+    ...overrides,
+  } satisfies VaultRecord as VaultRecord;
+}
+
+/** Records every call, and moves records out of `parked` once, like the real actions do. */
+class FakeActions implements DeadLetterActions {
+  readonly calls: unknown[][] = [];
+  readonly records: VaultRecord[];
+  /** The next action's outcome instead of the normal one (e.g. a failed effect). */
+  refuse?: ActionOutcome;
+
+  constructor(records: VaultRecord[]) {
+    this.records = records.map((r) => structuredClone(r));
+  }
+
+  async list(filter: DeadLetterFilter = {}) {
+    this.calls.push(["list", filter]);
+    return this.records.filter(
+      (r) =>
+        (!filter.state || r.state === filter.state) &&
+        (!filter.cluster || r.cluster === filter.cluster) &&
+        (!filter.entity || (r.entity.kind === "queue" && r.entity.queue === filter.entity)),
+    );
+  }
+
+  async show(id: string) {
+    this.calls.push(["show", id]);
+    return this.records.find((r) => r.id === id);
+  }
+
+  private act(id: string, to: VaultState, by: string, note?: string, detail?: string): ActionOutcome {
+    if (this.refuse) return this.refuse;
+    const found = this.records.find((r) => r.id === id);
+    if (!found)
+      return { ok: false, reason: "missing", message: `No dead letter with id ${id} in the vault.` };
+    if (found.state !== "parked") {
+      return {
+        ok: false,
+        reason: "already",
+        message: `This dead letter was already ${found.state} by ${found.resolution?.by}.`,
+        record: found,
+      };
+    }
+    found.state = to;
+    found.resolution = { by, at: "2024-05-02T00:00:00.000Z", ...(note ? { note } : {}) };
+    return { ok: true, record: found, ...(detail ? { detail } : {}) };
+  }
+
+  async replay(id: string, by: string) {
+    this.calls.push(["replay", id, by]);
+    return this.act(id, "replayed", by, undefined, "sent back to orders");
+  }
+
+  async delete(id: string, by: string, note?: string) {
+    this.calls.push(["delete", id, by, note]);
+    return this.act(id, "deleted", by, note);
+  }
+
+  async email(id: string, to: string, by: string, note?: string) {
+    this.calls.push(["email", id, to, by, note]);
+    return this.act(id, "emailed", by, note, `emailed to ${to}`);
+  }
+}
+
+const fixtures = () => [
+  record("a1", "2024-05-01T10:00:00.000Z"),
+  record(
+    "b2",
+    "2024-05-01T12:00:00.000Z",
+    {
+      cluster: "west",
+      entity: { kind: "subscription", topic: "events", subscription: "audit" },
+      state: "replayed",
+      resolution: { by: "U0MEMBER", at: "2024-05-01T12:05:00.000Z" },
+    },
+    { deadLetterReason: "Poison\nmessage", body: { kind: "text", text: "line one\nline two\n" } },
+  ),
+  record("c3", "2024-05-01T11:00:00.000Z", {}, { deadLetterReason: undefined, body: { kind: "empty" } }),
+];
+
+function setup(records = fixtures(), env: NodeJS.ProcessEnv = { VICTORIA_ACTOR: "alice" }) {
+  const fake = new FakeActions(records);
+  const victoria = createVictoria({ plugins: corePlugins, providers, env, deadLetters: async () => fake });
+  const run = async (...argv: string[]) => {
+    const out = new BufferedOutput();
+    const exitCode = await victoria.run(["deadletter", ...argv], { out });
+    return { exitCode, output: out.text() };
+  };
+  return { fake, run };
+}
+
+describe("deadletter plugin", () => {
+  it("is a core plugin with ls, show, replay, delete and email", async () => {
+    expect(corePlugins).toContain(deadletterPlugin);
+    const { run } = setup();
+    const help = await run("--help");
+    expect(help.exitCode).toBe(0);
+    expect(help.output).toContain("Inspect and resolve dead letters parked by the watcher.");
+    for (const name of ["ls", "show", "replay", "delete", "email"])
+      expect(help.output).toMatch(`\n  ${name} `);
+    const ls = await run("ls", "--help");
+    expect(ls.output).toContain("Usage: victoria deadletter ls [OPTIONS]");
+    expect(ls.output).toMatch(
+      /--state \[parked\|replayed\|emailed\|deleted\]\s+Only dead letters in this state\./,
+    );
+    expect((await run("email", "--help")).output).toContain(
+      "Usage: victoria deadletter email [OPTIONS] ID ADDRESS",
+    );
+  });
+
+  it("`ls` prints aligned columns, newest first, one line per dead letter", async () => {
+    const { run } = setup();
+    expect(await run("ls")).toEqual({
+      exitCode: 0,
+      output: [
+        "ID  STATE     CLUSTER  ENTITY                      MESSAGE ID  REASON                    PARKED AT",
+        "b2  replayed  west     events/Subscriptions/audit  msg-b2      Poison message            2024-05-01T12:00:00.000Z",
+        "c3  parked    east     orders                      msg-c3      -                         2024-05-01T11:00:00.000Z",
+        "a1  parked    east     orders                      msg-a1      MaxDeliveryCountExceeded  2024-05-01T10:00:00.000Z",
+        "",
+      ].join("\n"),
+    });
+  });
+
+  it("`ls` passes its filters on and says when there is nothing", async () => {
+    const { run, fake } = setup();
+    const { exitCode, output } = await run("ls", "--state=parked", "--cluster", "east", "--entity", "orders");
+    expect(exitCode).toBe(0);
+    expect(fake.calls).toEqual([["list", { state: "parked", cluster: "east", entity: "orders" }]]);
+    expect(
+      output
+        .trimEnd()
+        .split("\n")
+        .map((l) => l.split(/\s+/)[0]),
+    ).toEqual(["ID", "c3", "a1"]);
+    expect(await run("ls", "--state", "emailed")).toEqual({ exitCode: 0, output: "No dead letters.\n" });
+    expect(await setup([]).run("ls")).toEqual({ exitCode: 0, output: "No dead letters.\n" });
+  });
+
+  it("`ls --state` only takes a vault state", async () => {
+    const { exitCode, output } = await setup().run("ls", "--state", "gone");
+    expect(exitCode).toBe(2);
+    expect(output).toContain(
+      "Error: Invalid value for '--state': 'gone' is not one of 'parked', 'replayed', 'emailed', 'deleted'.",
+    );
+  });
+
+  it("`show` prints the record as YAML with a pretty JSON body", async () => {
+    const { exitCode, output } = await setup().run("show", "a1");
+    expect(exitCode).toBe(0);
+    expect(output).toContain('  content: |-\n    {\n      "orderId": 7,');
+    expect(parseYaml(output)).toEqual({
+      id: "a1",
+      state: "parked",
+      cluster: "east",
+      namespace: "sb-orders-east",
+      entity: "orders",
+      parkedAt: "2024-05-01T10:00:00.000Z",
+      deadLetter: {
+        reason: "MaxDeliveryCountExceeded",
+        description: "Message could not be consumed after 10 delivery attempts.",
+      },
+      message: {
+        messageId: "msg-a1",
+        sequenceNumber: "42",
+        enqueuedTime: "2024-05-01T09:00:00.000Z",
+        deliveryCount: 10,
+        contentType: "application/json",
+      },
+      applicationProperties: { tenant: "acme", attempt: 3 },
+      body: { kind: "json", content: JSON.stringify({ orderId: 7, items: ["a"] }, null, 2) },
+    });
+  });
+
+  it("`show` prints text as is, and bytes as base64 with a note (and as text when they are UTF-8)", async () => {
+    const text = parseYaml((await setup().run("show", "b2")).output);
+    expect(text.body).toEqual({ kind: "text", content: "line one\nline two\n" });
+    expect(text.entity).toBe("events/Subscriptions/audit");
+    expect(text.resolution).toEqual({ by: "U0MEMBER", at: "2024-05-01T12:05:00.000Z" });
+
+    const utf8 = Buffer.from("héllo").toString("base64");
+    const binary = Buffer.from([0, 1, 2, 255]).toString("base64");
+    const { run } = setup([
+      record("t", "2024-05-01T10:00:00.000Z", {}, { body: { kind: "bytes", base64: utf8 } }),
+      record("x", "2024-05-01T10:00:00.000Z", {}, { body: { kind: "bytes", base64: binary } }),
+    ]);
+    expect(parseYaml((await run("show", "t")).output).body).toEqual({
+      kind: "bytes",
+      note: "binary body (6 bytes), base64-encoded; it is valid UTF-8, also shown as text",
+      base64: utf8,
+      text: "héllo",
+    });
+    expect(parseYaml((await run("show", "x")).output).body).toEqual({
+      kind: "bytes",
+      note: "binary body (4 bytes), base64-encoded",
+      base64: binary,
+    });
+  });
+
+  it("`show` of an unknown id fails with exit 1", async () => {
+    expect(await setup().run("show", "nope")).toEqual({
+      exitCode: 1,
+      output: "Error: No dead letter with id nope in the vault.\n",
+    });
+  });
+
+  it("`replay` acts as cli:$VICTORIA_ACTOR and prints the outcome; a second replay fails", async () => {
+    const { run, fake } = setup();
+    expect(await run("replay", "a1")).toEqual({
+      exitCode: 0,
+      output: "Replayed dead letter a1 (east/orders) as cli:alice.\nsent back to orders\n",
+    });
+    expect(fake.calls).toEqual([["replay", "a1", "cli:alice"]]);
+    expect(await run("replay", "a1")).toEqual({
+      exitCode: 1,
+      output: "Error: This dead letter was already replayed by cli:alice.\n",
+    });
+  });
+
+  it("`delete` and `email` pass the id, address, actor and --note", async () => {
+    const { run, fake } = setup(fixtures(), { USER: "bob" });
+    expect(await run("delete", "a1", "--note", "duplicate order")).toEqual({
+      exitCode: 0,
+      output: "Deleted dead letter a1 (east/orders) as cli:bob.\n",
+    });
+    expect(await run("email", "--note=have a look", "c3", "ops@example.com")).toEqual({
+      exitCode: 0,
+      output: "Emailed dead letter c3 (east/orders) as cli:bob.\nemailed to ops@example.com\n",
+    });
+    expect(await run("delete", "b2")).toMatchObject({ exitCode: 1 });
+    expect(fake.calls).toEqual([
+      ["delete", "a1", "cli:bob", "duplicate order"],
+      ["email", "c3", "ops@example.com", "cli:bob", "have a look"],
+      ["delete", "b2", "cli:bob", undefined],
+    ]);
+  });
+
+  it("turns a refused or failed outcome into exit 1 with its message", async () => {
+    const { run, fake } = setup();
+    fake.refuse = {
+      ok: false,
+      reason: "failed",
+      message: "Email is not configured here (SMTP_URL, MAIL_FROM).",
+    };
+    expect(await run("email", "a1", "ops@example.com")).toEqual({
+      exitCode: 1,
+      output: "Error: Email is not configured here (SMTP_URL, MAIL_FROM).\n",
+    });
+    fake.refuse = { ok: false, reason: "limit", message: "This message was already replayed 3 times." };
+    expect(await run("replay", "a1")).toEqual({
+      exitCode: 1,
+      output: "Error: This message was already replayed 3 times.\n",
+    });
+  });
+
+  it("checks its arguments before touching the dead-letter service", async () => {
+    const { run, fake } = setup();
+    const missing = await run("email", "a1");
+    expect(missing.exitCode).toBe(2);
+    expect(missing.output).toContain("Error: Missing argument 'ADDRESS'.");
+    expect(fake.calls).toEqual([]);
+  });
+
+  it("fails with exit 1 where the host has no vault or Service Bus", async () => {
+    const victoria = createVictoria({ plugins: corePlugins, providers, env: {} });
+    for (const argv of [["ls"], ["replay", "a1"]]) {
+      const out = new BufferedOutput();
+      expect(await victoria.run(["deadletter", ...argv], { out })).toBe(1);
+      expect(out.text()).toBe(
+        "Error: dead-letter operations are not available here: the vault and Service Bus are not configured\n",
+      );
+    }
+  });
+});

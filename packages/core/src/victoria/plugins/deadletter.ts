@@ -1,0 +1,229 @@
+import { stringify } from "yaml";
+import { entityPath, type MessageBody } from "../../deadletter/dead-letter";
+import type {
+  ActionOutcome,
+  DeadLetterActions,
+  DeadLetterFilter,
+} from "../../deadletter/dead-letter-actions-types";
+import type { VaultRecord, VaultState } from "../../deadletter/vault";
+import { CommandFailure } from "../errors";
+import { type CommandContext, definePlugin, type OptionSpec } from "../plugin";
+import { unavailableDeadLetters } from "../services";
+
+/** A Record so the compiler notices a new vault state; its keys are the `--state` choices. */
+const STATE_NAMES: Record<VaultState, true> = { parked: true, replayed: true, emailed: true, deleted: true };
+const STATES = Object.keys(STATE_NAMES) as VaultState[];
+
+/** Table cells and headlines stay on one line and bounded: message ids and reasons come off the bus. */
+function oneLine(text: string, max = 60): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
+  const flat = text.replace(/[\s\u0000-\u001f\u007f-\u009f]+/gu, " ").trim();
+  return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
+}
+
+function actions(ctx: CommandContext): Promise<DeadLetterActions> {
+  // Hand-built services may lack the method; they get the same ConfigError as an unconfigured host.
+  return ctx.services.deadLetters ? ctx.services.deadLetters() : unavailableDeadLetters();
+}
+
+/** `resolution.by` for what this command does: the engine's actor (`cli:alice`). */
+const actor = (ctx: CommandContext) => ctx.actor ?? "cli:unknown";
+
+function stringOption(ctx: CommandContext, name: string): string | undefined {
+  const value = ctx.options?.[name];
+  return typeof value === "string" ? value : undefined;
+}
+
+const HEADINGS = ["ID", "STATE", "CLUSTER", "ENTITY", "MESSAGE ID", "REASON", "PARKED AT"] as const;
+
+/** Aligned columns, newest first; the full id is shown because the other commands take it. */
+export function recordTable(records: readonly VaultRecord[]): string[] {
+  const time = (r: VaultRecord) => Date.parse(r.parkedAt) || 0;
+  const rows = [...records]
+    .sort((a, b) => time(b) - time(a))
+    .map((r) => [
+      r.id,
+      r.state,
+      oneLine(r.cluster),
+      oneLine(entityPath(r.entity)),
+      oneLine(r.message.messageId, 40),
+      oneLine(r.message.deadLetterReason ?? "-", 40),
+      r.parkedAt,
+    ]);
+  const all = [[...HEADINGS], ...rows];
+  const widths = HEADINGS.map((_, column) => Math.max(...all.map((row) => (row[column] ?? "").length)));
+  return all.map((row) =>
+    row
+      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+      .join("  ")
+      .trimEnd(),
+  );
+}
+
+/** UTF-8 text without control characters (other than line breaks and tabs), or undefined. */
+function readableText(bytes: Buffer): string | undefined {
+  try {
+    const text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters mean binary
+    return /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(text) ? undefined : text;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The body for a human: JSON pretty-printed, text as is, bytes as base64 (and as text when they are). */
+export function renderBody(body: MessageBody): Record<string, unknown> {
+  switch (body.kind) {
+    case "json":
+      return { kind: "json", content: JSON.stringify(body.value, null, 2) };
+    case "text":
+      return { kind: "text", content: body.text };
+    case "bytes": {
+      const bytes = Buffer.from(body.base64, "base64");
+      const text = readableText(bytes);
+      return {
+        kind: "bytes",
+        note: `binary body (${bytes.length} bytes), base64-encoded${text === undefined ? "" : "; it is valid UTF-8, also shown as text"}`,
+        base64: body.base64,
+        ...(text === undefined ? {} : { text }),
+      };
+    }
+    case "empty":
+      return { kind: "empty" };
+  }
+}
+
+/** What `show` prints: the record's metadata, why it was dead-lettered, its properties and body. */
+export function recordDocument(record: VaultRecord): Record<string, unknown> {
+  const m = record.message;
+  return {
+    id: record.id,
+    state: record.state,
+    cluster: record.cluster,
+    namespace: record.namespace,
+    entity: entityPath(record.entity),
+    parkedAt: record.parkedAt,
+    resolution: record.resolution,
+    notification: record.notification,
+    deadLetter: {
+      reason: m.deadLetterReason,
+      description: m.deadLetterErrorDescription,
+      source: m.deadLetterSource,
+    },
+    message: {
+      messageId: m.messageId,
+      sequenceNumber: m.sequenceNumber,
+      enqueuedTime: m.enqueuedTime,
+      deliveryCount: m.deliveryCount,
+      contentType: m.contentType,
+      subject: m.subject,
+      correlationId: m.correlationId,
+      sessionId: m.sessionId,
+      partitionKey: m.partitionKey,
+      replyTo: m.replyTo,
+      replyToSessionId: m.replyToSessionId,
+      to: m.to,
+      timeToLive: m.timeToLive,
+    },
+    applicationProperties: m.applicationProperties,
+    body: renderBody(m.body),
+  };
+}
+
+/** Prints a successful outcome; a refused or failed one is the command's failure (exit 1). */
+function report(ctx: CommandContext, outcome: ActionOutcome, done: string): void {
+  if (!outcome.ok) throw new CommandFailure(outcome.message);
+  const r = outcome.record;
+  ctx.out.out(`${done} dead letter ${r.id} (${r.cluster}/${entityPath(r.entity)}) as ${actor(ctx)}.`);
+  if (outcome.detail) ctx.out.out(outcome.detail);
+}
+
+const noteOption: OptionSpec = {
+  name: "note",
+  description: "A note kept with the record's resolution.",
+  takesValue: true,
+};
+const idArg = { name: "id", description: "The dead letter's id, as `ls` shows it." };
+
+/** `deadletter ls|show|replay|delete|email`: by hand, what the Slack buttons of /resolve do. */
+export const deadletterPlugin = definePlugin({
+  name: "deadletter",
+  summary: "Inspect and resolve dead letters parked by the watcher.",
+  commands: [
+    {
+      name: "ls",
+      summary: "List parked and resolved dead letters, newest first.",
+      args: [],
+      options: [
+        { name: "state", description: "Only dead letters in this state.", takesValue: true, choices: STATES },
+        { name: "cluster", description: "Only dead letters from this cluster.", takesValue: true },
+        {
+          name: "entity",
+          description: "Only this entity: a queue, or TOPIC/Subscriptions/SUBSCRIPTION.",
+          takesValue: true,
+        },
+      ],
+      async run(ctx) {
+        const filter: DeadLetterFilter = {};
+        const state = stringOption(ctx, "state");
+        const cluster = stringOption(ctx, "cluster");
+        const entity = stringOption(ctx, "entity");
+        // The engine checked the choices; a hand-built context gets no such guarantee, hence the cast.
+        if (state !== undefined) filter.state = state as VaultState;
+        if (cluster !== undefined) filter.cluster = cluster;
+        if (entity !== undefined) filter.entity = entity;
+        const records = await (await actions(ctx)).list(filter);
+        if (records.length === 0) ctx.out.out("No dead letters.");
+        else for (const line of recordTable(records)) ctx.out.out(line);
+      },
+    },
+    {
+      name: "show",
+      summary: "Print one dead letter: metadata, reason, properties and body.",
+      args: [idArg],
+      async run(ctx) {
+        const id = ctx.args.id ?? "";
+        const record = await (await actions(ctx)).show(id);
+        if (!record) throw new CommandFailure(`No dead letter with id ${id} in the vault.`);
+        ctx.out.out(stringify(recordDocument(record), { lineWidth: 0 }).trimEnd());
+      },
+    },
+    {
+      name: "replay",
+      summary: "Send a parked dead letter back to its queue or topic.",
+      args: [idArg],
+      async run(ctx) {
+        report(ctx, await (await actions(ctx)).replay(ctx.args.id ?? "", actor(ctx)), "Replayed");
+      },
+    },
+    {
+      name: "delete",
+      summary: "Resolve a parked dead letter without replaying it (the vault keeps its copy).",
+      args: [idArg],
+      options: [noteOption],
+      async run(ctx) {
+        const outcome = await (await actions(ctx)).delete(
+          ctx.args.id ?? "",
+          actor(ctx),
+          stringOption(ctx, "note"),
+        );
+        report(ctx, outcome, "Deleted");
+      },
+    },
+    {
+      name: "email",
+      summary: "Email a parked dead letter's details and body to ADDRESS.",
+      args: [idArg, { name: "address", description: "Where to send it." }],
+      options: [noteOption],
+      async run(ctx) {
+        const outcome = await (await actions(ctx)).email(
+          ctx.args.id ?? "",
+          ctx.args.address ?? "",
+          actor(ctx),
+          stringOption(ctx, "note"),
+        );
+        report(ctx, outcome, "Emailed");
+      },
+    },
+  ],
+});
