@@ -18,6 +18,7 @@ const TOKEN = "xoxb-drain";
 const CHANNEL = "C0ALERTS";
 const QUEUE = "orders";
 const DLQ = `${QUEUE}/$DeadLetterQueue`;
+const SHORT_LOCK_QUEUE = "orders-short-lock";
 const entity: EntityRef = { kind: "queue", queue: QUEUE };
 
 let broker: ServiceBusStandIn;
@@ -35,8 +36,14 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  // Short locks so a lost lock frees its message within the test; the SDK must not renew them.
-  broker = await startServiceBusStandIn({ queues: [{ name: QUEUE, lockDurationMs: 1_500 }] });
+  // Long locks by default (a loaded CI machine must not lose them mid-drain); a short-lock queue
+  // for the test where a dead connection's locks must expire within the test.
+  broker = await startServiceBusStandIn({
+    queues: [
+      { name: QUEUE, lockDurationMs: 30_000 },
+      { name: SHORT_LOCK_QUEUE, lockDurationMs: 1_500 },
+    ],
+  });
   bus = createServiceBusBus(
     (c) =>
       new ServiceBusClient(c, { retryOptions: { maxRetries: 2, retryDelayInMs: 200, timeoutInMs: 3_000 } }),
@@ -84,15 +91,15 @@ async function drain(overrides: Partial<DrainDeps> = {}, budgetMs = 15_000, targ
   const report = await drainDeadLetters(
     deps(overrides),
     { cluster: "prod1", namespace: "sb-prod1", entity: target, connection: broker.connectionString },
-    { budgetMs, reserveMs: 1_000, waitMs: 300 },
+    { budgetMs, reserveMs: 1_000, waitMs: 1_000 },
   );
   reports.push(report);
   return report;
 }
 
 /** Nothing lost, nothing notified twice: every dead letter is on the DLQ or parked, notified once. */
-async function expectInvariants(total: number) {
-  const onDlq = broker.depth(DLQ).active + broker.depth(DLQ).locked;
+async function expectInvariants(total: number, dlq = DLQ) {
+  const onDlq = broker.depth(dlq).active + broker.depth(dlq).locked;
   const records = await vault.list();
   const completed = records.filter((r) => r.notification);
   expect(new Set(records.map((r) => r.message.messageId)).size).toBe(records.length);
@@ -190,7 +197,9 @@ describe("dead-letter drain (real SDK over AMQP, file vault, Slack stand-in)", (
   it("loses nothing and notifies nothing twice when the connection drops mid-batch", {
     timeout: 60_000,
   }, async () => {
-    await deadLetter(60);
+    await deadLetter(60, 0, SHORT_LOCK_QUEUE);
+    const shortQueue: EntityRef = { kind: "queue", queue: SHORT_LOCK_QUEUE };
+    const shortDlq = `${SHORT_LOCK_QUEUE}/$DeadLetterQueue`;
     let parks = 0;
     const dropping: Vault = {
       ...vault,
@@ -199,14 +208,18 @@ describe("dead-letter drain (real SDK over AMQP, file vault, Slack stand-in)", (
         return vault.park(record);
       },
     };
-    await drain({ vault: dropping });
+    await drain({ vault: dropping }, 15_000, shortQueue);
     // Whatever was left locked by the dead connection comes back once its lock expires.
-    for (let round = 0; round < 4 && broker.depth(DLQ).active + broker.depth(DLQ).locked > 0; round++) {
+    for (
+      let round = 0;
+      round < 4 && broker.depth(shortDlq).active + broker.depth(shortDlq).locked > 0;
+      round++
+    ) {
       await waitForLocks();
-      await drain();
+      await drain({}, 15_000, shortQueue);
     }
-    expect(broker.depth(DLQ)).toMatchObject({ active: 0, locked: 0 });
-    const { completed, records } = await expectInvariants(60);
+    expect(broker.depth(shortDlq)).toMatchObject({ active: 0, locked: 0 });
+    const { completed, records } = await expectInvariants(60, shortDlq);
     expect(records).toHaveLength(60);
     expect(completed).toHaveLength(60);
   });
@@ -226,7 +239,6 @@ describe("dead-letter drain (real SDK over AMQP, file vault, Slack stand-in)", (
     expect(first.completed).toBeGreaterThan(0);
     expect(first.completed).toBeLessThan(80);
     expect(broker.depth(DLQ).active + broker.depth(DLQ).locked).toBe(80 - first.completed);
-    await waitForLocks();
     await drain();
     expect(broker.depth(DLQ)).toMatchObject({ active: 0, locked: 0 });
     const { completed } = await expectInvariants(80);

@@ -134,7 +134,9 @@ export async function drainDeadLetters(
     abandoned: 0,
     stoppedBy: "empty",
   };
-  const held: Held[] = [];
+  // Keyed by record: a message whose lock expired mid-drain comes round again, and only its
+  // newest lock can settle it (and it must be notified once, not once per delivery).
+  const heldById = new Map<string, Held>();
   const path = entityPath(target.entity);
   const receiver = await bus.receiver(target.connection, target.entity, { deadLetter: true });
 
@@ -153,7 +155,7 @@ export async function drainDeadLetters(
         report.stoppedBy = "budget";
         break;
       }
-      if (held.length >= maxMessages) {
+      if (heldById.size >= maxMessages) {
         report.stoppedBy = "max-messages";
         break;
       }
@@ -161,7 +163,7 @@ export async function drainDeadLetters(
       try {
         // A receive on a broken connection can retry for longer than the budget allows.
         batch = await withDeadline(
-          receiver.receive(Math.min(batchSize, maxMessages - held.length), Math.min(waitMs, left)),
+          receiver.receive(Math.min(batchSize, maxMessages - heldById.size), Math.min(waitMs, left)),
           left + waitMs,
         );
         if (batch === undefined) throw new Error("receive did not finish within the time budget");
@@ -183,7 +185,7 @@ export async function drainDeadLetters(
             message: locked.message,
           });
           if (created) report.parked++;
-          held.push({ locked, record });
+          heldById.set(record.id, { locked, record });
         } catch (error) {
           // The vault is unusable: keep every message of this batch on the bus and stop.
           logger.error("vault park failed", { entity: path, errorMessage: (error as Error).message });
@@ -195,6 +197,7 @@ export async function drainDeadLetters(
       if (report.stoppedBy === "error") break;
     }
 
+    const held = [...heldById.values()];
     const fresh = held.filter((h) => !h.record.notification);
     report.alreadyNotified = held.length - fresh.length;
     const notifiedIds = new Set(held.filter((h) => h.record.notification).map((h) => h.record.id));
