@@ -1,7 +1,5 @@
 import { createDefaultServiceBusBus } from "@victoria/core/adapters/azure/service-bus-bus";
 import { createExecuteClient } from "@victoria/core/adapters/http/execute-client";
-import { createFileVault } from "@victoria/core/adapters/local/file-vault";
-import { createJsonlAuditLog } from "@victoria/core/adapters/local/jsonl-audit-log";
 import { createWebApiChat } from "@victoria/core/adapters/slack/web-api-chat";
 import type { Bus } from "@victoria/core/deadletter/bus";
 import { createDeadLetterActionsFromEnv } from "@victoria/core/deadletter/dead-letter-actions-from-env";
@@ -21,16 +19,14 @@ import {
   readSlackCommandSettings,
   requireSetting,
 } from "./settings";
+import { createAuditLog } from "./storage-from-env";
 
 /** Service Bus through the real SDK; one AMQP connection per cluster for the life of the process. */
 export function createBus(): Bus {
   return createDefaultServiceBusBus();
 }
 
-/** The local vault (VAULT_DIR); the deployment issue adds the S3 one for AWS. */
-export function createVault(env: Env): Vault {
-  return createFileVault(env.VAULT_DIR || ".victoria/vault");
-}
+export { createVault } from "./storage-from-env";
 
 export interface DrainWiring {
   env: Env;
@@ -102,7 +98,7 @@ export async function wireResolveHandler(wiring: ResolveWiring) {
     chat: createWebApiChat({ token: settings.botToken, slackApiUrl: settings.slackApiUrl }),
     directory: createDirectoryFromEnv(env),
     allowedMembers: settings.allowedMembers,
-    audit: createJsonlAuditLog(settings.auditLogFile),
+    audit: createAuditLog(env, settings.auditLogFile),
     actions: await wireDeadLetterActions(wiring),
     vault,
     logger,

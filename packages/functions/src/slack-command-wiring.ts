@@ -1,11 +1,11 @@
 import { createExecuteClient } from "@victoria/core/adapters/http/execute-client";
-import { createJsonlAuditLog } from "@victoria/core/adapters/local/jsonl-audit-log";
 import { createWebApiChat } from "@victoria/core/adapters/slack/web-api-chat";
 import type { Logger } from "@victoria/core/logging/json-logger";
 import type { AuditLog } from "@victoria/core/security/audit-log";
 import { createDirectoryFromEnv } from "@victoria/core/security/directory-from-env";
 import { createSlackCommandHandler, type SlackCommandJob } from "@victoria/core/slack/slack-command-job";
 import type { Env, SlackCommandSettings } from "./settings";
+import { createAuditLog } from "./storage-from-env";
 
 export interface SlackCommandWiring {
   settings: SlackCommandSettings;
@@ -23,7 +23,7 @@ export function wireSlackCommandHandler({
   env,
   logger,
   defaultExecuteUrl,
-  audit = createJsonlAuditLog(settings.auditLogFile),
+  audit = createAuditLog(env, settings.auditLogFile),
 }: SlackCommandWiring): (job: SlackCommandJob) => Promise<void> {
   const executeUrl = settings.executeUrl ?? defaultExecuteUrl;
   if (!executeUrl) throw new Error("VICTORIA_EXECUTE_URL is not set");

@@ -1,39 +1,34 @@
 import { createLambdaDispatcher } from "@victoria/core/adapters/aws/lambda-dispatcher";
-import { createMemoryDedupeStore } from "@victoria/core/idempotency/dedupe-store";
 import { createJsonLogger } from "@victoria/core/logging/json-logger";
-import { Hono } from "hono";
-import { handle } from "hono/aws-lambda";
 import { createApp } from "../app";
-import { jsonError } from "../http/json-errors";
 import { authenticateRoute } from "../routes/authenticate";
 import { requireSetting } from "../settings";
+import { createDedupeStore } from "../storage-from-env";
+import { functionUrlHandler } from "./lambda-app";
 
 const logger = createJsonLogger();
 
 /**
  * Acknowledges Slack and hands the work to the worker function by asynchronous invocation, which
- * outlives this container's freeze. Deduplication is per warm container until the deployment
- * issue adds a shared store.
+ * outlives this container's freeze. Deliveries are deduplicated across containers in DEDUPE_BUCKET.
  */
-function buildApp(): Hono {
-  try {
+export const handler = functionUrlHandler(
+  "authenticate",
+  ["SLACK_SIGNING_SECRET", "VICTORIA_WORKER_FUNCTION"],
+  logger,
+  (env) => {
     const router = authenticateRoute({
-      signingSecret: requireSetting(process.env, "SLACK_SIGNING_SECRET"),
-      botUserId: process.env.SLACK_BOT_USER_ID || undefined,
+      signingSecret: requireSetting(env, "SLACK_SIGNING_SECRET"),
+      botUserId: env.SLACK_BOT_USER_ID || undefined,
+      // One attempt: a retried Invoke whose first response was lost would queue the job twice.
+      // A failed hand-off is answered with an error so the caller (Slack, Azure) retries instead.
       dispatcher: createLambdaDispatcher({
-        functionName: requireSetting(process.env, "VICTORIA_WORKER_FUNCTION"),
-        // Inside Slack's 3 s: fail fast and let Slack retry rather than time out.
-        clientConfig: { maxAttempts: 2, requestHandler: { requestTimeout: 1_000 } },
+        functionName: requireSetting(env, "VICTORIA_WORKER_FUNCTION"),
+        clientConfig: { maxAttempts: 1, requestHandler: { requestTimeout: 1_000 } },
       }),
-      dedupe: createMemoryDedupeStore(),
+      dedupe: createDedupeStore(env),
       logger,
     });
     return createApp({ logger, routes: [{ path: "/authenticate", method: "POST", router }] });
-  } catch (error) {
-    logger.error("authenticate function misconfigured", { errorMessage: (error as Error).message });
-    const message = `Server misconfigured: ${(error as Error).message}`;
-    return new Hono().all("*", (c) => jsonError(c, 500, message));
-  }
-}
-
-export const handler = handle(buildApp());
+  },
+);

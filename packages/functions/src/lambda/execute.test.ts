@@ -78,7 +78,54 @@ describe("execute Lambda entry (Function URL, payload v2)", () => {
     expect(result.statusCode).toBe(500);
     expect(JSON.parse(result.body)).toEqual({
       error: "Internal error",
-      message: "Server misconfigured: VICTORIA_SHARED_SECRET is not set",
+      message: expect.stringContaining("VICTORIA_SHARED_SECRET"),
     });
+  });
+});
+
+describe("execute Lambda entry with its configuration in Secrets Manager", () => {
+  it("reads VICTORIA_SHARED_SECRET from the secret named by VICTORIA_SECRET_ID, over the wire", async () => {
+    const { startSecretsManagerStandIn } = await import("@victoria/emulators/secrets-manager");
+    const { resetSecretSources } = await import("@victoria/core/secrets/environment");
+    const standIn = await startSecretsManagerStandIn();
+    try {
+      standIn.putSecret("victoria/test", { VICTORIA_SHARED_SECRET: "from-the-secret" });
+      resetSecretSources();
+      const handler = await loadHandler({
+        VICTORIA_SECRET_ID: "victoria/test",
+        VICTORIA_SHARED_SECRET: "stale-env-value",
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: standIn.endpoint,
+        AWS_REGION: standIn.region,
+        AWS_ACCESS_KEY_ID: "AKIDEXAMPLE",
+        AWS_SECRET_ACCESS_KEY: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+      });
+      const body = JSON.stringify({ args: ["config", "path"] });
+      const ok = (await handler(
+        functionUrlEvent(body, signServiceRequest("from-the-secret", body), false) as never,
+        lambdaContext,
+      )) as APIGatewayProxyResult;
+      expect(ok.statusCode).toBe(200);
+      const stale = (await handler(
+        functionUrlEvent(body, signServiceRequest("stale-env-value", body), false) as never,
+        lambdaContext,
+      )) as APIGatewayProxyResult;
+      expect(stale.statusCode).toBe(401);
+      // Cached per container: two invocations, one fetch.
+      expect(standIn.requests.filter((r) => r.status === 200)).toHaveLength(1);
+
+      standIn.putSecret("victoria/other", { SLACK_BOT_TOKEN: "xoxb-not-this-one" });
+      resetSecretSources();
+      const missing = await loadHandler({ VICTORIA_SECRET_ID: "victoria/other", VICTORIA_SHARED_SECRET: "" });
+      const result = (await missing(
+        functionUrlEvent(body, {}, false) as never,
+        lambdaContext,
+      )) as APIGatewayProxyResult;
+      expect(result.statusCode).toBe(500);
+      expect(result.body).toContain("VICTORIA_SHARED_SECRET");
+      expect(result.body).not.toContain("xoxb-not-this-one");
+    } finally {
+      resetSecretSources();
+      await standIn.close();
+    }
   });
 });

@@ -1,38 +1,35 @@
 import { createLambdaDispatcher } from "@victoria/core/adapters/aws/lambda-dispatcher";
 import { createWebApiChat } from "@victoria/core/adapters/slack/web-api-chat";
 import { createJsonLogger } from "@victoria/core/logging/json-logger";
-import { Hono } from "hono";
-import { handle } from "hono/aws-lambda";
 import { createApp } from "../app";
-import { jsonError } from "../http/json-errors";
 import { resolveRoute } from "../routes/resolve";
 import { requireSetting } from "../settings";
+import { functionUrlHandler } from "./lambda-app";
 
 const logger = createJsonLogger();
 
 /** Acknowledges Slack's interaction and hands the action to the worker function. */
-function buildApp(): Hono {
-  try {
+export const handler = functionUrlHandler(
+  "resolve",
+  ["SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN", "VICTORIA_WORKER_FUNCTION"],
+  logger,
+  (env) => {
     const router = resolveRoute({
-      signingSecret: requireSetting(process.env, "SLACK_SIGNING_SECRET"),
+      signingSecret: requireSetting(env, "SLACK_SIGNING_SECRET"),
       chat: createWebApiChat({
-        token: requireSetting(process.env, "SLACK_BOT_TOKEN"),
-        slackApiUrl: process.env.SLACK_API_URL || undefined,
+        token: requireSetting(env, "SLACK_BOT_TOKEN"),
+        slackApiUrl: env.SLACK_API_URL || undefined,
         // views.open must happen inside the 3 s trigger window: no slow retries.
         retryConfig: { retries: 0 },
       }),
+      // One attempt: a retried Invoke whose first response was lost would queue the job twice.
+      // A failed hand-off is answered with an error so the caller (Slack, Azure) retries instead.
       dispatcher: createLambdaDispatcher({
-        functionName: requireSetting(process.env, "VICTORIA_WORKER_FUNCTION"),
-        clientConfig: { maxAttempts: 2, requestHandler: { requestTimeout: 1_000 } },
+        functionName: requireSetting(env, "VICTORIA_WORKER_FUNCTION"),
+        clientConfig: { maxAttempts: 1, requestHandler: { requestTimeout: 1_000 } },
       }),
       logger,
     });
     return createApp({ logger, routes: [{ path: "/resolve", method: "POST", router }] });
-  } catch (error) {
-    logger.error("resolve function misconfigured", { errorMessage: (error as Error).message });
-    const message = `Server misconfigured: ${(error as Error).message}`;
-    return new Hono().all("*", (c) => jsonError(c, 500, message));
-  }
-}
-
-export const handler = handle(buildApp());
+  },
+);

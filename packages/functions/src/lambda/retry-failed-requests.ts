@@ -3,24 +3,29 @@ import { retryFailedRequests } from "@victoria/core/failed-requests/retry-failed
 import { createJsonLogger } from "@victoria/core/logging/json-logger";
 import { createBus } from "../dead-letter-wiring";
 import { readBusSettings, requireSetting } from "../settings";
+import { configuredHandler } from "./lambda-app";
 
 const logger = createJsonLogger();
 const bus = createBus();
 
+const configured = configuredHandler(["VICTORIA_EXECUTE_URL", "VICTORIA_SHARED_SECRET"], (env) => ({
+  settings: readBusSettings(env),
+  execute: createExecuteClient({
+    url: requireSetting(env, "VICTORIA_EXECUTE_URL"),
+    sharedSecret: requireSetting(env, "VICTORIA_SHARED_SECRET"),
+    timeoutMs: 60_000,
+  }),
+}));
+
 /** Scheduled: re-runs the failed commands waiting on FAILED_REQUESTS_QUEUE. */
 export async function handler(): Promise<void> {
-  const settings = readBusSettings(process.env);
+  const { settings, execute } = await configured();
   const cluster = settings.failedRequestsCluster;
   const connection = cluster === undefined ? undefined : settings.connections[cluster];
   if (connection === undefined) {
     logger.error("no connection for the failed-requests queue", { cluster });
     return;
   }
-  const execute = createExecuteClient({
-    url: requireSetting(process.env, "VICTORIA_EXECUTE_URL"),
-    sharedSecret: requireSetting(process.env, "VICTORIA_SHARED_SECRET"),
-    timeoutMs: 60_000,
-  });
   const report = await retryFailedRequests({
     bus,
     connection,

@@ -1,0 +1,28 @@
+import { executeUrl } from "./functions";
+import { LAMBDA_DEFAULTS, lambdaHandler } from "./lambda-defaults";
+import { readVictoriaSecret, victoriaSecret } from "./secret";
+
+/**
+ * The retry consumer of the failed-requests queue (Service Bus, reached with the connection in
+ * the secret): re-runs each failed command through /execute every 5 minutes.
+ */
+export const retryFailedRequests = new sst.aws.Function("RetryFailedRequests", {
+  ...LAMBDA_DEFAULTS,
+  handler: lambdaHandler("retry-failed-requests"),
+  memory: "512 MB",
+  timeout: "2 minutes",
+  // The schedule invokes asynchronously; a crashed run is not repeated at once (it could re-run
+  // commands), the next tick in 5 minutes picks up what is left.
+  retries: 0,
+  environment: {
+    VICTORIA_SECRET_ID: victoriaSecret.arn,
+    VICTORIA_EXECUTE_URL: executeUrl,
+  },
+  permissions: [readVictoriaSecret],
+});
+
+/** CronV2 (EventBridge Scheduler): SST 4's replacement for the deprecated `sst.aws.Cron`. */
+export const retrySchedule = new sst.aws.CronV2("RetryFailedRequestsSchedule", {
+  function: retryFailedRequests,
+  schedule: "rate(5 minutes)",
+});

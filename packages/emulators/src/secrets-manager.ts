@@ -1,0 +1,338 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { readBody } from "./http-io";
+
+/**
+ * A loopback, in-memory stand-in for AWS Secrets Manager's JSON 1.1 protocol, enough for
+ * `@aws-sdk/client-secrets-manager`'s GetSecretValueCommand: `POST /` with
+ * `X-Amz-Target: secretsmanager.GetSecretValue` and `Content-Type: application/x-amz-json-1.1`.
+ * Secrets are found by name, full ARN or partial ARN (without the random suffix); each putSecret
+ * makes a new AWSCURRENT version. Errors are AWS's shape: `{"__type", "message"}` with the type
+ * also in `x-amzn-ErrorType`, which the SDK turns into the error's `name`.
+ *
+ * Requests must carry a SigV4 `Authorization` header scoped to this region and the
+ * `secretsmanager` service (missing → 400 MissingAuthenticationTokenException, as AWS answers);
+ * the signature itself is not verified. Other operations answer 501.
+ */
+export interface SecretsManagerStandInOptions {
+  host?: string;
+  port?: number;
+  /** The region signatures must be scoped to. */
+  region?: string;
+  /** Secrets that exist from the start, by name. */
+  secrets?: Record<string, SecretValue>;
+}
+
+/** A string is the SecretString, an object its JSON text, bytes the SecretBinary. */
+export type SecretValue = string | Uint8Array | Record<string, unknown>;
+
+/** Error types `failNext` can inject, with the status AWS answers them with. */
+export const SECRETS_MANAGER_ERRORS = {
+  ResourceNotFoundException: { status: 400, message: "Secrets Manager can't find the specified secret." },
+  AccessDeniedException: { status: 400, message: "" },
+  DecryptionFailure: {
+    status: 400,
+    message: "Secrets Manager can't decrypt the protected secret text using the provided KMS key.",
+  },
+  InvalidRequestException: {
+    status: 400,
+    message: "You can't perform this operation on the secret because it was marked for deletion.",
+  },
+  ThrottlingException: { status: 400, message: "Rate exceeded" },
+  InternalServiceError: { status: 500, message: "An error occurred on the server side." },
+} as const;
+
+export type SecretsManagerErrorType = keyof typeof SECRETS_MANAGER_ERRORS;
+
+export interface SecretsManagerRequest {
+  method: string;
+  /** The `X-Amz-Target` header, e.g. `secretsmanager.GetSecretValue`. */
+  target: string;
+  secretId?: string;
+  status: number;
+  errorType?: string;
+}
+
+export interface SecretsManagerStandIn {
+  /** e.g. `http://127.0.0.1:54321`. */
+  endpoint: string;
+  region: string;
+  /** Ready for `new SecretsManagerClient(clientConfig)`: this endpoint, its region, dummy static keys. */
+  clientConfig: {
+    endpoint: string;
+    region: string;
+    credentials: { accessKeyId: string; secretAccessKey: string };
+  };
+  /** Creates the secret (by name) or gives an existing one a new current version; returns its ARN. */
+  putSecret(id: string, value: SecretValue): string;
+  /** The next `count` GetSecretValue calls that pass authentication fail with `type`. */
+  failNext(count: number, type: SecretsManagerErrorType): void;
+  /** Every request received, refused ones included; `.length` counts calls for cache tests. */
+  readonly requests: ReadonlyArray<Readonly<SecretsManagerRequest>>;
+  close(): Promise<void>;
+}
+
+interface StoredSecret {
+  name: string;
+  arn: string;
+  versionId: string;
+  createdDate: Date;
+  secretString?: string;
+  secretBinary?: Buffer;
+}
+
+const ACCOUNT_ID = "000000000000";
+const TARGET_PREFIX = "secretsmanager.";
+const CONTENT_TYPE = "application/x-amz-json-1.1";
+const SIGV4 =
+  /^AWS4-HMAC-SHA256 Credential=[^/\s]+\/\d{8}\/([^/\s]+)\/([^/\s]+)\/aws4_request,\s*SignedHeaders=[a-z0-9;-]+,\s*Signature=[0-9a-f]{64}$/;
+
+class SecretsManagerError extends Error {
+  constructor(
+    readonly status: number,
+    readonly type: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string>): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    "content-type": CONTENT_TYPE,
+    "content-length": Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function checkSignature(authorization: string | undefined, region: string): void {
+  if (!authorization) {
+    throw new SecretsManagerError(400, "MissingAuthenticationTokenException", "Missing Authentication Token");
+  }
+  const match = SIGV4.exec(authorization);
+  if (!match) {
+    throw new SecretsManagerError(
+      400,
+      "IncompleteSignatureException",
+      "Authorization header requires 'AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...'",
+    );
+  }
+  const [, scopeRegion, scopeService] = match;
+  if (scopeRegion !== region || scopeService !== "secretsmanager") {
+    throw new SecretsManagerError(
+      400,
+      "InvalidSignatureException",
+      `Credential should be scoped to region '${region}' and service 'secretsmanager' (got '${scopeRegion}', '${scopeService}')`,
+    );
+  }
+}
+
+function parseRequest(text: string): Record<string, unknown> {
+  let body: unknown;
+  try {
+    body = text === "" ? {} : JSON.parse(text);
+  } catch {
+    throw new SecretsManagerError(400, "SerializationException", "The request body is not valid JSON");
+  }
+  if (body === null || typeof body !== "object" || Array.isArray(body)) {
+    throw new SecretsManagerError(400, "SerializationException", "The request body must be a JSON object");
+  }
+  return body as Record<string, unknown>;
+}
+
+export async function startSecretsManagerStandIn(
+  options: SecretsManagerStandInOptions = {},
+): Promise<SecretsManagerStandIn> {
+  const region = options.region ?? "us-east-1";
+  const secrets = new Map<string, StoredSecret>();
+  const requests: SecretsManagerRequest[] = [];
+  const failures: SecretsManagerErrorType[] = [];
+
+  function find(id: string): StoredSecret | undefined {
+    for (const secret of secrets.values()) {
+      // A partial ARN is the full one without its `-` and six random characters.
+      if (secret.name === id || secret.arn === id || secret.arn.slice(0, -7) === id) return secret;
+    }
+    return undefined;
+  }
+
+  function putSecret(id: string, value: SecretValue): string {
+    let secret = find(id);
+    if (!secret) {
+      if (id.startsWith("arn:")) throw new Error(`putSecret: no secret ${id}; create it by name`);
+      const suffix = randomBytes(4).toString("base64url").slice(0, 6);
+      secret = {
+        name: id,
+        arn: `arn:aws:secretsmanager:${region}:${ACCOUNT_ID}:secret:${id}-${suffix}`,
+        versionId: "",
+        createdDate: new Date(),
+      };
+      secrets.set(id, secret);
+    }
+    secret.versionId = randomUUID();
+    secret.createdDate = new Date();
+    delete secret.secretString;
+    delete secret.secretBinary;
+    if (value instanceof Uint8Array) secret.secretBinary = Buffer.from(value);
+    else secret.secretString = typeof value === "string" ? value : JSON.stringify(value);
+    return secret.arn;
+  }
+  for (const [name, value] of Object.entries(options.secrets ?? {})) putSecret(name, value);
+
+  function getSecretValue(body: Record<string, unknown>, record: SecretsManagerRequest) {
+    const { SecretId: secretId, VersionId: versionId, VersionStage: versionStage } = body;
+    if (typeof secretId !== "string" || secretId === "") {
+      throw new SecretsManagerError(
+        400,
+        "ValidationException",
+        "1 validation error detected: Value at 'secretId' failed to satisfy constraint: Member must not be null",
+      );
+    }
+    record.secretId = secretId;
+    const injected = failures.shift();
+    if (injected) {
+      const { status, message } = SECRETS_MANAGER_ERRORS[injected];
+      throw new SecretsManagerError(
+        status,
+        injected,
+        message ||
+          `User: arn:aws:sts::${ACCOUNT_ID}:assumed-role/stand-in/stand-in is not authorized to perform: secretsmanager:GetSecretValue on resource: ${secretId} because no identity-based policy allows the secretsmanager:GetSecretValue action`,
+      );
+    }
+    const secret = find(secretId);
+    if (!secret) {
+      throw new SecretsManagerError(
+        400,
+        "ResourceNotFoundException",
+        SECRETS_MANAGER_ERRORS.ResourceNotFoundException.message,
+      );
+    }
+    // Only the current version is kept: asking for another one finds nothing, as for a pruned version.
+    if (versionId !== undefined && versionId !== secret.versionId) {
+      throw new SecretsManagerError(
+        400,
+        "ResourceNotFoundException",
+        `Secrets Manager can't find the specified secret value for VersionId: ${String(versionId)}`,
+      );
+    }
+    if (versionStage !== undefined && versionStage !== "AWSCURRENT") {
+      throw new SecretsManagerError(
+        400,
+        "ResourceNotFoundException",
+        `Secrets Manager can't find the specified secret value for staging label: ${String(versionStage)}`,
+      );
+    }
+    return {
+      ARN: secret.arn,
+      Name: secret.name,
+      VersionId: secret.versionId,
+      ...(secret.secretString !== undefined ? { SecretString: secret.secretString } : {}),
+      ...(secret.secretBinary !== undefined ? { SecretBinary: secret.secretBinary.toString("base64") } : {}),
+      VersionStages: ["AWSCURRENT"],
+      // JSON 1.1 timestamps are epoch seconds.
+      CreatedDate: secret.createdDate.getTime() / 1000,
+    };
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse, record: SecretsManagerRequest) {
+    const target = record.target;
+    if (req.method !== "POST" || new URL(req.url ?? "/", "http://stand-in").pathname !== "/") {
+      throw new SecretsManagerError(
+        404,
+        "UnknownOperationException",
+        `Unknown operation ${req.method} ${req.url}`,
+      );
+    }
+    checkSignature(header(req, "authorization"), region);
+    if (!target.startsWith(TARGET_PREFIX)) {
+      throw new SecretsManagerError(400, "UnknownOperationException", `Unknown operation '${target}'`);
+    }
+    const contentType = header(req, "content-type") ?? "";
+    if (contentType.split(";")[0]?.trim() !== CONTENT_TYPE) {
+      throw new SecretsManagerError(
+        400,
+        "SerializationException",
+        `Content-Type must be ${CONTENT_TYPE} (got '${contentType}')`,
+      );
+    }
+    const body = parseRequest(await readBody(req));
+    if (target !== `${TARGET_PREFIX}GetSecretValue`) {
+      throw new SecretsManagerError(501, "NotImplemented", `${target} is not supported by this stand-in`);
+    }
+    sendJson(res, 200, getSecretValue(body, record), { "x-amzn-requestid": randomUUID() });
+  }
+
+  const server: Server = createServer((req, res) => {
+    const record: SecretsManagerRequest = {
+      method: req.method ?? "",
+      target: header(req, "x-amz-target") ?? "",
+      status: 0,
+    };
+    requests.push(record);
+    res.on("finish", () => {
+      record.status = res.statusCode;
+    });
+    handle(req, res, record).catch((error: unknown) => {
+      const failure =
+        error instanceof SecretsManagerError
+          ? error
+          : new SecretsManagerError(
+              500,
+              "InternalServiceError",
+              `Stand-in failure: ${error instanceof Error ? error.message : String(error)}`,
+            );
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      record.errorType = failure.type;
+      // Refused before the body was read: drain it so the client sees the answer, not a reset.
+      req.resume();
+      sendJson(
+        res,
+        failure.status,
+        { __type: failure.type, message: failure.message },
+        { "x-amzn-requestid": randomUUID(), "x-amzn-ErrorType": failure.type },
+      );
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  const endpoint = `http://${host}:${address.port}`;
+
+  return {
+    endpoint,
+    region,
+    clientConfig: {
+      endpoint,
+      region,
+      credentials: { accessKeyId: "STANDIN", secretAccessKey: "STANDIN" },
+    },
+    putSecret,
+    failNext(count, type) {
+      if (!(type in SECRETS_MANAGER_ERRORS)) throw new Error(`failNext: unknown error type ${type}`);
+      for (let i = 0; i < count; i += 1) failures.push(type);
+    },
+    requests,
+    close() {
+      return new Promise((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        // The SDK keeps connections alive; without this close() waits for them to time out.
+        server.closeAllConnections();
+      });
+    },
+  };
+}

@@ -1,0 +1,414 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach, describe, expect, it, vi } from "vitest";
+
+/**
+ * Evaluates sst.config.ts and infra/*.ts the way SST does (`app()`, then `await run()`), with
+ * recording stand-ins for SST's globals (`$config`, `$app`, `sst`, `aws`, `$interpolate`), and
+ * checks what the deployment declares: functions, handlers, environment, grants, async plumbing,
+ * outputs and per-stage settings. Component outputs (`fn.arn`, `bucket.name`, …) are opaque
+ * references that refuse to be used in a plain template string, as Pulumi outputs should not be.
+ */
+
+const REPO_ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
+// A path in a variable: tsc does not follow it into sst.config.ts, whose globals only SST declares.
+const CONFIG_FILE = join(REPO_ROOT, "sst.config.ts");
+
+/** A stand-in for a Pulumi Output: `{Component.property}`, or text built by `$interpolate`. */
+class Ref {
+  constructor(readonly text: string) {}
+  toString(): string {
+    throw new Error(`Output ${this.text} used in a plain string: use $interpolate`);
+  }
+  [Symbol.toPrimitive](): string {
+    return this.toString();
+  }
+}
+
+interface Declared {
+  kind: string;
+  name: string;
+  args: unknown;
+  opts: unknown;
+  instance: object;
+}
+
+/** Recorded arguments, read loosely: each assertion states the shape it expects. */
+// biome-ignore lint/suspicious/noExplicitAny: the config's arguments are checked by value, not by type.
+type Args = Record<string, any>;
+
+/** Output-valued properties of a declared component: any property, except `nodes` (nested). */
+function instanceFor(name: string, path = name): object {
+  return new Proxy(
+    {},
+    {
+      get(_target, prop) {
+        if (typeof prop === "symbol" || prop === "then") return undefined;
+        if (prop === "nodes") return instanceFor(name, `${path}.nodes`);
+        if (path !== name) return instanceFor(name, `${path}.${prop}`);
+        return new Ref(`{${path}.${prop}}`);
+      },
+    },
+  );
+}
+
+/** `sst.aws.Function`, `aws.lambda.FunctionEventInvokeConfig`, …: any component, recorded. */
+function namespace(prefix: string, declared: Declared[]): object {
+  const classes = new Map<string, unknown>();
+  return new Proxy(
+    {},
+    {
+      get(_target, prop) {
+        if (typeof prop === "symbol" || prop === "then") return undefined;
+        const kind = `${prefix}.${prop}`;
+        if (/^[a-z]/.test(prop)) return namespace(kind, declared);
+        if (!classes.has(kind)) {
+          classes.set(
+            kind,
+            class {
+              constructor(name: string, args: unknown, opts: unknown) {
+                const instance = instanceFor(name);
+                declared.push({ kind, name, args, opts, instance });
+                // biome-ignore lint/correctness/noConstructorReturn: the proxy stands in for the component.
+                return instance;
+              }
+            },
+          );
+        }
+        return classes.get(kind);
+      },
+    },
+  );
+}
+
+function interpolate(strings: TemplateStringsArray, ...values: unknown[]): Ref {
+  return new Ref(
+    strings.reduce((text, part, i) => text + part + (i < values.length ? textOf(values[i]) : ""), ""),
+  );
+}
+
+function textOf(value: unknown): string {
+  return value instanceof Ref ? value.text : String(value);
+}
+
+/** Refs replaced by their text, deeply; components replaced by `<kind Name>`. */
+function resolved(value: unknown, components: Map<object, string>): unknown {
+  if (value instanceof Ref) return value.text;
+  if (typeof value === "object" && value !== null && components.has(value)) return components.get(value);
+  if (Array.isArray(value)) return value.map((v) => resolved(v, components));
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolved(v, components)]));
+  }
+  return value;
+}
+
+interface AppConfig {
+  name: string;
+  home: string;
+  removal: string;
+  protect: boolean;
+  providers: { aws: { region: string; version: string } };
+}
+
+const GLOBALS = ["$config", "$app", "sst", "aws", "$interpolate", "$concat"] as const;
+
+afterEach(() => {
+  for (const name of GLOBALS) Reflect.deleteProperty(globalThis, name);
+  vi.unstubAllEnvs();
+});
+
+/** Loads the config afresh and runs it for `stage`, as `sst deploy --stage <stage>` would. */
+async function evaluate(stage: string) {
+  vi.resetModules();
+  const declared: Declared[] = [];
+  const app: Record<string, unknown> = {};
+  Object.assign(globalThis, {
+    $config: (config: unknown) => config,
+    $app: app,
+    sst: { aws: namespace("sst.aws", declared) },
+    aws: namespace("aws", declared),
+    $interpolate: interpolate,
+    $concat: (...parts: unknown[]) => new Ref(parts.map(textOf).join("")),
+  });
+  const config = (await import(CONFIG_FILE)).default as {
+    app(input: { stage: string }): AppConfig;
+    run(): Promise<Record<string, unknown>>;
+  };
+  const settings = config.app({ stage });
+  Object.assign(app, { name: settings.name, stage, removal: settings.removal, protect: settings.protect });
+  const rawOutputs = await config.run();
+
+  const components = new Map(declared.map((d) => [d.instance, `<${d.kind} ${d.name}>`]));
+  const resources = declared.map((d) => ({
+    ...d,
+    args: resolved(d.args, components) as Args,
+    opts: resolved(d.opts, components) as Args | undefined,
+  }));
+  const find = (kind: string, name: string) => {
+    const found = resources.filter((r) => r.kind === kind && r.name === name);
+    expect(found, `${kind} ${name} declared once`).toHaveLength(1);
+    return found[0] as (typeof resources)[number];
+  };
+  const functions = resources.filter((r) => r.kind === "sst.aws.Function");
+  return { settings, resources, functions, find, outputs: resolved(rawOutputs, components) };
+}
+
+/** A function's grants as sorted `action resource` lines (effect must be allow). */
+function grants(fn: { args: Args }): string[] {
+  const lines: string[] = [];
+  for (const permission of fn.args.permissions ?? []) {
+    expect(permission.effect ?? "allow").toBe("allow");
+    for (const action of permission.actions) {
+      for (const resource of permission.resources) lines.push(`${action} ${resource}`);
+    }
+  }
+  return lines.sort();
+}
+
+const SECRET_ARN = "{VictoriaConfig.arn}";
+const READ_SECRET = `secretsmanager:GetSecretValue ${SECRET_ARN}`;
+const VAULT_RW = ["s3:GetObject {Vault.arn}/*", "s3:ListBucket {Vault.arn}", "s3:PutObject {Vault.arn}/*"];
+const INVOKE_WORKER = "lambda:InvokeFunction {Worker.arn}";
+
+/** What each function must be declared with: handler file, size, URL, environment and grants. */
+const EXPECTED = {
+  Authenticate: {
+    file: "authenticate",
+    memory: "256 MB",
+    timeout: "10 seconds",
+    url: true,
+    environment: {
+      VICTORIA_SECRET_ID: SECRET_ARN,
+      VICTORIA_WORKER_FUNCTION: "{Worker.name}",
+      DEDUPE_BUCKET: "{Dedupe.name}",
+    },
+    grants: [
+      INVOKE_WORKER,
+      "s3:DeleteObject {Dedupe.arn}/*",
+      "s3:GetObject {Dedupe.arn}/*",
+      "s3:PutObject {Dedupe.arn}/*",
+      READ_SECRET,
+    ],
+  },
+  Resolve: {
+    file: "resolve",
+    memory: "256 MB",
+    timeout: "10 seconds",
+    url: true,
+    environment: { VICTORIA_SECRET_ID: SECRET_ARN, VICTORIA_WORKER_FUNCTION: "{Worker.name}" },
+    grants: [INVOKE_WORKER, READ_SECRET],
+  },
+  Listener: {
+    file: "listener",
+    memory: "256 MB",
+    timeout: "10 seconds",
+    url: true,
+    environment: { VICTORIA_SECRET_ID: SECRET_ARN, VICTORIA_WORKER_FUNCTION: "{Worker.name}" },
+    grants: [INVOKE_WORKER, READ_SECRET],
+  },
+  Execute: {
+    file: "execute",
+    memory: "1024 MB",
+    timeout: "60 seconds",
+    url: true,
+    environment: { VICTORIA_SECRET_ID: SECRET_ARN, VAULT_BUCKET: "{Vault.name}" },
+    grants: [...VAULT_RW, READ_SECRET],
+  },
+  Worker: {
+    file: "worker",
+    memory: "1024 MB",
+    timeout: "5 minutes",
+    url: false,
+    environment: {
+      VICTORIA_SECRET_ID: SECRET_ARN,
+      VICTORIA_EXECUTE_URL: "{Execute.url}execute",
+      VAULT_BUCKET: "{Vault.name}",
+      AUDIT_BUCKET: "{Audit.name}",
+    },
+    grants: [
+      "s3:GetObject {Audit.arn}/*",
+      "s3:GetObject {Vault.arn}/*",
+      "s3:ListBucket {Vault.arn}",
+      "s3:PutObject {Audit.arn}/*",
+      "s3:PutObject {Vault.arn}/*",
+      READ_SECRET,
+      "sqs:SendMessage {WorkerFailures.arn}",
+    ],
+  },
+  RetryFailedRequests: {
+    file: "retry-failed-requests",
+    memory: "512 MB",
+    timeout: "2 minutes",
+    url: false,
+    environment: { VICTORIA_SECRET_ID: SECRET_ARN, VICTORIA_EXECUTE_URL: "{Execute.url}execute" },
+    grants: [READ_SECRET],
+  },
+} as const;
+
+describe("sst.config.ts: the deployment", () => {
+  it("declares exactly the six functions, each on an existing handler that exports `handler`", async () => {
+    const { functions } = await evaluate("dev");
+    expect(functions.map((f) => f.name).sort()).toEqual(Object.keys(EXPECTED).sort());
+    for (const [name, expected] of Object.entries(EXPECTED)) {
+      const fn = functions.find((f) => f.name === name);
+      expect(fn?.args.handler, name).toBe(`packages/functions/src/lambda/${expected.file}.handler`);
+      const source = join(REPO_ROOT, "packages/functions/src/lambda", `${expected.file}.ts`);
+      expect(existsSync(source), source).toBe(true);
+      expect(readFileSync(source, "utf8")).toMatch(/export (const|async function|function) handler\b/);
+    }
+  });
+
+  it.each(Object.entries(EXPECTED))(
+    "%s: runtime, size, URL, environment and grants",
+    async (name, expected) => {
+      const { find } = await evaluate("dev");
+      const fn = find("sst.aws.Function", name);
+      expect(fn.args.runtime).toMatch(/^nodejs(20|22)\.x$/);
+      expect(fn.args.logging).toEqual({ retention: "1 month" });
+      expect(fn.args.memory).toBe(expected.memory);
+      expect(fn.args.timeout).toBe(expected.timeout);
+      if (expected.url) {
+        // Public, each route checks its caller in code (for /execute: the v1 HMAC signature).
+        expect(fn.args.url === true || fn.args.url?.authorization === "none").toBe(true);
+      } else {
+        expect(fn.args.url ?? false).toBe(false);
+      }
+      expect(fn.args.environment).toEqual(expected.environment);
+      expect(grants(fn)).toEqual([...expected.grants].sort());
+      // `link` would grant s3:* / secretsmanager:* on the linked resource: grants are explicit.
+      expect(fn.args.link).toBeUndefined();
+    },
+  );
+
+  it("keeps each store to the functions that need it", async () => {
+    const { functions } = await evaluate("dev");
+    const touching = (resource: string) =>
+      functions
+        .filter((f) => grants(f).some((line) => line.includes(`{${resource}.`)))
+        .map((f) => f.name)
+        .sort();
+    const writing = (resource: string) =>
+      functions
+        .filter((f) =>
+          grants(f).some((line) => line.startsWith("s3:PutObject") && line.includes(`{${resource}.`)),
+        )
+        .map((f) => f.name)
+        .sort();
+    expect(touching("Vault")).toEqual(["Execute", "Worker"]);
+    expect(touching("Audit")).toEqual(["Worker"]);
+    expect(writing("Audit")).toEqual(["Worker"]);
+    expect(touching("Dedupe")).toEqual(["Authenticate"]);
+    expect(touching("Worker")).toEqual(["Authenticate", "Listener", "Resolve"]);
+    // The audit trail is append-only for the worker: create and read back, no list or delete.
+    const worker = functions.find((f) => f.name === "Worker");
+    expect(grants(worker ?? { args: {} }).filter((line) => line.includes("{Audit."))).toEqual([
+      "s3:GetObject {Audit.arn}/*",
+      "s3:PutObject {Audit.arn}/*",
+    ]);
+    for (const fn of functions) {
+      for (const line of grants(fn)) expect(line, `${fn.name}: no wildcard actions`).not.toMatch(/^\S*\*/);
+    }
+  });
+
+  it("declares the config secret per stage, read by every function and given to them by ARN", async () => {
+    const { find, functions } = await evaluate("dev");
+    const secret = find("aws.secretsmanager.Secret", "VictoriaConfig");
+    expect(secret.args.name).toBe("serverless-victoria/dev/config");
+    for (const fn of functions) {
+      expect(fn.args.environment.VICTORIA_SECRET_ID, fn.name).toBe(SECRET_ARN);
+      expect(grants(fn), fn.name).toContain(READ_SECRET);
+    }
+  });
+
+  it("declares the vault, audit and dedupe buckets; the audit trail cannot be overwritten", async () => {
+    const { find } = await evaluate("dev");
+    expect(find("sst.aws.Bucket", "Vault").args.versioning).toBe(true);
+    const audit = find("sst.aws.Bucket", "Audit");
+    expect(audit.args.versioning).toBe(true);
+    expect(audit.args.policy).toContainEqual(
+      expect.objectContaining({
+        effect: "deny",
+        principals: "*",
+        actions: ["s3:PutObject"],
+        conditions: [{ test: "Null", variable: "s3:if-none-match", values: ["true"] }],
+      }),
+    );
+    expect(find("sst.aws.Bucket", "Dedupe").args.lifecycle).toEqual([
+      expect.objectContaining({ expiresIn: "1 day" }),
+    ]);
+  });
+
+  it("hands off to the worker with no automatic retry, keeping failed hand-offs on a queue", async () => {
+    const { find } = await evaluate("dev");
+    find("sst.aws.Queue", "WorkerFailures");
+    const config = find("aws.lambda.FunctionEventInvokeConfig", "WorkerHandOff");
+    expect(config.args.functionName).toBe("{Worker.name}");
+    expect(config.args.maximumRetryAttempts).toBe(0);
+    expect(config.args.maximumEventAgeInSeconds).toBeGreaterThanOrEqual(60);
+    expect(config.args.maximumEventAgeInSeconds).toBeLessThanOrEqual(21_600);
+    expect(config.args.destinationConfig).toEqual({ onFailure: { destination: "{WorkerFailures.arn}" } });
+    // Lambda sends the failed event with the worker's own role.
+    expect(grants(find("sst.aws.Function", "Worker"))).toContain("sqs:SendMessage {WorkerFailures.arn}");
+  });
+
+  it("runs the retry consumer every 5 minutes, and no more than once per tick", async () => {
+    const { resources, find } = await evaluate("dev");
+    const crons = resources.filter((r) => r.kind === "sst.aws.CronV2" || r.kind === "sst.aws.Cron");
+    expect(crons).toHaveLength(1);
+    expect(crons[0]?.args.function).toBe("<sst.aws.Function RetryFailedRequests>");
+    expect(crons[0]?.args.schedule).toBe("rate(5 minutes)");
+    expect(find("sst.aws.Function", "RetryFailedRequests").args.retries).toBe(0);
+  });
+
+  it("outputs the four route URLs, the worker, the secret and the buckets", async () => {
+    const { outputs } = await evaluate("dev");
+    expect(outputs).toMatchObject({
+      authenticateUrl: "{Authenticate.url}authenticate",
+      resolveUrl: "{Resolve.url}resolve",
+      listenerUrl: "{Listener.url}listener",
+      executeUrl: "{Execute.url}execute",
+      workerName: "{Worker.name}",
+      secretName: "{VictoriaConfig.name}",
+      secretArn: SECRET_ARN,
+      vaultBucket: "{Vault.name}",
+      auditBucket: "{Audit.name}",
+      dedupeBucket: "{Dedupe.name}",
+    });
+  });
+});
+
+describe("sst.config.ts: app() and stages", () => {
+  it("names the app, keeps state in AWS, and pins the AWS provider in eu-west-2 by default", async () => {
+    vi.stubEnv("AWS_REGION", "");
+    const { settings } = await evaluate("dev");
+    expect(settings).toMatchObject({ name: "serverless-victoria", home: "aws" });
+    expect(settings.providers.aws.region).toBe("eu-west-2");
+    expect(settings.providers.aws.version).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it("takes the region from AWS_REGION", async () => {
+    vi.stubEnv("AWS_REGION", "eu-west-1");
+    const { settings } = await evaluate("dev");
+    expect(settings.providers.aws.region).toBe("eu-west-1");
+  });
+
+  it("removes a dev stage entirely, the secret included, so it can be deployed again at once", async () => {
+    const { settings, find } = await evaluate("dev");
+    expect(settings.removal).toBe("remove");
+    expect(settings.protect).toBe(false);
+    const secret = find("aws.secretsmanager.Secret", "VictoriaConfig");
+    expect(secret.args.recoveryWindowInDays).toBe(0);
+    expect(secret.opts?.retainOnDelete).toBe(false);
+  });
+
+  it("retains prod's data (the secret too) and protects prod from `sst remove`", async () => {
+    const { settings, find } = await evaluate("prod");
+    expect(settings.removal).toBe("retain");
+    expect(settings.protect).toBe(true);
+    const secret = find("aws.secretsmanager.Secret", "VictoriaConfig");
+    expect(secret.args.name).toBe("serverless-victoria/prod/config");
+    expect(secret.args.recoveryWindowInDays).toBe(30);
+    expect(secret.opts?.retainOnDelete).toBe(true);
+  });
+});
