@@ -1,6 +1,7 @@
-import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { ServerResponse } from "node:http";
+import { type StandInClientConfig, sigV4JsonRefusal, standInCredentials } from "./aws-sigv4";
+import { readBodyBytes, sendText } from "./http-io";
+import { type Exchange, standInFailure, startLoopbackServer } from "./loopback-server";
 
 /**
  * A loopback stand-in for the Lambda Invoke REST API (`POST /2015-03-31/functions/{name}/invocations`),
@@ -41,11 +42,7 @@ export interface LambdaStandIn {
   endpoint: string;
   region: string;
   /** Ready for `new LambdaClient(clientConfig)`: this endpoint, its region, dummy static keys. */
-  clientConfig: {
-    endpoint: string;
-    region: string;
-    credentials: { accessKeyId: string; secretAccessKey: string };
-  };
+  clientConfig: StandInClientConfig;
   /** Adds (or replaces) a function; `name` is the bare function name. */
   register(name: string, handler: LambdaHandler): void;
   /** Every accepted invocation, updated in place as Event invocations finish. */
@@ -64,8 +61,6 @@ const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
 // name, full ARN or partial ARN, each with an optional `:qualifier` (ignored: no versions here).
 const FUNCTION_NAME =
   /^(?:arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:|\d{12}:function:)?([A-Za-z0-9_-]{1,64})(?::[A-Za-z0-9$_.-]+)?$/;
-const SIGV4 =
-  /^AWS4-HMAC-SHA256 Credential=[^/\s]+\/\d{8}\/([^/\s]+)\/([^/\s]+)\/aws4_request,\s*SignedHeaders=[a-z0-9;-]+,\s*Signature=[0-9a-f]{64}$/;
 
 class LambdaError extends Error {
   constructor(
@@ -77,54 +72,24 @@ class LambdaError extends Error {
   }
 }
 
-/** Reads the whole body but stops keeping chunks once past `limit`: enough to tell it is too large. */
-function readBody(req: IncomingMessage, limit: number): Promise<{ body: Buffer; tooLarge: boolean }> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= limit + chunk.length) chunks.push(chunk);
-    });
-    req.on("end", () => resolve({ body: Buffer.concat(chunks), tooLarge: size > limit }));
-    req.on("error", reject);
-  });
-}
-
 function sendJson(res: ServerResponse, status: number, text: string, headers: Record<string, string>): void {
-  res.writeHead(status, {
-    "content-type": "application/json",
-    "content-length": Buffer.byteLength(text),
-    ...headers,
-  });
-  res.end(text);
+  sendText(res, status, "application/json", text, headers);
 }
 
-/** AWS's error shape: the type in `x-amzn-errortype` (which the SDK reads), `Type` and `message` in the body. */
-function sendError(res: ServerResponse, requestId: string, error: LambdaError): void {
+/**
+ * AWS's error shape: the type in `x-amzn-errortype` (which the SDK reads), `Type` and `message` in the
+ * body. What is not a LambdaError answers 500 ServiceException.
+ */
+function sendError(res: ServerResponse, requestId: string, thrown: unknown): void {
+  const error =
+    thrown instanceof LambdaError ? thrown : new LambdaError(500, "ServiceException", standInFailure(thrown));
   const body = JSON.stringify({ Type: error.status >= 500 ? "Service" : "User", message: error.message });
   sendJson(res, error.status, body, { "x-amzn-requestid": requestId, "x-amzn-errortype": error.type });
 }
 
 function checkSignature(header: string | undefined, region: string): void {
-  if (!header)
-    throw new LambdaError(403, "MissingAuthenticationTokenException", "Missing Authentication Token");
-  const match = SIGV4.exec(header);
-  if (!match) {
-    throw new LambdaError(
-      403,
-      "IncompleteSignatureException",
-      "Authorization header requires 'AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...'",
-    );
-  }
-  const [, scopeRegion, scopeService] = match;
-  if (scopeRegion !== region || scopeService !== "lambda") {
-    throw new LambdaError(
-      403,
-      "InvalidSignatureException",
-      `Credential should be scoped to region '${region}' and service 'lambda' (got '${scopeRegion}', '${scopeService}')`,
-    );
-  }
+  const refusal = sigV4JsonRefusal(header, region, "lambda");
+  if (refusal) throw new LambdaError(403, refusal.type, refusal.message);
 }
 
 function invocationTypeOf(header: string | undefined): InvocationType {
@@ -170,7 +135,7 @@ export async function startLambdaStandIn(options: LambdaStandInOptions = {}): Pr
     }
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+  async function handle({ req, res, requestId }: Exchange<unknown>): Promise<void> {
     const url = new URL(req.url ?? "/", "http://stand-in");
     const route = req.method === "POST" ? INVOKE_PATH.exec(url.pathname) : null;
     if (!route?.[1]) {
@@ -184,7 +149,7 @@ export async function startLambdaStandIn(options: LambdaStandInOptions = {}): Pr
 
     const invocationType = invocationTypeOf(req.headers["x-amz-invocation-type"] as string | undefined);
     const limit = invocationType === "Event" ? maxEvent : maxRequestResponse;
-    const { body, tooLarge } = await readBody(req, limit);
+    const { body, tooLarge } = await readBodyBytes(req, limit);
     if (tooLarge) {
       throw new LambdaError(
         413,
@@ -252,48 +217,17 @@ export async function startLambdaStandIn(options: LambdaStandInOptions = {}): Pr
     sendJson(res, 200, JSON.stringify(invocation.result ?? null), headers);
   }
 
-  const server: Server = createServer((req, res) => {
-    const requestId = randomUUID();
-    const record = { method: req.method ?? "", path: req.url ?? "", status: 0 };
-    requests.push(record);
-    res.on("finish", () => {
-      record.status = res.statusCode;
-    });
-    handle(req, res, requestId).catch((error: unknown) => {
-      const failure =
-        error instanceof LambdaError
-          ? error
-          : new LambdaError(
-              500,
-              "ServiceException",
-              `Stand-in failure: ${describeThrown(error).errorMessage}`,
-            );
-      if (res.headersSent) {
-        res.destroy();
-        return;
-      }
-      // Refused before the body was read: drain it so the client sees the answer, not a reset.
-      req.resume();
-      sendError(res, requestId, failure);
-    });
+  const server = await startLoopbackServer(options, requests, {
+    record: (req) => ({ method: req.method ?? "", path: req.url ?? "", status: 0 }),
+    handle,
+    refuse: ({ res, requestId }, error) => sendError(res, requestId, error),
   });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve());
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
-  const endpoint = `http://${host}:${address.port}`;
+  const { endpoint } = server;
 
   return {
     endpoint,
     region,
-    clientConfig: {
-      endpoint,
-      region,
-      credentials: { accessKeyId: "STANDIN", secretAccessKey: "STANDIN" },
-    },
+    clientConfig: { endpoint, region, credentials: standInCredentials() },
     register(name, handler) {
       functions.set(name, handler);
     },
@@ -303,11 +237,7 @@ export async function startLambdaStandIn(options: LambdaStandInOptions = {}): Pr
       while (running.size > 0) await Promise.allSettled([...running]);
     },
     close() {
-      return new Promise((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        // The SDK keeps connections alive; without this close() waits for them to time out.
-        server.closeAllConnections();
-      });
+      return server.close();
     },
   };
 }

@@ -1,7 +1,9 @@
-import { createHash, randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createHash } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { crc32 } from "node:zlib";
+import { type StandInClientConfig, sigV4Fault, standInCredentials } from "./aws-sigv4";
+import { header, readBodyBytes, sendText } from "./http-io";
+import { type Exchange, standInFailure, startLoopbackServer } from "./loopback-server";
 
 /**
  * A loopback, in-memory stand-in for the parts of the S3 REST API (path-style addressing) that
@@ -28,12 +30,7 @@ export interface S3StandIn {
   endpoint: string;
   region: string;
   /** Ready for `new S3Client(clientConfig)`: this endpoint, path-style, its region, dummy keys. */
-  clientConfig: {
-    endpoint: string;
-    region: string;
-    forcePathStyle: true;
-    credentials: { accessKeyId: string; secretAccessKey: string };
-  };
+  clientConfig: StandInClientConfig & { forcePathStyle: true };
   createBucket(name: string): void;
   /** The keys of a bucket in listing order; empty for a missing bucket. */
   keys(bucket: string): string[];
@@ -51,8 +48,6 @@ interface StoredObject {
   crc32?: string;
 }
 
-const SIGV4 =
-  /^AWS4-HMAC-SHA256 Credential=[^/\s]+\/\d{8}\/([^/\s]+)\/([^/\s]+)\/aws4_request,\s*SignedHeaders=[a-z0-9;-]+,\s*Signature=[0-9a-f]{64}$/;
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const MAX_KEYS = 1000;
 
@@ -76,13 +71,7 @@ function element(name: string, value: string | number | boolean): string {
 }
 
 function sendXml(res: ServerResponse, status: number, xml: string, headers: Record<string, string>): void {
-  const text = `<?xml version="1.0" encoding="UTF-8"?>\n${xml}`;
-  res.writeHead(status, {
-    "content-type": "application/xml",
-    "content-length": Buffer.byteLength(text),
-    ...headers,
-  });
-  res.end(text);
+  sendText(res, status, "application/xml", `<?xml version="1.0" encoding="UTF-8"?>\n${xml}`, headers);
 }
 
 /** S3's error shape: `<Error><Code>…</Code><Message>…</Message>…</Error>`; HEAD answers carry no body. */
@@ -100,38 +89,23 @@ function sendError(res: ServerResponse, method: string, requestId: string, error
   sendXml(res, error.status, xml, headers);
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
-}
-
-function checkSignature(header: string | undefined, region: string): void {
-  if (!header) throw new S3Error(403, "AccessDenied", "Access Denied");
-  const match = SIGV4.exec(header);
-  if (!match) {
+function checkSignature(authorization: string | undefined, region: string): void {
+  const fault = sigV4Fault(authorization, region, "s3");
+  if (fault?.kind === "missing") throw new S3Error(403, "AccessDenied", "Access Denied");
+  if (fault?.kind === "malformed") {
     throw new S3Error(
       400,
       "AuthorizationHeaderMalformed",
       "The authorization header is malformed; it must be AWS4-HMAC-SHA256 with Credential, SignedHeaders and Signature",
     );
   }
-  const [, scopeRegion, scopeService] = match;
-  if (scopeRegion !== region || scopeService !== "s3") {
+  if (fault?.kind === "wrong-scope") {
     throw new S3Error(
       400,
       "AuthorizationHeaderMalformed",
-      `The authorization header is malformed; the credential must be scoped to region '${region}' and service 's3' (got '${scopeRegion}', '${scopeService}')`,
+      `The authorization header is malformed; the credential must be scoped to region '${region}' and service 's3' (got '${fault.region}', '${fault.service}')`,
     );
   }
-}
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }
 
 /** S3 lists keys in UTF-8 byte order, which differs from JavaScript's UTF-16 order for astral characters. */
@@ -308,7 +282,7 @@ export async function startS3StandIn(options: S3StandInOptions = {}): Promise<S3
     sendXml(res, 200, xml, {});
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function handle({ req, res }: Exchange<unknown>): Promise<void> {
     checkSignature(header(req, "authorization"), region);
     const url = new URL(req.url ?? "/", "http://stand-in");
     const slash = url.pathname.indexOf("/", 1);
@@ -317,7 +291,7 @@ export async function startS3StandIn(options: S3StandInOptions = {}): Promise<S3
     );
     const key = slash === -1 ? "" : decodeURIComponent(url.pathname.slice(slash + 1));
     const method = req.method ?? "GET";
-    const body = await readBody(req);
+    const { body } = await readBodyBytes(req);
     if (bucketName === "")
       throw new S3Error(501, "NotImplemented", "ListBuckets is not supported by this stand-in");
 
@@ -375,49 +349,21 @@ export async function startS3StandIn(options: S3StandInOptions = {}): Promise<S3
     }
   }
 
-  const server: Server = createServer((req, res) => {
-    const requestId = randomUUID();
-    const record = { method: req.method ?? "", path: req.url ?? "", status: 0 };
-    requests.push(record);
-    res.on("finish", () => {
-      record.status = res.statusCode;
-    });
-    handle(req, res).catch((error: unknown) => {
+  const server = await startLoopbackServer(options, requests, {
+    record: (req) => ({ method: req.method ?? "", path: req.url ?? "", status: 0 }),
+    handle,
+    refuse({ req, res, requestId }, error) {
       const failure =
-        error instanceof S3Error
-          ? error
-          : new S3Error(
-              500,
-              "InternalError",
-              `Stand-in failure: ${error instanceof Error ? error.message : String(error)}`,
-            );
-      if (res.headersSent) {
-        res.destroy();
-        return;
-      }
-      // Refused before the body was read: drain it so the client sees the answer, not a reset.
-      req.resume();
+        error instanceof S3Error ? error : new S3Error(500, "InternalError", standInFailure(error));
       sendError(res, req.method ?? "GET", requestId, failure);
-    });
+    },
   });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve());
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
-  const endpoint = `http://${host}:${address.port}`;
+  const { endpoint } = server;
 
   return {
     endpoint,
     region,
-    clientConfig: {
-      endpoint,
-      region,
-      forcePathStyle: true,
-      credentials: { accessKeyId: "STANDIN", secretAccessKey: "STANDIN" },
-    },
+    clientConfig: { endpoint, region, forcePathStyle: true, credentials: standInCredentials() },
     createBucket,
     keys(bucket) {
       const objects = buckets.get(bucket);
@@ -425,11 +371,7 @@ export async function startS3StandIn(options: S3StandInOptions = {}): Promise<S3
     },
     requests,
     close() {
-      return new Promise((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        // The SDK keeps connections alive; without this close() waits for them to time out.
-        server.closeAllConnections();
-      });
+      return server.close();
     },
   };
 }

@@ -1,7 +1,8 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-import { readBody } from "./http-io";
+import type { ServerResponse } from "node:http";
+import { type StandInClientConfig, sigV4JsonRefusal, standInCredentials } from "./aws-sigv4";
+import { header, readBody, sendText } from "./http-io";
+import { type Exchange, standInFailure, startLoopbackServer } from "./loopback-server";
 
 /**
  * A loopback, in-memory stand-in for AWS Secrets Manager's JSON 1.1 protocol, enough for
@@ -59,11 +60,7 @@ export interface SecretsManagerStandIn {
   endpoint: string;
   region: string;
   /** Ready for `new SecretsManagerClient(clientConfig)`: this endpoint, its region, dummy static keys. */
-  clientConfig: {
-    endpoint: string;
-    region: string;
-    credentials: { accessKeyId: string; secretAccessKey: string };
-  };
+  clientConfig: StandInClientConfig;
   /** Creates the secret (by name) or gives an existing one a new current version; returns its ARN. */
   putSecret(id: string, value: SecretValue): string;
   /** The next `count` GetSecretValue calls that pass authentication fail with `type`. */
@@ -85,8 +82,6 @@ interface StoredSecret {
 const ACCOUNT_ID = "000000000000";
 const TARGET_PREFIX = "secretsmanager.";
 const CONTENT_TYPE = "application/x-amz-json-1.1";
-const SIGV4 =
-  /^AWS4-HMAC-SHA256 Credential=[^/\s]+\/\d{8}\/([^/\s]+)\/([^/\s]+)\/aws4_request,\s*SignedHeaders=[a-z0-9;-]+,\s*Signature=[0-9a-f]{64}$/;
 
 class SecretsManagerError extends Error {
   constructor(
@@ -99,40 +94,12 @@ class SecretsManagerError extends Error {
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string>): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    "content-type": CONTENT_TYPE,
-    "content-length": Buffer.byteLength(text),
-    ...headers,
-  });
-  res.end(text);
-}
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
+  sendText(res, status, CONTENT_TYPE, JSON.stringify(body), headers);
 }
 
 function checkSignature(authorization: string | undefined, region: string): void {
-  if (!authorization) {
-    throw new SecretsManagerError(400, "MissingAuthenticationTokenException", "Missing Authentication Token");
-  }
-  const match = SIGV4.exec(authorization);
-  if (!match) {
-    throw new SecretsManagerError(
-      400,
-      "IncompleteSignatureException",
-      "Authorization header requires 'AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...'",
-    );
-  }
-  const [, scopeRegion, scopeService] = match;
-  if (scopeRegion !== region || scopeService !== "secretsmanager") {
-    throw new SecretsManagerError(
-      400,
-      "InvalidSignatureException",
-      `Credential should be scoped to region '${region}' and service 'secretsmanager' (got '${scopeRegion}', '${scopeService}')`,
-    );
-  }
+  const refusal = sigV4JsonRefusal(authorization, region, "secretsmanager");
+  if (refusal) throw new SecretsManagerError(400, refusal.type, refusal.message);
 }
 
 function parseRequest(text: string): Record<string, unknown> {
@@ -242,7 +209,7 @@ export async function startSecretsManagerStandIn(
     };
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse, record: SecretsManagerRequest) {
+  async function handle({ req, res, record }: Exchange<SecretsManagerRequest>) {
     const target = record.target;
     if (req.method !== "POST" || new URL(req.url ?? "/", "http://stand-in").pathname !== "/") {
       throw new SecretsManagerError(
@@ -270,57 +237,33 @@ export async function startSecretsManagerStandIn(
     sendJson(res, 200, getSecretValue(body, record), { "x-amzn-requestid": randomUUID() });
   }
 
-  const server: Server = createServer((req, res) => {
-    const record: SecretsManagerRequest = {
+  const server = await startLoopbackServer(options, requests, {
+    record: (req): SecretsManagerRequest => ({
       method: req.method ?? "",
       target: header(req, "x-amz-target") ?? "",
       status: 0,
-    };
-    requests.push(record);
-    res.on("finish", () => {
-      record.status = res.statusCode;
-    });
-    handle(req, res, record).catch((error: unknown) => {
+    }),
+    handle,
+    refuse({ res, record }, error) {
       const failure =
         error instanceof SecretsManagerError
           ? error
-          : new SecretsManagerError(
-              500,
-              "InternalServiceError",
-              `Stand-in failure: ${error instanceof Error ? error.message : String(error)}`,
-            );
-      if (res.headersSent) {
-        res.destroy();
-        return;
-      }
+          : new SecretsManagerError(500, "InternalServiceError", standInFailure(error));
       record.errorType = failure.type;
-      // Refused before the body was read: drain it so the client sees the answer, not a reset.
-      req.resume();
       sendJson(
         res,
         failure.status,
         { __type: failure.type, message: failure.message },
         { "x-amzn-requestid": randomUUID(), "x-amzn-ErrorType": failure.type },
       );
-    });
+    },
   });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve());
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
-  const endpoint = `http://${host}:${address.port}`;
+  const { endpoint } = server;
 
   return {
     endpoint,
     region,
-    clientConfig: {
-      endpoint,
-      region,
-      credentials: { accessKeyId: "STANDIN", secretAccessKey: "STANDIN" },
-    },
+    clientConfig: { endpoint, region, credentials: standInCredentials() },
     putSecret,
     failNext(count, type) {
       if (!(type in SECRETS_MANAGER_ERRORS)) throw new Error(`failNext: unknown error type ${type}`);
@@ -328,11 +271,7 @@ export async function startSecretsManagerStandIn(
     },
     requests,
     close() {
-      return new Promise((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        // The SDK keeps connections alive; without this close() waits for them to time out.
-        server.closeAllConnections();
-      });
+      return server.close();
     },
   };
 }

@@ -1,6 +1,7 @@
 import { createServer } from "node:net";
 import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { type S3StandIn, startS3StandIn } from "@victoria/emulators/s3";
+import type { S3StandIn } from "@victoria/emulators/s3";
+import { startS3TestClient } from "@victoria/emulators/s3-test-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AuditRecord } from "../../security/audit-log";
 import { auditKey, createS3AuditLog, listAuditRecords } from "./s3-audit-log";
@@ -8,17 +9,14 @@ import { auditKey, createS3AuditLog, listAuditRecords } from "./s3-audit-log";
 // Over the wire against the loopback S3 stand-in, which honours If-None-Match (s3rver does not).
 let s3: S3StandIn;
 let client: S3Client;
+let close: () => Promise<void>;
 const bucket = "victoria-audit";
 
 beforeAll(async () => {
-  s3 = await startS3StandIn({ buckets: [bucket] });
-  client = new S3Client({ ...s3.clientConfig, maxAttempts: 1 });
+  ({ s3, client, close } = await startS3TestClient({ buckets: [bucket] }));
 });
 
-afterAll(async () => {
-  client?.destroy();
-  await s3?.close();
-});
+afterAll(() => close?.());
 
 const record = (overrides: Partial<AuditRecord> = {}): AuditRecord => ({
   phase: "requested",

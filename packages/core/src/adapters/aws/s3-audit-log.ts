@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import type { AuditLog, AuditRecord } from "../../security/audit-log";
+import { errorName, failure, httpStatus } from "./s3-errors";
+import { listKeys } from "./s3-list-keys";
 
 export interface S3AuditLogOptions {
   client: S3Client;
@@ -93,28 +95,10 @@ export async function listAuditRecords(options: ListAuditRecordsOptions): Promis
   // Keys sort by time, so everything before `since` can be skipped without being listed.
   const startAfter = since ? `${folder}${datePath(since)}/${compactTime(since)}` : undefined;
 
-  const keys: string[] = [];
-  let token: string | undefined;
-  try {
-    do {
-      const page = await client.send(
-        new ListObjectsV2Command({
-          Bucket: bucket,
-          Prefix: folder,
-          StartAfter: startAfter,
-          ContinuationToken: token,
-          MaxKeys: options.pageSize,
-        }),
-      );
-      for (const object of page.Contents ?? []) {
-        if (object.Key !== undefined && KEY_SHAPE.test(object.Key.slice(folder.length)))
-          keys.push(object.Key);
-      }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
-  } catch (error) {
-    throw failure(`Could not list audit records in s3://${bucket}/${folder}`, error);
-  }
+  const input = { Bucket: bucket, Prefix: folder, StartAfter: startAfter, MaxKeys: options.pageSize };
+  const keys = (await listKeys(client, input, "audit records")).filter((key) =>
+    KEY_SHAPE.test(key.slice(folder.length)),
+  );
 
   const records: AuditRecord[] = [];
   // A few reads at a time: quick, without exhausting the client's sockets.
@@ -216,20 +200,6 @@ function parseRecord(text: string, where: string): AuditRecord {
     throw new Error(`Audit record is corrupt (${where}): not an audit record`);
   }
   return record as AuditRecord;
-}
-
-function httpStatus(error: unknown): number | undefined {
-  return (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
-}
-
-function errorName(error: unknown): string | undefined {
-  return error instanceof Error ? error.name : undefined;
-}
-
-function failure(context: string, error: unknown): Error {
-  const name = errorName(error);
-  const message = error instanceof Error ? error.message : String(error);
-  return new Error(`${context}: ${name && name !== "Error" ? `${name}: ` : ""}${message}`, { cause: error });
 }
 
 /** Jittered, so writers that collided do not collide again in lockstep. */

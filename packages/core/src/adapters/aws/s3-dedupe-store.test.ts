@@ -1,23 +1,21 @@
 import { createHash } from "node:crypto";
-import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { type S3StandIn, startS3StandIn } from "@victoria/emulators/s3";
+import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import type { S3StandIn } from "@victoria/emulators/s3";
+import { startS3TestClient } from "@victoria/emulators/s3-test-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createS3DedupeStore } from "./s3-dedupe-store";
 
 // Over the wire against the loopback S3 stand-in, which honours If-None-Match and If-Match.
 let s3: S3StandIn;
 let client: S3Client;
+let close: () => Promise<void>;
 const bucket = "victoria-dedupe";
 
 beforeAll(async () => {
-  s3 = await startS3StandIn({ buckets: [bucket] });
-  client = new S3Client({ ...s3.clientConfig, maxAttempts: 1 });
+  ({ s3, client, close } = await startS3TestClient({ buckets: [bucket] }));
 });
 
-afterAll(async () => {
-  client?.destroy();
-  await s3?.close();
-});
+afterAll(() => close?.());
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 const count = (results: boolean[]) => results.filter(Boolean).length;

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import type { DedupeStore } from "../../idempotency/dedupe-store";
+import { errorName, failure, isConditionFailure } from "./s3-errors";
 
 export interface S3DedupeStoreOptions {
   client: S3Client;
@@ -111,29 +112,6 @@ function parseExpiry(text: string): number {
   } catch {
     return Number.NaN;
   }
-}
-
-/** 412 (condition failed), 409 (a racing conditional write), 404 (If-Match on a deleted key). */
-function isConditionFailure(error: unknown): boolean {
-  const name = errorName(error);
-  const status = (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
-  return (
-    name === "PreconditionFailed" ||
-    name === "ConditionalRequestConflict" ||
-    name === "NoSuchKey" ||
-    status === 412 ||
-    status === 409
-  );
-}
-
-function errorName(error: unknown): string | undefined {
-  return error instanceof Error ? error.name : undefined;
-}
-
-function failure(context: string, error: unknown): Error {
-  const name = errorName(error);
-  const message = error instanceof Error ? error.message : String(error);
-  return new Error(`${context}: ${name && name !== "Error" ? `${name}: ` : ""}${message}`, { cause: error });
 }
 
 /** Jittered, so claimers that collided do not collide again in lockstep. */

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { type S3StandIn, startS3StandIn } from "@victoria/emulators/s3";
+import type { S3StandIn } from "@victoria/emulators/s3";
+import { startS3TestClient } from "@victoria/emulators/s3-test-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sampleRecord, vaultContract } from "../../deadletter/vault-contract";
 import { createS3Vault } from "./s3-vault";
@@ -9,17 +10,14 @@ import { createS3Vault } from "./s3-vault";
 // stand-in, which the real S3Client talks to over HTTP (path-style, SigV4-signed).
 let s3: S3StandIn;
 let client: S3Client;
+let close: () => Promise<void>;
 const bucket = "victoria-vault";
 
 beforeAll(async () => {
-  s3 = await startS3StandIn({ buckets: [bucket] });
-  client = new S3Client({ ...s3.clientConfig, maxAttempts: 1 });
+  ({ s3, client, close } = await startS3TestClient({ buckets: [bucket] }));
 });
 
-afterAll(async () => {
-  client?.destroy();
-  await s3?.close();
-});
+afterAll(() => close?.());
 
 /** A client that counts the commands it sends, to prove what went over the wire. */
 function countingClient(): { client: S3Client; calls: Record<string, number> } {

@@ -1,11 +1,17 @@
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import type {
-  NewVaultRecord,
-  TransitionResult,
-  Vault,
-  VaultRecord,
-  VaultState,
-} from "../../deadletter/vault";
+import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import type { Vault, VaultRecord } from "../../deadletter/vault";
+import {
+  checkId,
+  isId,
+  matches,
+  newestFirst,
+  newRecord,
+  parseRecord,
+  recordIdOf,
+  recordUpdates,
+} from "../../deadletter/vault-records";
+import { errorName, failure, isConditionFailure } from "./s3-errors";
+import { listKeys } from "./s3-list-keys";
 
 export interface S3VaultOptions {
   client: S3Client;
@@ -105,27 +111,9 @@ export function createS3Vault(options: S3VaultOptions): Vault {
     },
 
     async list(filter = {}) {
-      const ids: string[] = [];
-      let token: string | undefined;
-      try {
-        do {
-          const page = await client.send(
-            new ListObjectsV2Command({
-              Bucket: bucket,
-              Prefix: folder,
-              ContinuationToken: token,
-              MaxKeys: options.pageSize,
-            }),
-          );
-          for (const object of page.Contents ?? []) {
-            const id = /^([0-9a-f]+)\.json$/.exec(object.Key?.slice(folder.length) ?? "")?.[1];
-            if (id !== undefined) ids.push(id);
-          }
-          token = page.IsTruncated ? page.NextContinuationToken : undefined;
-        } while (token);
-      } catch (error) {
-        throw failure(`Could not list vault records in s3://${bucket}/${folder}`, error);
-      }
+      const input = { Bucket: bucket, Prefix: folder, MaxKeys: options.pageSize };
+      const keys = await listKeys(client, input, "vault records");
+      const ids = keys.flatMap((key) => recordIdOf(key.slice(folder.length)) ?? []);
       const records: VaultRecord[] = [];
       // A few reads at a time: enough to be quick, few enough not to exhaust the client's sockets.
       for (let i = 0; i < ids.length; i += 16) {
@@ -135,41 +123,8 @@ export function createS3Vault(options: S3VaultOptions): Vault {
       return newestFirst(records);
     },
 
-    async markNotified(id, notification) {
-      checkId(id);
-      const result = await update(id, (current) => ({
-        ...current,
-        notification,
-        version: current.version + 1,
-      }));
-      if (!result) throw new Error(`Vault record ${id} does not exist`);
-      return result.record;
-    },
-
-    async transition(id, from, to, resolution): Promise<TransitionResult> {
-      if (!isId(id)) return { ok: false, current: undefined };
-      const result = await update(id, (current) =>
-        current.state === from
-          ? { ...current, state: to, resolution, version: current.version + 1 }
-          : undefined,
-      );
-      if (!result) return { ok: false, current: undefined };
-      return result.changed ? { ok: true, record: result.record } : { ok: false, current: result.record };
-    },
+    ...recordUpdates(update),
   };
-}
-
-function isConditionFailure(error: unknown): boolean {
-  const name = errorName(error);
-  const status = (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
-  // 404 NoSuchKey: If-Match on a key that does not exist (nothing to update; the re-read says so).
-  return (
-    name === "PreconditionFailed" ||
-    name === "ConditionalRequestConflict" ||
-    name === "NoSuchKey" ||
-    status === 412 ||
-    status === 409
-  );
 }
 
 /** Jittered exponential backoff, so writers that lost a race do not collide again in lockstep. */
@@ -178,76 +133,7 @@ function backoff(attempt: number): Promise<void> {
   return new Promise((done) => setTimeout(done, Math.random() * cap));
 }
 
-function errorName(error: unknown): string | undefined {
-  return error instanceof Error ? error.name : undefined;
-}
-
-function failure(context: string, error: unknown): Error {
-  const name = errorName(error);
-  const message = error instanceof Error ? error.message : String(error);
-  return new Error(`${context}: ${name && name !== "Error" ? `${name}: ` : ""}${message}`, { cause: error });
-}
-
-// --- records ------------------------------------------------------------------------------------
-
-const STATES: ReadonlySet<string> = new Set<VaultState>(["parked", "replayed", "emailed", "deleted"]);
-
-/** Only the fields a new record has: a caller passing a whole VaultRecord cannot smuggle in state. */
-function newRecord(fresh: NewVaultRecord): VaultRecord {
-  const { id, cluster, namespace, entity, parkedAt, message } = fresh;
-  return { id, cluster, namespace, entity, parkedAt, state: "parked", version: 1, message };
-}
-
 /** Callers get back what was stored (JSON's view of it), never an alias of their own objects. */
 function roundTrip(record: VaultRecord): VaultRecord {
   return JSON.parse(JSON.stringify(record)) as VaultRecord;
-}
-
-function isId(id: string): boolean {
-  return /^[0-9a-f]{1,128}$/.test(id);
-}
-
-function checkId(id: string): void {
-  if (!isId(id)) throw new Error(`Invalid vault record id ${JSON.stringify(id)}: expected lowercase hex`);
-}
-
-/** Parses a stored record, failing with a message that names it rather than a bare SyntaxError. */
-function parseRecord(id: string, text: string, where: string): VaultRecord {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new Error(`Vault record ${id} is corrupt (${where}): not valid JSON`);
-  }
-  const record = value as Partial<VaultRecord> | null;
-  const problem =
-    typeof record !== "object" || record === null || Array.isArray(record)
-      ? "not a JSON object"
-      : record.id !== id
-        ? `it holds id ${JSON.stringify(record.id)}`
-        : !STATES.has(String(record.state))
-          ? `unknown state ${JSON.stringify(record.state)}`
-          : !Number.isInteger(record.version)
-            ? "no integer version"
-            : typeof record.message !== "object" || record.message === null
-              ? "no message"
-              : undefined;
-  if (problem) throw new Error(`Vault record ${id} is corrupt (${where}): ${problem}`);
-  return record as VaultRecord;
-}
-
-function matches(record: VaultRecord, filter: { state?: VaultState; notificationId?: string }): boolean {
-  if (filter.state !== undefined && record.state !== filter.state) return false;
-  return filter.notificationId === undefined || record.notification?.id === filter.notificationId;
-}
-
-/** Newest first: by `parkedAt` (as instants, so precision differences do not matter), then by id. */
-function newestFirst(records: VaultRecord[]): VaultRecord[] {
-  const time = (r: VaultRecord) => Date.parse(r.parkedAt);
-  return records.sort((a, b) => {
-    const byTime = (time(b) || 0) - (time(a) || 0);
-    if (byTime !== 0) return byTime;
-    if (a.parkedAt !== b.parkedAt) return a.parkedAt < b.parkedAt ? 1 : -1;
-    return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
-  });
 }

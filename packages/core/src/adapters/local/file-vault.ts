@@ -1,13 +1,17 @@
 import { randomUUID } from "node:crypto";
 import { link, mkdir, open, readdir, readFile, rename, stat, unlink } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import type {
-  NewVaultRecord,
-  TransitionResult,
-  Vault,
-  VaultRecord,
-  VaultState,
-} from "../../deadletter/vault";
+import type { Vault, VaultRecord } from "../../deadletter/vault";
+import {
+  checkId,
+  isId,
+  matches,
+  newestFirst,
+  newRecord,
+  parseRecord,
+  recordIdOf,
+  recordUpdates,
+} from "../../deadletter/vault-records";
 
 export const DEFAULT_VAULT_DIR = ".victoria/vault";
 
@@ -124,32 +128,12 @@ export function createFileVault(dir: string = DEFAULT_VAULT_DIR, options: FileVa
         throw error;
       }
       // Temp files (`.<id>.<uuid>.tmp`) and lock files do not match, so crashed writes stay invisible.
-      const ids = names.flatMap((name) => /^([0-9a-f]+)\.json$/.exec(name)?.[1] ?? []);
+      const ids = names.flatMap((name) => recordIdOf(name) ?? []);
       const records = await Promise.all(ids.map(read));
       return newestFirst(records.filter((r): r is VaultRecord => r !== undefined && matches(r, filter)));
     },
 
-    async markNotified(id, notification) {
-      checkId(id);
-      const result = await update(id, (current) => ({
-        ...current,
-        notification,
-        version: current.version + 1,
-      }));
-      if (!result) throw new Error(`Vault record ${id} does not exist`);
-      return result.record;
-    },
-
-    async transition(id, from, to, resolution): Promise<TransitionResult> {
-      if (!isId(id)) return { ok: false, current: undefined };
-      const result = await update(id, (current) =>
-        current.state === from
-          ? { ...current, state: to, resolution, version: current.version + 1 }
-          : undefined,
-      );
-      if (!result) return { ok: false, current: undefined };
-      return result.changed ? { ok: true, record: result.record } : { ok: false, current: result.record };
-    },
+    ...recordUpdates(update),
   };
 }
 
@@ -248,66 +232,9 @@ async function releaseLock(lockPath: string, token: string): Promise<void> {
 
 // --- records ------------------------------------------------------------------------------------
 
-const STATES: ReadonlySet<string> = new Set<VaultState>(["parked", "replayed", "emailed", "deleted"]);
-
-/** Only the fields a new record has: a caller passing a whole VaultRecord cannot smuggle in state. */
-function newRecord(fresh: NewVaultRecord): VaultRecord {
-  const { id, cluster, namespace, entity, parkedAt, message } = fresh;
-  return { id, cluster, namespace, entity, parkedAt, state: "parked", version: 1, message };
-}
-
 /** Callers get back what was stored (JSON's view of it), never an alias of their own objects. */
 function encode(record: VaultRecord): string {
   return `${JSON.stringify(record, null, 2)}\n`;
-}
-
-function isId(id: string): boolean {
-  return /^[0-9a-f]{1,128}$/.test(id);
-}
-
-function checkId(id: string): void {
-  if (!isId(id)) throw new Error(`Invalid vault record id ${JSON.stringify(id)}: expected lowercase hex`);
-}
-
-/** Parses a stored record, failing with a message that names it rather than a bare SyntaxError. */
-function parseRecord(id: string, text: string, where: string): VaultRecord {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new Error(`Vault record ${id} is corrupt (${where}): not valid JSON`);
-  }
-  const record = value as Partial<VaultRecord> | null;
-  const problem =
-    typeof record !== "object" || record === null || Array.isArray(record)
-      ? "not a JSON object"
-      : record.id !== id
-        ? `it holds id ${JSON.stringify(record.id)}`
-        : !STATES.has(String(record.state))
-          ? `unknown state ${JSON.stringify(record.state)}`
-          : !Number.isInteger(record.version)
-            ? "no integer version"
-            : typeof record.message !== "object" || record.message === null
-              ? "no message"
-              : undefined;
-  if (problem) throw new Error(`Vault record ${id} is corrupt (${where}): ${problem}`);
-  return record as VaultRecord;
-}
-
-function matches(record: VaultRecord, filter: { state?: VaultState; notificationId?: string }): boolean {
-  if (filter.state !== undefined && record.state !== filter.state) return false;
-  return filter.notificationId === undefined || record.notification?.id === filter.notificationId;
-}
-
-/** Newest first: by `parkedAt` (as instants, so precision differences do not matter), then by id. */
-function newestFirst(records: VaultRecord[]): VaultRecord[] {
-  const time = (r: VaultRecord) => Date.parse(r.parkedAt);
-  return records.sort((a, b) => {
-    const byTime = (time(b) || 0) - (time(a) || 0);
-    if (byTime !== 0) return byTime;
-    if (a.parkedAt !== b.parkedAt) return a.parkedAt < b.parkedAt ? 1 : -1;
-    return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
-  });
 }
 
 function errorCode(error: unknown): string | undefined {
