@@ -2,7 +2,18 @@
 import { startLocalServer } from "./local-server";
 import { DEV_DEFAULTS } from "./settings";
 
-const server = await startLocalServer();
+let server: Awaited<ReturnType<typeof startLocalServer>>;
+try {
+  server = await startLocalServer();
+} catch (error) {
+  const { code, message } = error as NodeJS.ErrnoException;
+  process.stderr.write(
+    code === "EADDRINUSE"
+      ? `Could not start: ${message.replace(/^listen /, "")}. Stop what uses it, or choose other ports with PORT=… (and SLACK_STAND_IN_PORT=…).\n`
+      : `Could not start the local server: ${message}\n`,
+  );
+  process.exit(1);
+}
 const usingDefaults = Object.keys(DEV_DEFAULTS).filter((name) => !process.env[name]);
 process.stdout.write(
   [
