@@ -56,16 +56,17 @@ export interface LocalAppParts {
 export function createLocalApp({ env, logger, selfUrl }: LocalAppParts) {
   const executeSettings = readExecuteSettings(env);
   const slackSettings = readSlackCommandSettings(env);
+  /** The local server's own `/execute`, unless VICTORIA_EXECUTE_URL points elsewhere. */
+  const executeUrl = () => `${selfUrl()}/execute`;
   const handleSlackCommand = wireSlackCommandHandler({
     settings: slackSettings,
     env,
     logger,
-    defaultExecuteUrl: () => `${selfUrl()}/execute`,
+    defaultExecuteUrl: executeUrl,
   });
   const busSettings = readBusSettings(env);
   const bus = createBus();
   const vault = createVault(env);
-  const executeUrl = () => `${selfUrl()}/execute`;
   const drain = wireDrainJobHandler({ env, bus, vault, busSettings, logger });
   const resolve = wireResolveHandler({
     env,

@@ -1,4 +1,4 @@
-import type { DeadLetter, EntityRef, MessageBody, PropertyValue } from "./dead-letter";
+import type { DeadLetter, EntityRef } from "./dead-letter";
 
 /** A received message held under a peek-lock until it is settled one way or another. */
 export interface LockedMessage {
@@ -15,21 +15,24 @@ export interface MessageReceiver {
   close(): Promise<void>;
 }
 
-/** What a sender puts on the bus (the sendable subset of a received message). */
-export interface OutgoingMessage {
-  body: MessageBody;
-  messageId?: string;
-  contentType?: string;
-  subject?: string;
-  correlationId?: string;
-  sessionId?: string;
-  partitionKey?: string;
-  replyTo?: string;
-  replyToSessionId?: string;
-  to?: string;
-  timeToLive?: number;
-  applicationProperties?: Record<string, PropertyValue>;
-}
+/** What a sender puts on the bus: the sendable fields of a message, never the broker-set ones. */
+export type OutgoingMessage = Pick<DeadLetter, "body"> &
+  Partial<
+    Pick<
+      DeadLetter,
+      | "messageId"
+      | "contentType"
+      | "subject"
+      | "correlationId"
+      | "sessionId"
+      | "partitionKey"
+      | "replyTo"
+      | "replyToSessionId"
+      | "to"
+      | "timeToLive"
+      | "applicationProperties"
+    >
+  >;
 
 /** Azure Service Bus as the watcher, the resolver and the failed-requests queue use it. */
 export interface Bus {
