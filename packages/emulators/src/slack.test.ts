@@ -381,6 +381,59 @@ describe("response_url", () => {
   });
 });
 
+describe("response_url bound to a channel and a person", () => {
+  it("lands in the channel as Slack shows it: ephemeral, in_channel, replace and delete", async () => {
+    const command = slack.responseUrl({ channel: "C0GENERAL", user: "U0ALICE" });
+    await post(command, JSON.stringify({ text: "working on it" }));
+    await post(command, JSON.stringify({ response_type: "in_channel", text: "done" }));
+    const [working, done] = slack.messages("C0GENERAL");
+    expect(working).toMatchObject({ text: "working on it", ephemeral: true, user: "U0ALICE" });
+    expect(done).toMatchObject({ text: "done", ephemeral: false });
+    expect(done?.user).toBeUndefined();
+    // replace_original on a command's URL acts on the last message that URL made.
+    await post(command, JSON.stringify({ replace_original: true, text: "done, again" }));
+    expect(slack.messages("C0GENERAL")).toHaveLength(2);
+    expect(slack.messages("C0GENERAL")[1]).toMatchObject({ ts: done?.ts, text: "done, again", updates: 1 });
+    expect(slack.responses(command).map((r) => r.ts)).toEqual([working?.ts, done?.ts, done?.ts]);
+
+    const posted = await api("chat.postMessage", { channel: "C0GENERAL", text: "click me" });
+    const ts = posted.body.ts as string;
+    const click = slack.responseUrl({ channel: "C0GENERAL", user: "U0ALICE", messageTs: ts });
+    await post(click, JSON.stringify({ replace_original: true, blocks: [{ type: "divider" }] }));
+    const clicked = slack.messages("C0GENERAL").find((m) => m.ts === ts);
+    expect(clicked).toMatchObject({ blocks: [{ type: "divider" }], updates: 1 });
+    expect(clicked?.text).toBeUndefined();
+    await post(click, JSON.stringify({ delete_original: true }));
+    expect(slack.messages("C0GENERAL").find((m) => m.ts === ts)?.deleted).toBe(true);
+  });
+
+  it("keeps people's messages in order with the bot's", async () => {
+    const mine = slack.postUserMessage({ channel: "C0ALERTS", user: "U0ALICE", text: "@victoria help" });
+    const reply = await api("chat.postMessage", { channel: "C0ALERTS", text: "hello", thread_ts: mine.ts });
+    expect(slack.messages("C0ALERTS").map((m) => [m.author, m.text, m.threadTs])).toEqual([
+      ["U0ALICE", "@victoria help", undefined],
+      [undefined, "hello", mine.ts],
+    ]);
+    expect(Number(reply.body.ts)).toBeGreaterThan(Number(mine.ts));
+  });
+
+  it("mints a bound URL over HTTP and refuses a malformed context", async () => {
+    const base = slack.url.replace(/\/api\/$/, "");
+    const minted = await fetch(`${base}/_stand-in/response-url`, {
+      method: "POST",
+      body: JSON.stringify({ channel: "C0GENERAL", user: "U0ALICE" }),
+    });
+    const { response_url } = (await minted.json()) as { response_url: string };
+    await post(response_url, JSON.stringify({ text: "for you" }));
+    expect(slack.messages("C0GENERAL")).toMatchObject([
+      { text: "for you", ephemeral: true, user: "U0ALICE" },
+    ]);
+    const bad = await fetch(`${base}/_stand-in/response-url`, { method: "POST", body: '{"channel": 1}' });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toEqual({ error: "expected {channel, user, message_ts?}" });
+  });
+});
+
 describe("inspection endpoints for people driving the stand-in by hand", () => {
   it("mints a response_url over HTTP and lists what was posted", async () => {
     const standIn = await startSlackStandIn({ botToken: "xoxb-inspect" });

@@ -3,6 +3,7 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { type Context, Hono } from "hono";
+import { z } from "zod";
 
 /**
  * A loopback Slack that speaks the Web API as `@slack/web-api`'s WebClient uses it: POST
@@ -33,6 +34,12 @@ import { type Context, Hono } from "hono";
  *   `msg_too_long`, `invalid_blocks`), at most 5 accepted posts (then 404 `used_url`) within
  *   30 minutes of minting (then 404 `expired_url`); an id it never minted is 404 `no_service`.
  *   Slack answers an accepted post `200 ok`.
+ *
+ * A `response_url` minted with a context (`responseUrl({ channel, user, messageTs })`, as Slack
+ * mints them for a command or a click) also lands in the channel as Slack shows it: `in_channel`
+ * posts become messages, others ephemeral messages for that user; `replace_original` rewrites the
+ * clicked message (or, for a command, the last message this URL made) and `delete_original`
+ * deletes it. People's own messages enter the channel through `postUserMessage`.
  *
  * Not modelled: channel membership, scopes, thread_ts validity, files shared into channels as
  * messages (completed uploads are in `uploads()`, not `messages()`).
@@ -82,8 +89,20 @@ export interface SlackMessage {
   /** Posted with chat.postEphemeral; `user` is who sees it. */
   ephemeral: boolean;
   user?: string;
-  /** How many times chat.update replaced it. */
+  /** How many times chat.update (or a `replace_original` response) replaced it. */
   updates: number;
+  /** The person who posted it (`postUserMessage`); absent for the bot's messages. */
+  author?: string;
+  /** Removed by a `delete_original` response. */
+  deleted?: boolean;
+}
+
+/** Where a response_url's posts land: the channel and person of the command or click that minted it. */
+export interface ResponseUrlContext {
+  channel: string;
+  user: string;
+  /** The message the click was on, which `replace_original` and `delete_original` act on. */
+  messageTs?: string;
 }
 
 export interface SlackResponse {
@@ -92,6 +111,8 @@ export interface SlackResponse {
   url: string;
   body: Record<string, unknown>;
   headers: Record<string, string>;
+  /** The message this post made, replaced or deleted, for URLs minted with a context. */
+  ts?: string;
 }
 
 export interface SlackUpload {
@@ -107,6 +128,8 @@ export interface SlackUpload {
   channel?: string;
   threadTs?: string;
   initialComment?: string;
+  /** When it was completed, on the channel's message clock (orders it among `messages()`). */
+  ts?: string;
 }
 
 export interface SlackView {
@@ -117,8 +140,10 @@ export interface SlackView {
 
 /** The stand-in's controls and records, shared by the Hono app and the server around it. */
 export interface SlackStandInControls {
-  /** Mints a response_url good for 5 posts within 30 minutes. */
-  responseUrl(): string;
+  /** Mints a response_url good for 5 posts within 30 minutes; with a context, posts land in the channel. */
+  responseUrl(context?: ResponseUrlContext): string;
+  /** A person's message in a channel, as the Slack client would post it. */
+  postUserMessage(message: { channel: string; user: string; text: string; threadTs?: string }): SlackMessage;
   /** The next `count` calls of `method` answer HTTP 429 with `Retry-After: retryAfterSeconds`. */
   rateLimit(method: string, count: number, retryAfterSeconds?: number): void;
   addUser(user: SlackUserSeed): void;
@@ -279,10 +304,12 @@ async function readParams(c: Context): Promise<{ params: Params; json: boolean }
   return { params, json: false };
 }
 
-/** Slack's message timestamps: seconds, a dot and six digits, strictly increasing. */
-function tsFor(sequence: number): string {
-  const micros = sequence * 100;
-  return `${1_700_000_000 + Math.floor(micros / 1_000_000)}.${String(micros % 1_000_000).padStart(6, "0")}`;
+/**
+ * Slack's message timestamps: epoch seconds of the stand-in's clock, a dot and six digits. The
+ * digits count messages, so timestamps increase strictly even within one second.
+ */
+function tsFor(nowMs: number, sequence: number): string {
+  return `${Math.floor(nowMs / 1000)}.${String(sequence % 1_000_000).padStart(6, "0")}`;
 }
 
 /**
@@ -307,7 +334,10 @@ export function createSlackStandInApp(
   const uploads = new Map<string, SlackUpload>();
   const views: SlackView[] = [];
   const rateLimits = new Map<string, { remaining: number; retryAfterSeconds: number }>();
-  const responseUrls = new Map<string, { mintedAt: number; uses: number }>();
+  const responseUrls = new Map<
+    string,
+    { mintedAt: number; uses: number; context?: ResponseUrlContext; lastTs?: string }
+  >();
   let sequence = 0;
 
   function seedUsers(): void {
@@ -316,7 +346,7 @@ export function createSlackStandInApp(
   }
   seedUsers();
 
-  const nextTs = () => tsFor(++sequence);
+  const nextTs = () => tsFor(now(), ++sequence);
   const newId = (prefix: string) => `${prefix}${randomBytes(5).toString("hex").toUpperCase()}`;
 
   function requireChannel(params: Params, name = "channel"): string {
@@ -436,6 +466,7 @@ export function createSlackStandInApp(
         upload.channel = channel;
         upload.threadTs = stringParam(params, "thread_ts");
         upload.initialComment = stringParam(params, "initial_comment");
+        upload.ts = nextTs();
       }
       return {
         files: found.map(({ upload }) => ({
@@ -548,7 +579,8 @@ export function createSlackStandInApp(
         }
       }
       minted.uses += 1;
-      responses.push({ id, url, body, headers: c.req.header() });
+      const ts = minted.context === undefined ? undefined : landInChannel(minted, body);
+      responses.push({ id, url, body, headers: c.req.header(), ...(ts === undefined ? {} : { ts }) });
       return c.text("ok");
     } catch (error) {
       if (error instanceof ResponseUrlError) return c.text(error.code, error.status);
@@ -556,21 +588,94 @@ export function createSlackStandInApp(
     }
   });
 
-  function mintResponseUrl(): string {
+  /** What Slack shows for a response_url post; answers the ts of the message made or changed. */
+  function landInChannel(
+    minted: { context?: ResponseUrlContext; lastTs?: string },
+    body: Record<string, unknown>,
+  ): string | undefined {
+    const context = minted.context as ResponseUrlContext;
+    const originalTs = context.messageTs ?? minted.lastTs;
+    const original = messages.find((m) => m.channel === context.channel && m.ts === originalTs);
+    if (body.delete_original === true) {
+      if (original !== undefined) original.deleted = true;
+      return original?.ts;
+    }
+    const message = validateMessage(body);
+    if (body.replace_original === true && original !== undefined) {
+      // Slack replaces the whole message: text and blocks both come from the response.
+      original.text = message.text;
+      original.blocks = message.blocks;
+      original.updates += 1;
+      return original.ts;
+    }
+    const ts = nextTs();
+    const ephemeral = body.response_type !== "in_channel";
+    messages.push({
+      channel: context.channel,
+      ts,
+      ...message,
+      ephemeral,
+      ...(ephemeral ? { user: context.user } : {}),
+      updates: 0,
+    });
+    minted.lastTs = ts;
+    return ts;
+  }
+
+  function mintResponseUrl(context?: ResponseUrlContext): string {
     const id = randomBytes(12).toString("hex");
-    responseUrls.set(id, { mintedAt: now(), uses: 0 });
+    responseUrls.set(id, { mintedAt: now(), uses: 0, ...(context === undefined ? {} : { context }) });
     return `${options.baseUrl()}/response/${id}`;
   }
 
+  function postUserMessage(input: { channel: string; user: string; text: string; threadTs?: string }) {
+    const message: SlackMessage = {
+      channel: input.channel,
+      ts: nextTs(),
+      text: input.text,
+      ephemeral: false,
+      updates: 0,
+      author: input.user,
+      ...(input.threadTs === undefined ? {} : { threadTs: input.threadTs }),
+    };
+    messages.push(message);
+    return message;
+  }
+
+  const responseUrlContext = z
+    .object({ channel: z.string().min(1), user: z.string().min(1), message_ts: z.string().optional() })
+    .optional();
+
   // Not Slack's API: lets a person driving the stand-in by hand (curl, a workbench) mint a
-  // response_url and read what the bot posted.
-  app.post("/_stand-in/response-url", (c) => c.json({ response_url: mintResponseUrl() }));
+  // response_url (optionally bound to a channel and user) and read what the bot posted.
+  app.post("/_stand-in/response-url", async (c) => {
+    const text = await c.req.text();
+    let raw: unknown;
+    try {
+      raw = text.trim() === "" ? undefined : JSON.parse(text);
+    } catch {
+      return c.json({ error: "the body must be JSON: {channel, user, message_ts?}" }, 400);
+    }
+    const parsed = responseUrlContext.safeParse(raw);
+    if (!parsed.success) return c.json({ error: "expected {channel, user, message_ts?}" }, 400);
+    const context = parsed.data;
+    return c.json({
+      response_url: mintResponseUrl(
+        context && {
+          channel: context.channel,
+          user: context.user,
+          ...(context.message_ts === undefined ? {} : { messageTs: context.message_ts }),
+        },
+      ),
+    });
+  });
   app.get("/_stand-in/responses", (c) => c.json(responses.map(({ id, body }) => ({ id, body }))));
   app.get("/_stand-in/messages", (c) => c.json(messages));
 
   return {
     app,
     responseUrl: mintResponseUrl,
+    postUserMessage,
     rateLimit(method, count, retryAfterSeconds = 1) {
       rateLimits.set(method, { remaining: count, retryAfterSeconds });
     },

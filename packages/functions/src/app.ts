@@ -1,5 +1,5 @@
 import type { Logger } from "@victoria/core/logging/json-logger";
-import { Hono } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
 import { createErrorHandler, jsonError, notFound } from "./http/json-errors";
 
 /** One route of the product: the router that serves it and the one method it answers. */
@@ -14,11 +14,22 @@ export interface AppOptions {
   routes: readonly RouteMount[];
   /** Serve `GET /health` (the local server does; Function URLs don't need it). */
   health?: boolean;
+  /** Runs before every route (the local server's loopback guard). */
+  guards?: readonly MiddlewareHandler[];
+  /** Routers with several paths and methods of their own (the local workbench). */
+  extraRouters?: readonly Hono[];
 }
 
 /** The one app factory: Lambda entries and the local server differ only in what they pass in. */
-export function createApp({ logger, routes, health = false }: AppOptions): Hono {
+export function createApp({
+  logger,
+  routes,
+  health = false,
+  guards = [],
+  extraRouters = [],
+}: AppOptions): Hono {
   const app = new Hono();
+  for (const guard of guards) app.use(guard);
   const mounts: RouteMount[] = [...routes];
   if (health)
     mounts.push({
@@ -27,6 +38,7 @@ export function createApp({ logger, routes, health = false }: AppOptions): Hono 
       router: new Hono().get("/health", (c) => c.json({ status: "ok" })),
     });
   for (const mount of mounts) app.route("/", mount.router);
+  for (const router of extraRouters) app.route("/", router);
   // A known path with the wrong method is a 405 that says which method to use, not a 404.
   for (const { path, method } of mounts) {
     app.all(path, (c) => {

@@ -1,51 +1,18 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtemp, readdir, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { AuditRecord } from "@victoria/core/security/audit-log";
 import { signServiceRequest } from "@victoria/core/security/service-signature";
 import { signSlackRequest } from "@victoria/core/security/slack-signature";
 import { type ServiceBusStandIn, startServiceBusStandIn } from "@victoria/emulators/service-bus/broker";
 import { type SlackStandIn, startSlackStandIn } from "@victoria/emulators/slack";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { repoRoot, spawnLocalServer } from "../test/spawn-local-server";
 import { DEV_DEFAULTS } from "./settings";
 
-const root = fileURLToPath(new URL("../../..", import.meta.url));
-
-/** Starts `npm start`'s entry point as its own process on a free port and reads the URL it prints. */
-async function startServer(
-  env: Record<string, string>,
-): Promise<{ url: string; child: ChildProcess; logs: string[] }> {
-  const child = spawn(process.execPath, ["--import", "tsx", "packages/functions/src/local.ts"], {
-    cwd: root,
-    env: {
-      ...process.env,
-      PORT: "0",
-      VICTORIA_SHARED_SECRET: "",
-      VICTORIA_BIN: "",
-      VICTORIA_CONFIG: "",
-      ...env,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const logs: string[] = [];
-  child.stderr?.on("data", (chunk: Buffer) => logs.push(chunk.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${logs.join("")}`)), 15_000);
-    child.stdout?.on("data", (chunk: Buffer) => {
-      logs.push(chunk.toString());
-      const match = /listening on (http:\/\/\S+)/.exec(logs.join(""));
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1] as string);
-      }
-    });
-    child.once("exit", (code) => reject(new Error(`server exited with ${code}: ${logs.join("")}`)));
-  });
-  return { url, child, logs };
-}
+const root = repoRoot;
+const startServer = spawnLocalServer;
 
 async function execute(url: string, args: string[], secret: string = DEV_DEFAULTS.VICTORIA_SHARED_SECRET) {
   const body = JSON.stringify({ args });

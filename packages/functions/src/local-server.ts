@@ -20,6 +20,7 @@ import {
   wireResolveHandler,
 } from "./dead-letter-wiring";
 import { createCommandRunner } from "./execute-runner";
+import { loopbackOnly } from "./http/loopback-guard";
 import { authenticateRoute } from "./routes/authenticate";
 import { executeRoute } from "./routes/execute";
 import { listenerRoute } from "./routes/listener";
@@ -33,6 +34,7 @@ import {
   withDevDefaults,
 } from "./settings";
 import { wireSlackCommandHandler } from "./slack-command-wiring";
+import { workbenchRoute } from "./workbench/workbench-route";
 
 /** People the embedded Slack stand-in knows: an SRE (in the default SRE_MEMBERS) and a guest. */
 export const LOCAL_SLACK_USERS = [
@@ -50,10 +52,25 @@ export interface LocalAppParts {
   logger: Logger;
   /** The local server's own base URL, known once it listens. */
   selfUrl: () => string;
+  /** Stand-ins started for this server; the workbench drives them. */
+  embedded?: { slack?: SlackStandIn; serviceBus?: ServiceBusStandIn };
+}
+
+/** The channel the workbench shows: alerts and commands in one place. */
+const WORKBENCH_CHANNEL_NAME = "sre-alerts";
+
+/** Whether SRE_MEMBERS lists a person; undefined when SRE_MEMBERS is unset (Graph decides). */
+function listedMember(env: Env, email: string): boolean | undefined {
+  const members = env.SRE_MEMBERS;
+  if (!members) return undefined;
+  return members
+    .split(",")
+    .map((m) => m.trim().toLowerCase())
+    .includes(email.toLowerCase());
 }
 
 /** Every route on one app, wired with local adapters and the development defaults. */
-export function createLocalApp({ env, logger, selfUrl }: LocalAppParts) {
+export function createLocalApp({ env, logger, selfUrl, embedded = {} }: LocalAppParts) {
   const executeSettings = readExecuteSettings(env);
   const slackSettings = readSlackCommandSettings(env);
   /** The local server's own `/execute`, unless VICTORIA_EXECUTE_URL points elsewhere. */
@@ -85,9 +102,30 @@ export function createLocalApp({ env, logger, selfUrl }: LocalAppParts) {
     },
     { logger },
   );
+  const allowRemote = /^(1|true|yes)$/i.test(env.LOCAL_ALLOW_REMOTE ?? "");
+  const workbench = workbenchRoute({
+    ...(embedded.slack === undefined ? {} : { slack: embedded.slack }),
+    ...(embedded.serviceBus === undefined ? {} : { broker: embedded.serviceBus }),
+    namespace: LOCAL_NAMESPACE,
+    queues: [LOCAL_DEMO_QUEUE, requireSetting(env, "FAILED_REQUESTS_QUEUE")],
+    vault,
+    ...(env.AUDIT_BUCKET ? {} : { auditFile: slackSettings.auditLogFile }),
+    users: LOCAL_SLACK_USERS.map((user) => ({ ...user, member: listedMember(env, user.email) })),
+    botUserId: slackSettings.botUserId ?? LOCAL_BOT_USER_ID,
+    channel: { id: requireSetting(env, "SLACK_ALERT_CHANNEL"), name: WORKBENCH_CHANNEL_NAME },
+    teamId: "T0STANDIN",
+    command: "/victoria",
+    signingSecret: slackSettings.signingSecret,
+    listenerToken: requireSetting(env, "LISTENER_TOKEN"),
+    appUrl: selfUrl,
+    allowRemote,
+    logger,
+  });
   const app: Hono = createApp({
     logger,
     health: true,
+    guards: [loopbackOnly({ allowRemote, logger })],
+    extraRouters: [workbench],
     routes: [
       {
         path: "/execute",
@@ -185,7 +223,15 @@ export async function startLocalServer({
     settings.SERVICE_BUS_CONNECTIONS = JSON.stringify({ [LOCAL_CLUSTER]: serviceBus.connectionString });
   }
   let url = "";
-  const { app, dispatcher, bus } = createLocalApp({ env: settings, logger, selfUrl: () => url });
+  const { app, dispatcher, bus } = createLocalApp({
+    env: settings,
+    logger,
+    selfUrl: () => url,
+    embedded: {
+      ...(slack === undefined ? {} : { slack }),
+      ...(serviceBus === undefined ? {} : { serviceBus }),
+    },
+  });
   const hostname = settings.HOST || "127.0.0.1";
   const port = Number(settings.PORT);
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {

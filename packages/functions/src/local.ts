@@ -18,6 +18,7 @@ const usingDefaults = Object.keys(DEV_DEFAULTS).filter((name) => !process.env[na
 process.stdout.write(
   [
     `Serverless Victoria listening on ${server.url}`,
+    `  Workbench: ${server.url}/ ${server.slack ? "(open it in a browser: a Slack-like channel, no Slack needed)" : "(needs the embedded Slack stand-in: unset SLACK_API_URL)"}`,
     `  GET  ${server.url}/health`,
     ...["/execute", "/authenticate", "/listener", "/resolve"].map((path) => `  POST ${server.url}${path}`),
     `  Slack Web API: ${server.slack ? `${server.slack.url} (embedded stand-in; users U0MEMBER sre@example.com, U0GUEST guest@example.com)` : process.env.SLACK_API_URL}`,
@@ -26,6 +27,8 @@ process.stdout.write(
     `  victoria config: ${process.env.VICTORIA_CONFIG || "bundled default"}`,
     `  audit log: ${process.env.AUDIT_LOG_FILE || ".victoria/audit.jsonl"}`,
     `  command runner: ${process.env.VICTORIA_BIN ? `external (${process.env.VICTORIA_BIN})` : "in-process engine"}`,
+    `  SRE members: ${process.env.SRE_MEMBERS ? "SRE_MEMBERS" : `SRE_MEMBERS default (${DEV_DEFAULTS.SRE_MEMBERS})`}`,
+    `  clients: ${/^(1|true|yes)$/i.test(process.env.LOCAL_ALLOW_REMOTE ?? "") ? "any host (LOCAL_ALLOW_REMOTE)" : "loopback only"}`,
     `  development defaults in use for: ${usingDefaults.join(", ") || "nothing"}`,
     "",
   ].join("\n"),

@@ -226,4 +226,15 @@ describe("Lambda bundles (esbuild, ESM, node20), run by a fresh node", () => {
     expect(text).not.toContain("ServiceBusClient");
     expect(text).not.toContain("@azure/service-bus");
   });
+
+  it.each(["execute", "authenticate", "listener", "resolve", "worker"] as const)(
+    "%s carries neither the workbench nor the stand-ins (they are local only)",
+    async (name) => {
+      const { metafile } = await bundleOf(name);
+      const local = Object.keys(metafile.inputs).filter((input) =>
+        /workbench|packages\/emulators\//.test(input),
+      );
+      expect(local).toEqual([]);
+    },
+  );
 });

@@ -7,6 +7,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 const TITLES: Partial<Record<number, string>> = {
   400: "Invalid request",
   401: "Unauthorized",
+  403: "Forbidden",
   404: "Not found",
   405: "Method not allowed",
   413: "Payload too large",

@@ -15,6 +15,7 @@ import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
 import { z } from "zod";
 import { jsonError } from "../http/json-errors";
+import { requireJsonContentType } from "../http/require-json-content-type";
 
 export const MAX_ARGS = 64;
 export const MAX_ARG_LENGTH = 4096;
@@ -55,15 +56,6 @@ function requireServiceSignature({ sharedSecret, logger, nowSeconds }: ExecuteDe
     await next();
   });
 }
-
-/** Without this the validator would see `{}` for a non-JSON body and blame `args`, which misleads. */
-const requireJsonContentType = createMiddleware(async (c, next) => {
-  const type = c.req.header("content-type") ?? "";
-  if (!/^application\/([a-z0-9.+-]+\+)?json\b/i.test(type)) {
-    return jsonError(c, 415, `Content-Type must be application/json (got ${type ? `'${type}'` : "none"})`);
-  }
-  await next();
-});
 
 /**
  * `POST /execute`: runs one Victoria command line for a signed caller, with the response contract

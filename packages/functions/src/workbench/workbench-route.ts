@@ -1,0 +1,306 @@
+import { randomUUID } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { zValidator } from "@hono/zod-validator";
+import type { Vault } from "@victoria/core/deadletter/vault";
+import type { Logger } from "@victoria/core/logging/json-logger";
+import { describeIssues } from "@victoria/core/victoria/config";
+import type { ServiceBusStandIn } from "@victoria/emulators/service-bus/broker";
+import type { SlackStandIn } from "@victoria/emulators/slack";
+import { Hono, type MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { z } from "zod";
+import { jsonError } from "../http/json-errors";
+import { requireJsonContentType } from "../http/require-json-content-type";
+import { sampleAlert } from "./sample-alerts";
+import { createSlackClientSide, type PostOutcome, WorkbenchInputError } from "./slack-client-side";
+import { readWorkbenchState } from "./workbench-state";
+
+/** A person the page can type as. `member` says whether SRE_MEMBERS lists them (undefined: Graph decides). */
+export interface WorkbenchUser {
+  id: string;
+  name: string;
+  email?: string;
+  member?: boolean;
+}
+
+export interface WorkbenchOptions {
+  /** The embedded Slack stand-in; without it the page explains what it needs and does nothing. */
+  slack?: SlackStandIn;
+  /** The embedded Service Bus broker; without it there is no trouble to make. */
+  broker?: ServiceBusStandIn;
+  namespace: string;
+  queues: readonly string[];
+  vault: Vault;
+  auditFile?: string;
+  users: readonly WorkbenchUser[];
+  botUserId: string;
+  channel: { id: string; name: string };
+  teamId: string;
+  command: string;
+  signingSecret: string;
+  listenerToken: string;
+  /** The local server's base URL, where the page's requests are sent as Slack and Azure send them. */
+  appUrl: () => string;
+  /** Serve clients whose Host header is not a loopback name (LOCAL_ALLOW_REMOTE). */
+  allowRemote: boolean;
+  logger: Logger;
+}
+
+const PAGE_DIR = new URL("../../workbench-page/", import.meta.url);
+const MAX_API_BODY_BYTES = 64 * 1024;
+const LOOPBACK_HOST = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?$/i;
+
+const userField = z.string().min(1, "user is required");
+const postSchema = z.object({ user: userField, text: z.string().max(40_000) });
+const clickSchema = z.object({
+  user: userField,
+  messageTs: z.string().min(1),
+  actionId: z.string().min(1),
+  value: z.string().optional(),
+});
+const submitSchema = z.object({
+  user: userField,
+  values: z.record(z.string(), z.record(z.string(), z.string().max(3000))),
+});
+const closeSchema = z.object({ user: userField });
+const deadLetterSchema = z.object({
+  queue: z.string().min(1),
+  body: z.string().max(200_000),
+  reason: z.string().min(1, "a dead-letter reason is required").max(4096),
+  description: z.string().max(4096).default(""),
+});
+const alertSchema = z.object({ queue: z.string().min(1), kind: z.enum(["azure-monitor", "event-grid"]) });
+
+function json<T extends z.ZodType>(schema: T) {
+  return zValidator("json", schema, (result, c) => {
+    if (!result.success) return jsonError(c, 400, describeIssues(result.error));
+  });
+}
+
+/**
+ * A browser talking to us must be on a loopback name (a page on another site that resolves its name
+ * to 127.0.0.1 is not), and a cross-site page cannot post: its Origin would not match our Host.
+ */
+function sameOriginOnLoopback(allowRemote: boolean): MiddlewareHandler {
+  return async (c, next) => {
+    const host = c.req.header("host") ?? "";
+    if (!allowRemote && !LOOPBACK_HOST.test(host)) {
+      return jsonError(c, 403, `The workbench answers requests for localhost only (Host was '${host}')`);
+    }
+    const origin = c.req.header("origin");
+    if (c.req.method !== "GET" && origin !== undefined && origin !== `http://${host}`) {
+      return jsonError(c, 403, `Cross-origin requests are refused (Origin ${origin})`);
+    }
+    await next();
+  };
+}
+
+/** The page's files, read once; the script is TypeScript, compiled on first request. */
+function pageAssets() {
+  const cache = new Map<string, Promise<string>>();
+  const load = (name: string, build: (text: string) => Promise<string>) => {
+    let entry = cache.get(name);
+    if (entry === undefined) {
+      entry = readFile(new URL(name, PAGE_DIR), "utf8").then(build);
+      entry.catch(() => cache.delete(name));
+      cache.set(name, entry);
+    }
+    return entry;
+  };
+  return {
+    html: () => load("index.html", async (text) => text),
+    css: () => load("workbench.css", async (text) => text),
+    script: () =>
+      load("workbench.ts", async (text) => {
+        // esbuild is what tsx already runs on; loaded lazily so startup does not pay for it.
+        const { transform } = await import("esbuild");
+        return (await transform(text, { loader: "ts", format: "esm", target: "es2022" })).code;
+      }),
+  };
+}
+
+/** The workbench: a Slack-like page at `/` and the JSON API behind it. Local server only. */
+export function workbenchRoute(options: WorkbenchOptions): Hono {
+  const { slack, broker, logger } = options;
+  const assets = pageAssets();
+  const clientSide =
+    slack &&
+    createSlackClientSide({
+      slack,
+      signingSecret: options.signingSecret,
+      appUrl: options.appUrl,
+      channel: options.channel,
+      teamId: options.teamId,
+      botUserId: options.botUserId,
+      command: options.command,
+    });
+  const knownUsers = new Set(options.users.map((u) => u.id));
+
+  const app = new Hono();
+  app.use("/workbench/*", sameOriginOnLoopback(options.allowRemote));
+  app.use("/", sameOriginOnLoopback(options.allowRemote));
+  app.post("/workbench/api/*", bodyLimit({ maxSize: MAX_API_BODY_BYTES }), requireJsonContentType);
+
+  app.get("/", async (c) => c.html(await assets.html()));
+  app.get("/workbench/workbench.css", async (c) =>
+    c.body(await assets.css(), 200, { "content-type": "text/css" }),
+  );
+  app.get("/workbench/workbench.js", async (c) =>
+    c.body(await assets.script(), 200, { "content-type": "text/javascript; charset=utf-8" }),
+  );
+
+  app.get("/workbench/api/config", (c) =>
+    c.json({
+      available: clientSide !== undefined,
+      ...(clientSide === undefined
+        ? { reason: "The workbench needs the embedded Slack stand-in: start without SLACK_API_URL." }
+        : {}),
+      channel: options.channel,
+      users: options.users,
+      bot: { id: options.botUserId, name: "victoria" },
+      command: options.command,
+      bus: { embedded: broker !== undefined, namespace: options.namespace, queues: options.queues },
+    }),
+  );
+
+  const requireSlack: MiddlewareHandler = async (c, next) => {
+    if (clientSide === undefined)
+      return jsonError(
+        c,
+        503,
+        "The workbench needs the embedded Slack stand-in: start without SLACK_API_URL.",
+      );
+    await next();
+  };
+  const requireUser = (user: string) => {
+    if (!knownUsers.has(user)) throw new WorkbenchInputError(`Unknown user ${user}`);
+  };
+  /** Input the page got wrong is a 400 naming it; what the app answered is passed on as it was. */
+  const outcome = async (
+    c: Parameters<MiddlewareHandler>[0],
+    run: () => Promise<PostOutcome | undefined>,
+  ) => {
+    try {
+      return c.json((await run()) ?? {});
+    } catch (error) {
+      if (error instanceof WorkbenchInputError) return jsonError(c, 400, error.message);
+      throw error;
+    }
+  };
+
+  app.get("/workbench/api/state", requireSlack, async (c) => {
+    const user = c.req.query("user") ?? "";
+    if (!knownUsers.has(user)) return jsonError(c, 400, `Unknown user '${user}'`);
+    return c.json(
+      await readWorkbenchState(
+        {
+          slack: slack as SlackStandIn,
+          clientSide: clientSide as NonNullable<typeof clientSide>,
+          channel: options.channel,
+          ...(broker === undefined ? {} : { broker }),
+          namespace: options.namespace,
+          queues: options.queues,
+          vault: options.vault,
+          ...(options.auditFile === undefined ? {} : { auditFile: options.auditFile }),
+        },
+        user,
+      ),
+    );
+  });
+
+  app.post("/workbench/api/messages", requireSlack, json(postSchema), (c) => {
+    const { user, text } = c.req.valid("json");
+    return outcome(c, async () => {
+      requireUser(user);
+      return clientSide?.post(user, text);
+    });
+  });
+
+  app.post("/workbench/api/actions", requireSlack, json(clickSchema), (c) => {
+    const { user, messageTs, actionId, value } = c.req.valid("json");
+    return outcome(c, async () => {
+      requireUser(user);
+      return clientSide?.click(user, messageTs, actionId, value);
+    });
+  });
+
+  app.post("/workbench/api/views/:id/submit", requireSlack, json(submitSchema), (c) => {
+    const { user, values } = c.req.valid("json");
+    return outcome(c, async () => {
+      requireUser(user);
+      return clientSide?.submit(user, c.req.param("id"), values);
+    });
+  });
+
+  app.post("/workbench/api/views/:id/close", requireSlack, json(closeSchema), (c) => {
+    const { user } = c.req.valid("json");
+    return outcome(c, async () => {
+      requireUser(user);
+      clientSide?.close(user, c.req.param("id"));
+      return {};
+    });
+  });
+
+  const requireQueue = (queue: string) => {
+    if (broker === undefined)
+      throw new WorkbenchInputError(
+        "Making trouble needs the embedded broker: start without SERVICE_BUS_CONNECTIONS.",
+      );
+    if (!options.queues.includes(queue))
+      throw new WorkbenchInputError(`Unknown queue '${queue}' (queues: ${options.queues.join(", ")})`);
+    return broker;
+  };
+
+  app.post("/workbench/api/dead-letters", json(deadLetterSchema), (c) => {
+    const { queue, body, reason, description } = c.req.valid("json");
+    return outcome(c, async () => {
+      const bus = requireQueue(queue);
+      let contentType = "text/plain";
+      try {
+        JSON.parse(body);
+        contentType = "application/json";
+      } catch {
+        // Plain text.
+      }
+      const messageId = randomUUID();
+      // Bytes, as a producer's SDK would send them: the body comes back exactly as typed.
+      bus.deadLetter(
+        queue,
+        { body: Buffer.from(body, "utf8"), messageId, contentType },
+        { reason, description },
+      );
+      logger.info("workbench dead-lettered a message", { queue, messageId });
+      return { notice: `Dead-lettered message ${messageId} on ${queue}` };
+    });
+  });
+
+  app.post("/workbench/api/alerts", json(alertSchema), (c) => {
+    const { queue, kind } = c.req.valid("json");
+    return outcome(c, async () => {
+      const bus = requireQueue(queue);
+      const body = sampleAlert(kind, {
+        namespace: options.namespace,
+        queue,
+        count: bus.depth(queue).deadLetter,
+        now: new Date(),
+      });
+      const response = await fetch(`${options.appUrl()}/listener`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-listener-token": options.listenerToken },
+        body: JSON.stringify(body),
+      });
+      const text = await response.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // Shown as text.
+      }
+      return {
+        sent: { route: "/listener", kind, status: response.status, response: parsed },
+      } satisfies PostOutcome;
+    });
+  });
+
+  return app;
+}
