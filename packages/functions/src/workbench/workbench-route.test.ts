@@ -202,6 +202,7 @@ describe("making trouble and resolving it", () => {
       (s) =>
         s.vault.records.find((r) => r.id === parked.id && r.state === "replayed") &&
         s.bus.queues.find((q) => q.name === "orders" && q.active === 1) &&
+        s.messages.find((m) => m.ts === notification.ts && m.edited) &&
         s,
       "the replay",
     );

@@ -1,14 +1,15 @@
 import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
 import { zValidator } from "@hono/zod-validator";
 import type { Vault } from "@victoria/core/deadletter/vault";
 import type { Logger } from "@victoria/core/logging/json-logger";
-import { describeIssues } from "@victoria/core/victoria/config";
+import { describeIssues } from "@victoria/core/validation/describe-issues";
 import type { ServiceBusStandIn } from "@victoria/emulators/service-bus/broker";
 import type { SlackStandIn } from "@victoria/emulators/slack";
 import { Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { z } from "zod";
+import * as z from "zod";
 import { jsonError } from "../http/json-errors";
 import { requireJsonContentType } from "../http/require-json-content-type";
 import { sampleAlert } from "./sample-alerts";
@@ -95,26 +96,35 @@ function sameOriginOnLoopback(allowRemote: boolean): MiddlewareHandler {
   };
 }
 
-/** The page's files, read once; the script is TypeScript, compiled on first request. */
+/** The page's files, read once; the script is TypeScript modules, bundled on first request. */
 function pageAssets() {
   const cache = new Map<string, Promise<string>>();
-  const load = (name: string, build: (text: string) => Promise<string>) => {
+  const load = (name: string, produce: () => Promise<string>) => {
     let entry = cache.get(name);
     if (entry === undefined) {
-      entry = readFile(new URL(name, PAGE_DIR), "utf8").then(build);
+      entry = produce();
       entry.catch(() => cache.delete(name));
       cache.set(name, entry);
     }
     return entry;
   };
+  const file = (name: string) => load(name, () => readFile(new URL(name, PAGE_DIR), "utf8"));
   return {
-    html: () => load("index.html", async (text) => text),
-    css: () => load("workbench.css", async (text) => text),
+    html: () => file("index.html"),
+    css: () => file("workbench.css"),
     script: () =>
-      load("workbench.ts", async (text) => {
+      load("main.ts", async () => {
         // esbuild is what tsx already runs on; loaded lazily so startup does not pay for it.
-        const { transform } = await import("esbuild");
-        return (await transform(text, { loader: "ts", format: "esm", target: "es2022" })).code;
+        const { build } = await import("esbuild");
+        const result = await build({
+          entryPoints: [fileURLToPath(new URL("main.ts", PAGE_DIR))],
+          bundle: true,
+          write: false,
+          format: "esm",
+          target: "es2022",
+          logLevel: "silent",
+        });
+        return result.outputFiles[0]?.text ?? "";
       }),
   };
 }
