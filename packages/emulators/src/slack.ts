@@ -3,7 +3,7 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { type Context, Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * A loopback Slack that speaks the Web API as `@slack/web-api`'s WebClient uses it: POST

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { Logger } from "../logging/json-logger";
 import type { Chat } from "../ports";
 import { entityPath } from "./dead-letter";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { Logger } from "../logging/json-logger";
 import type { Chat, ChatMessage } from "../ports";
 import type { AuditLog, AuditRecord } from "../security/audit-log";

@@ -1,6 +1,6 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { Job } from "../ports";
-import { describeIssues } from "../victoria/config";
+import { describeIssues } from "../validation/describe-issues";
 
 /** Runs one kind of job. Receives the payload after a JSON round trip, as a worker Lambda would. */
 export type JobHandler = (payload: unknown) => Promise<void>;

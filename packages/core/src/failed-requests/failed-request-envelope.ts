@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 export const MSG_VICTORIA_REQUEST_FAILED = "MSG_VICTORIA_REQUEST_FAILED";
 /** A target meaning "every subscriber", as in the original message bus. */

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
-import { z } from "zod";
+import * as z from "zod";
+import { describeIssues } from "../validation/describe-issues";
 import { DEFAULT_CONFIG_YAML } from "./default-config";
 import { ConfigError } from "./errors";
 
@@ -36,18 +37,6 @@ export interface LoadedConfig {
   config: VictoriaConfig;
   /** The file it came from, or `null` for the bundled default. */
   path: string | null;
-}
-
-/** Turns zod issues into `field.path: message; ...` so the user knows what to fix. */
-export function describeIssues(error: {
-  issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>;
-}): string {
-  return error.issues
-    .map(
-      (issue) =>
-        `${issue.path.length > 0 ? issue.path.map(String).join(".") : "(top level)"}: ${issue.message}`,
-    )
-    .join("; ");
 }
 
 /** Parses and validates config text; `source` names it in errors (a path, or "bundled default"). */

@@ -1,5 +1,6 @@
 import { parse as parseYaml } from "yaml";
-import { describeIssues, type VictoriaConfig } from "./config";
+import { describeIssues } from "../validation/describe-issues";
+import type { VictoriaConfig } from "./config";
 import { ConfigError } from "./errors";
 import type { Plugin, VictoriaServices } from "./plugin";
 

@@ -4,10 +4,10 @@ import type { Logger } from "@victoria/core/logging/json-logger";
 import type { Dispatcher } from "@victoria/core/ports";
 import { stripLeadingMentions, unformatSlackText } from "@victoria/core/slack/command-tokenizer";
 import { SLACK_COMMAND_JOB, type SlackCommandJob } from "@victoria/core/slack/slack-command-job";
-import { describeIssues } from "@victoria/core/victoria/config";
+import { describeIssues } from "@victoria/core/validation/describe-issues";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { z } from "zod";
+import * as z from "zod";
 import { jsonError } from "../http/json-errors";
 import { requireSlackSignature } from "../http/slack-signature-middleware";
 

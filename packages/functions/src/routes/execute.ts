@@ -8,12 +8,12 @@ import {
   TIMESTAMP_HEADER,
   verifyServiceRequest,
 } from "@victoria/core/security/service-signature";
-import { describeIssues } from "@victoria/core/victoria/config";
+import { describeIssues } from "@victoria/core/validation/describe-issues";
 import { EXIT_USAGE } from "@victoria/core/victoria/errors";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
-import { z } from "zod";
+import * as z from "zod";
 import { jsonError } from "../http/json-errors";
 import { requireJsonContentType } from "../http/require-json-content-type";
 

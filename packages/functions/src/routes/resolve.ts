@@ -4,10 +4,10 @@ import { DEADLETTER_ACTIONS } from "@victoria/core/deadletter/notification-block
 import { RESOLVE_JOB, type ResolveJob } from "@victoria/core/deadletter/resolve-job";
 import type { Logger } from "@victoria/core/logging/json-logger";
 import type { Chat, Dispatcher } from "@victoria/core/ports";
-import { describeIssues } from "@victoria/core/victoria/config";
+import { describeIssues } from "@victoria/core/validation/describe-issues";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { z } from "zod";
+import * as z from "zod";
 import { jsonError } from "../http/json-errors";
 import { requireSlackSignature } from "../http/slack-signature-middleware";
 

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { parse as parseYaml, YAMLError } from "yaml";
-import { z } from "zod";
-import { describeIssues } from "../config";
+import * as z from "zod";
+import { describeIssues } from "../../validation/describe-issues";
 import type { EncryptionEnvelope } from "../encryption/envelope-types";
 import { CommandFailure } from "../errors";
 import type { Output } from "../output";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { ConfigError } from "../errors";
 import type { StorageFactory } from "../providers";
 import { LocalFolderStorage } from "./local-folder";
