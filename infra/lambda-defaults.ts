@@ -5,11 +5,16 @@
  *   itself targets Node 20.19+, so 20.x would work as well).
  * - `arm64`: cheaper per GB-second than x86_64; every dependency is plain JavaScript.
  * - Logs are kept a month (CloudWatch retention; SST's own default, stated so it is a decision).
+ * - `nodejs.splitting`: SDKs that only some paths use (AWS clients, Service Bus, Key Vault,
+ *   nodemailer) are imported dynamically; with code splitting they become chunks loaded on first
+ *   use, so a cold start loads ~150–220 KiB instead of the whole 0.6–2.4 MiB bundle
+ *   (`packages/functions/scripts/build-lambdas.ts` builds the same way and reports both).
  */
 export const LAMBDA_DEFAULTS = {
   runtime: "nodejs22.x",
   architecture: "arm64",
   logging: { retention: "1 month" },
+  nodejs: { splitting: true },
 } as const;
 
 /** Folder of the Lambda entry points, relative to the repository root (where SST runs). */

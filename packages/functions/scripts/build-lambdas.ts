@@ -58,7 +58,12 @@ export interface LambdaBundle {
   name: LambdaFunctionName;
   /** Absolute path of `<outDir>/<name>/index.mjs`; the Lambda handler is `index.handler`. */
   outfile: string;
+  /** What a cold start loads before the handler runs: the entry and the chunks it imports statically. */
   bytes: number;
+  /** Every JavaScript file of the function: the entry plus all chunks (dynamic ones load on first use). */
+  totalBytes: number;
+  /** Absolute paths of every JavaScript file of the function (the entry first). */
+  files: string[];
   buildMs: number;
   /** esbuild's metafile: every input and who imports it, for "why is X in this bundle?". */
   metafile: Metafile;
@@ -72,7 +77,12 @@ export function lambdaBuildOptions(
 ): BuildOptions {
   return {
     entryPoints: [join(FUNCTIONS_DIR, "src", "lambda", `${name}.ts`)],
-    outfile: join(outDir, name, "index.mjs"),
+    outdir: join(outDir, name),
+    entryNames: "index",
+    chunkNames: "chunks/[name]-[hash]",
+    outExtension: { ".js": ".mjs" },
+    // As SST's `nodejs.splitting` (infra/lambda-defaults.ts): dynamic imports become chunks.
+    splitting: true,
     absWorkingDir: REPO_ROOT,
     bundle: true,
     platform: "node",
@@ -100,7 +110,7 @@ export async function buildLambdas(
   const bundles: LambdaBundle[] = [];
   for (const name of options.functions ?? LAMBDA_FUNCTIONS) {
     const buildOptions = lambdaBuildOptions(name, outDir, options);
-    const outfile = buildOptions.outfile as string;
+    const outfile = join(outDir, name, "index.mjs");
     await rm(join(outDir, name), { recursive: true, force: true });
     await mkdir(join(outDir, name), { recursive: true });
     const started = performance.now();
@@ -112,9 +122,41 @@ export async function buildLambdas(
     }
     const buildMs = Math.round(performance.now() - started);
     if (result.metafile === undefined) throw new Error(`esbuild returned no metafile for ${name}`);
-    bundles.push({ name, outfile, bytes: (await stat(outfile)).size, buildMs, metafile: result.metafile });
+    const { initial, all } = outputFiles(result.metafile);
+    const size = async (paths: readonly string[]) =>
+      (await Promise.all(paths.map((path) => stat(join(REPO_ROOT, path))))).reduce(
+        (sum, s) => sum + s.size,
+        0,
+      );
+    bundles.push({
+      name,
+      outfile,
+      bytes: await size(initial),
+      totalBytes: await size(all),
+      files: all.map((path) => join(REPO_ROOT, path)),
+      buildMs,
+      metafile: result.metafile,
+    });
   }
   return bundles;
+}
+
+/** The JavaScript outputs (paths relative to the repository root): all of them, and those loaded at import. */
+export function outputFiles(metafile: Metafile): { initial: string[]; all: string[] } {
+  const outputs = metafile.outputs;
+  const all = Object.keys(outputs).filter((path) => path.endsWith(".mjs"));
+  const entry = all.find((path) => outputs[path]?.entryPoint !== undefined);
+  if (entry === undefined) throw new Error("esbuild reported no entry output");
+  const initial = new Set<string>();
+  const pending = [entry];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    if (initial.has(next)) continue;
+    initial.add(next);
+    for (const imported of outputs[next]?.imports ?? []) {
+      if (imported.kind === "import-statement" && !imported.external) pending.push(imported.path);
+    }
+  }
+  return { initial: [...initial], all: [entry, ...all.filter((path) => path !== entry)] };
 }
 
 /** Metafile input paths of a package's files: `node_modules/<pkg>/…`, hoisted or nested. */
@@ -152,11 +194,16 @@ export function importChain(metafile: Metafile, packageName: string): string[] |
 
 /** The report `tsx build-lambdas.ts` prints: one row per function, then the total. */
 export function formatBundleTable(bundles: readonly LambdaBundle[]): string {
-  const rows = bundles.map((b) => [b.name, (b.bytes / 1024).toFixed(1), String(b.buildMs)]);
-  const totalBytes = bundles.reduce((sum, b) => sum + b.bytes, 0);
-  const totalMs = bundles.reduce((sum, b) => sum + b.buildMs, 0);
-  rows.push(["total", (totalBytes / 1024).toFixed(1), String(totalMs)]);
-  const header = ["function", "bundle (KiB)", "build (ms)"];
+  const kib = (bytes: number) => (bytes / 1024).toFixed(1);
+  const rows = bundles.map((b) => [b.name, kib(b.bytes), kib(b.totalBytes), String(b.buildMs)]);
+  const sum = (pick: (b: LambdaBundle) => number) => bundles.reduce((total, b) => total + pick(b), 0);
+  rows.push([
+    "total",
+    kib(sum((b) => b.bytes)),
+    kib(sum((b) => b.totalBytes)),
+    String(sum((b) => b.buildMs)),
+  ]);
+  const header = ["function", "cold-start load (KiB)", "with all chunks (KiB)", "build (ms)"];
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]?.length ?? 0)));
   const line = (cells: string[]) =>
     cells

@@ -265,6 +265,7 @@ describe("sst.config.ts: the deployment", () => {
       const { find } = await evaluate("dev");
       const fn = find("sst.aws.Function", name);
       expect(fn.args.runtime).toMatch(/^nodejs(20|22)\.x$/);
+      expect(fn.args.nodejs).toMatchObject({ splitting: true });
       expect(fn.args.logging).toEqual({ retention: "1 month" });
       expect(fn.args.memory).toBe(expected.memory);
       expect(fn.args.timeout).toBe(expected.timeout);
