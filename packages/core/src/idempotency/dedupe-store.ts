@@ -17,11 +17,15 @@ export function createMemoryDedupeStore({ now = Date.now, maxEntries = 50_000 } 
       const at = now();
       const expiry = expiries.get(key);
       if (expiry !== undefined && expiry > at) return false;
-      if (expiries.size >= maxEntries) {
-        for (const [k, e] of expiries) if (e <= at) expiries.delete(k);
-        // Still full of live keys: drop the oldest (Map keeps insertion order).
-        while (expiries.size >= maxEntries) expiries.delete(expiries.keys().next().value as string);
+      // Map keeps insertion order, which is expiry order while every claim uses the same TTL: sweep
+      // from the oldest and stop at the first live key, so a claim costs O(1) amortized, never a
+      // walk over every key a busy hour left behind.
+      for (const [k, e] of expiries) {
+        if (e > at) break;
+        expiries.delete(k);
       }
+      // Still full of live keys: drop the oldest.
+      while (expiries.size >= maxEntries) expiries.delete(expiries.keys().next().value as string);
       expiries.delete(key);
       expiries.set(key, at + ttlMs);
       return true;

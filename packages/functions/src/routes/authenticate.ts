@@ -6,8 +6,8 @@ import { stripLeadingMentions, unformatSlackText } from "@victoria/core/slack/co
 import { SLACK_COMMAND_JOB, type SlackCommandJob } from "@victoria/core/slack/slack-command-job";
 import { describeIssues } from "@victoria/core/validation/describe-issues";
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import * as z from "zod";
+import { limitBodySize } from "../http/body-size-limit";
 import { jsonError } from "../http/json-errors";
 import { requireSlackSignature } from "../http/slack-signature-middleware";
 
@@ -93,10 +93,7 @@ export function authenticateRoute(deps: AuthenticateDeps): Hono {
 
   return new Hono().post(
     "/authenticate",
-    bodyLimit({
-      maxSize: MAX_SLACK_BODY_BYTES,
-      onError: (c) => jsonError(c, 413, `Request body exceeds ${MAX_SLACK_BODY_BYTES} bytes`),
-    }),
+    limitBodySize(MAX_SLACK_BODY_BYTES),
     requireSlackSignature({ ...deps, route: "/authenticate" }),
     async (c) => {
       const raw = await c.req.text();

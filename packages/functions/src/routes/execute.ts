@@ -11,9 +11,9 @@ import {
 import { describeIssues } from "@victoria/core/validation/describe-issues";
 import { EXIT_USAGE } from "@victoria/core/victoria/errors";
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
 import * as z from "zod";
+import { limitBodySize } from "../http/body-size-limit";
 import { jsonError } from "../http/json-errors";
 import { requireJsonContentType } from "../http/require-json-content-type";
 
@@ -65,10 +65,7 @@ export function executeRoute(deps: ExecuteDeps): Hono {
   const { runner, logger } = deps;
   return new Hono().post(
     "/execute",
-    bodyLimit({
-      maxSize: MAX_EXECUTE_BODY_BYTES,
-      onError: (c) => jsonError(c, 413, `Request body exceeds ${MAX_EXECUTE_BODY_BYTES} bytes`),
-    }),
+    limitBodySize(MAX_EXECUTE_BODY_BYTES),
     requireServiceSignature(deps),
     requireJsonContentType,
     zValidator("json", executeRequestSchema, (result, c) => {

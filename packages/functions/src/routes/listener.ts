@@ -10,8 +10,8 @@ import type { Logger } from "@victoria/core/logging/json-logger";
 import type { Dispatcher } from "@victoria/core/ports";
 import { constantTimeEqual } from "@victoria/core/security/hmac";
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
+import { limitBodySize } from "../http/body-size-limit";
 import { jsonError } from "../http/json-errors";
 
 export const MAX_LISTENER_BODY_BYTES = 1024 * 1024;
@@ -57,62 +57,54 @@ export function listenerRoute(deps: ListenerDeps): Hono {
       c.header("WebHook-Allowed-Rate", "*");
       return c.body(null, 200);
     })
-    .post(
-      "/listener",
-      bodyLimit({
-        maxSize: MAX_LISTENER_BODY_BYTES,
-        onError: (c) => jsonError(c, 413, `Request body exceeds ${MAX_LISTENER_BODY_BYTES} bytes`),
-      }),
-      requireListenerToken(deps),
-      async (c) => {
-        let body: unknown;
-        try {
-          body = JSON.parse(await c.req.text());
-        } catch {
-          return jsonError(c, 400, "Malformed JSON in request body");
-        }
-        let input: ListenerInput;
-        try {
-          input = parseListenerInput(body);
-        } catch (error) {
-          if (error instanceof ListenerInputError) return jsonError(c, 400, error.message);
-          throw error;
-        }
-        if (input.kind === "validation") return c.json({ validationResponse: input.validationResponse });
-        if (input.kind === "resolved")
-          return c.json({ status: "ignored", message: "The alert is resolved; nothing to drain" });
+    .post("/listener", limitBodySize(MAX_LISTENER_BODY_BYTES), requireListenerToken(deps), async (c) => {
+      let body: unknown;
+      try {
+        body = JSON.parse(await c.req.text());
+      } catch {
+        return jsonError(c, 400, "Malformed JSON in request body");
+      }
+      let input: ListenerInput;
+      try {
+        input = parseListenerInput(body);
+      } catch (error) {
+        if (error instanceof ListenerInputError) return jsonError(c, 400, error.message);
+        throw error;
+      }
+      if (input.kind === "validation") return c.json({ validationResponse: input.validationResponse });
+      if (input.kind === "resolved")
+        return c.json({ status: "ignored", message: "The alert is resolved; nothing to drain" });
 
-        const jobs = uniqueJobs(input);
-        for (const job of jobs) await dispatcher.dispatch({ kind: DRAIN_JOB, payload: job });
-        const describe = (job: DrainJob) => ({
-          cluster: job.cluster,
-          namespace: job.namespace,
-          entity: entityPath(job.entity),
-        });
-        const unknown = jobs.filter((job) => !clusters.has(job.cluster));
-        logger.info("dead-letter alert accepted", {
-          source: input.source,
-          entities: jobs.length,
-          unknownClusters: unknown.length,
-        });
-        if (unknown.length === jobs.length) {
-          // Still dispatched: the job posts the Slack note that someone must add the connection.
-          return jsonError(
-            c,
-            422,
-            `No connection in SERVICE_BUS_CONNECTIONS for cluster ${[...new Set(unknown.map((j) => `'${j.cluster}'`))].join(", ")}`,
-          );
-        }
-        return c.json(
-          {
-            status: "accepted",
-            draining: jobs.filter((j) => clusters.has(j.cluster)).map(describe),
-            unknownClusters: unknown.map(describe),
-          },
-          202,
+      const jobs = uniqueJobs(input);
+      for (const job of jobs) await dispatcher.dispatch({ kind: DRAIN_JOB, payload: job });
+      const describe = (job: DrainJob) => ({
+        cluster: job.cluster,
+        namespace: job.namespace,
+        entity: entityPath(job.entity),
+      });
+      const unknown = jobs.filter((job) => !clusters.has(job.cluster));
+      logger.info("dead-letter alert accepted", {
+        source: input.source,
+        entities: jobs.length,
+        unknownClusters: unknown.length,
+      });
+      if (unknown.length === jobs.length) {
+        // Still dispatched: the job posts the Slack note that someone must add the connection.
+        return jsonError(
+          c,
+          422,
+          `No connection in SERVICE_BUS_CONNECTIONS for cluster ${[...new Set(unknown.map((j) => `'${j.cluster}'`))].join(", ")}`,
         );
-      },
-    );
+      }
+      return c.json(
+        {
+          status: "accepted",
+          draining: jobs.filter((j) => clusters.has(j.cluster)).map(describe),
+          unknownClusters: unknown.map(describe),
+        },
+        202,
+      );
+    });
 }
 
 /** One drain per entity, however many conditions or events named it. */

@@ -6,8 +6,8 @@ import type { Logger } from "@victoria/core/logging/json-logger";
 import type { Chat, Dispatcher } from "@victoria/core/ports";
 import { describeIssues } from "@victoria/core/validation/describe-issues";
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import * as z from "zod";
+import { limitBodySize } from "../http/body-size-limit";
 import { jsonError } from "../http/json-errors";
 import { requireSlackSignature } from "../http/slack-signature-middleware";
 
@@ -109,10 +109,7 @@ export function resolveRoute(deps: ResolveDeps): Hono {
   const { dispatcher, chat, logger } = deps;
   return new Hono().post(
     "/resolve",
-    bodyLimit({
-      maxSize: MAX_INTERACTION_BODY_BYTES,
-      onError: (c) => jsonError(c, 413, `Request body exceeds ${MAX_INTERACTION_BODY_BYTES} bytes`),
-    }),
+    limitBodySize(MAX_INTERACTION_BODY_BYTES),
     requireSlackSignature({ ...deps, route: "/resolve" }),
     async (c) => {
       const payloadText = new URLSearchParams(await c.req.text()).get("payload");

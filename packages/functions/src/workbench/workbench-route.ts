@@ -8,8 +8,8 @@ import { describeIssues } from "@victoria/core/validation/describe-issues";
 import type { ServiceBusStandIn } from "@victoria/emulators/service-bus/broker";
 import type { SlackStandIn } from "@victoria/emulators/slack";
 import { Hono, type MiddlewareHandler } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import * as z from "zod";
+import { limitBodySize } from "../http/body-size-limit";
 import { jsonError } from "../http/json-errors";
 import { requireJsonContentType } from "../http/require-json-content-type";
 import { sampleAlert } from "./sample-alerts";
@@ -149,7 +149,7 @@ export function workbenchRoute(options: WorkbenchOptions): Hono {
   const app = new Hono();
   app.use("/workbench/*", sameOriginOnLoopback(options.allowRemote));
   app.use("/", sameOriginOnLoopback(options.allowRemote));
-  app.post("/workbench/api/*", bodyLimit({ maxSize: MAX_API_BODY_BYTES }), requireJsonContentType);
+  app.post("/workbench/api/*", limitBodySize(MAX_API_BODY_BYTES), requireJsonContentType);
 
   app.get("/", async (c) => c.html(await assets.html()));
   app.get("/workbench/workbench.css", async (c) =>

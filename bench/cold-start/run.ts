@@ -1,0 +1,229 @@
+// `npx tsx bench/cold-start/run.ts [--runs 15]`: bundle sizes, Lambda cold starts (import the
+// bundle + answer a first Function URL event in a fresh `node`), and spawn → first response of the
+// local server against a Bolt app. Prints a Markdown table; writes bench/results/cold-start.json.
+import { spawn } from "node:child_process";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { startLambdaStandIn } from "@victoria/emulators/lambda-invoke";
+import { startSecretsManagerStandIn } from "@victoria/emulators/secrets-manager";
+import { buildLambdas, type LambdaBundle } from "../../packages/functions/scripts/build-lambdas";
+import { signedHeaders, slashCommandBody } from "../ack-path/slack-request";
+import { formatSummary, markdownTable, pinned, summarize } from "../lib/stats";
+import { BENCH_CONFIG, firstEvent } from "./lambda-events";
+
+const { values } = parseArgs({ options: { runs: { type: "string", default: "15" } } });
+const RUNS = Number(values.runs);
+const FUNCTIONS = ["authenticate", "execute", "listener", "resolve"] as const;
+const ROOT = new URL("../..", import.meta.url).pathname;
+const RESULT = "__COLD_START__";
+
+/** Runs in a fresh `node`: times the import and the first invocation from inside the process. */
+const HARNESS = `
+import { pathToFileURL } from "node:url";
+const [bundle, eventJson] = process.argv.slice(2);
+const started = performance.now();
+const mod = await import(pathToFileURL(bundle).href);
+const imported = performance.now();
+const context = { awsRequestId: "bench", functionName: "bench", getRemainingTimeInMillis: () => 30000 };
+const response = await mod.handler(JSON.parse(eventJson), context);
+const answered = performance.now();
+const result = { importMs: imported - started, firstResponseMs: answered - started, sinceProcessStartMs: answered,
+  status: response.statusCode, rssMiB: process.memoryUsage().rss / 1048576 };
+process.stdout.write("\\n${RESULT}" + JSON.stringify(result) + "\\n", () => process.exit(0));
+`;
+
+interface ColdStart {
+  importMs: number;
+  firstResponseMs: number;
+  sinceProcessStartMs: number;
+  status: number;
+  rssMiB: number;
+  wallMs: number;
+}
+
+function run(command: string, args: string[], env: Record<string, string>, cwd: string) {
+  return new Promise<{ stdout: string; stderr: string; code: number | null; wallMs: number }>(
+    (resolve, reject) => {
+      const started = performance.now();
+      const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (chunk: Buffer) => {
+        stdout += chunk.toString();
+      });
+      child.stderr.on("data", (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      child.on("error", reject);
+      child.on("close", (code) => resolve({ stdout, stderr, code, wallMs: performance.now() - started }));
+    },
+  );
+}
+
+async function lambdaColdStart(
+  bundle: LambdaBundle,
+  harness: string,
+  env: Record<string, string>,
+  cwd: string,
+) {
+  const name = bundle.name as (typeof FUNCTIONS)[number];
+  const { event, expectStatus } = firstEvent(name);
+  const [command, args] = pinned(0, process.execPath, [harness, bundle.outfile, JSON.stringify(event)]);
+  const { stdout, stderr, code, wallMs } = await run(command, args, env, cwd);
+  const line = stdout.split("\n").find((l) => l.startsWith(RESULT));
+  if (code !== 0 || line === undefined) throw new Error(`${name} failed (${code}):\n${stdout}\n${stderr}`);
+  const result = { ...(JSON.parse(line.slice(RESULT.length)) as Omit<ColdStart, "wallMs">), wallMs };
+  if (result.status !== expectStatus)
+    throw new Error(`${name} answered ${result.status}, expected ${expectStatus}`);
+  return result;
+}
+
+/** Spawn → first successful response of a server started with tsx, as `npm start` starts ours. */
+async function serverColdStart(kind: "victoria" | "bolt"): Promise<number> {
+  const entry = kind === "victoria" ? "packages/functions/src/local.ts" : "bench/ack-path/servers/bolt.ts";
+  const port = 40_000 + Math.floor(Math.random() * 20_000);
+  const [command, args] = pinned(0, process.execPath, ["--import", "tsx", entry, String(port)]);
+  const dir = await mkdtemp(join(tmpdir(), "cold-local-"));
+  const started = performance.now();
+  const child = spawn(command, args, {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      PORT: String(port),
+      SLACK_STAND_IN_PORT: String(port + 1),
+      VAULT_DIR: join(dir, "vault"),
+      AUDIT_LOG_FILE: join(dir, "audit.jsonl"),
+    },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  try {
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`${kind} exited with ${child.exitCode}: ${stderr}`);
+      try {
+        const body = slashCommandBody(`bench.${crypto.randomUUID()}`);
+        const response =
+          kind === "victoria"
+            ? await fetch(`http://127.0.0.1:${port}/health`)
+            : await fetch(`http://127.0.0.1:${port}/slack/events`, {
+                method: "POST",
+                headers: { "content-type": "application/x-www-form-urlencoded", ...signedHeaders(body) },
+                body,
+              });
+        if (response.status === 200) return performance.now() - started;
+      } catch {
+        // Not listening yet.
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  } finally {
+    child.kill("SIGKILL");
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const work = await mkdtemp(join(tmpdir(), "cold-start-"));
+const harness = join(work, "harness.mjs");
+await writeFile(harness, HARNESS);
+const bundles = await buildLambdas(join(work, "dist"), { functions: FUNCTIONS, sourcemap: false });
+const secrets = await startSecretsManagerStandIn({ region: "eu-west-2" });
+secrets.putSecret("victoria/bench", BENCH_CONFIG);
+const lambda = await startLambdaStandIn({ region: "eu-west-2" });
+lambda.register("victoria-worker", async () => ({ ok: true }));
+// What a deployed function has: its secret's id, the worker's name, AWS endpoints (here the stand-ins).
+const env = {
+  PATH: process.env.PATH ?? "",
+  AWS_REGION: "eu-west-2",
+  AWS_ACCESS_KEY_ID: "AKIDEXAMPLE",
+  AWS_SECRET_ACCESS_KEY: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+  AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+  AWS_ENDPOINT_URL_LAMBDA: lambda.endpoint,
+  VICTORIA_SECRET_ID: "victoria/bench",
+  VICTORIA_WORKER_FUNCTION: "victoria-worker",
+  SRE_MEMBERS: "sre@example.com",
+};
+
+const lambdaRuns = new Map<string, ColdStart[]>(FUNCTIONS.map((name) => [name, []]));
+const serverRuns = { victoria: [] as number[], bolt: [] as number[] };
+try {
+  for (let round = 0; round < RUNS; round++) {
+    // Interleaved: one of each per round, so drift in machine load hits all alike.
+    for (const bundle of bundles)
+      lambdaRuns.get(bundle.name)?.push(await lambdaColdStart(bundle, harness, env, work));
+    serverRuns.victoria.push(await serverColdStart("victoria"));
+    serverRuns.bolt.push(await serverColdStart("bolt"));
+    process.stderr.write(`round ${round + 1}/${RUNS}\n`);
+  }
+} finally {
+  await lambda.close();
+  await secrets.close();
+  await rm(work, { recursive: true, force: true });
+}
+
+const kib = (bytes: number) => (bytes / 1024).toFixed(0);
+const lambdaRows = bundles.map((bundle) => {
+  const runs = lambdaRuns.get(bundle.name) ?? [];
+  return [
+    bundle.name,
+    kib(bundle.bytes),
+    kib(bundle.totalBytes),
+    formatSummary(summarize(runs.map((r) => r.importMs))),
+    formatSummary(summarize(runs.map((r) => r.firstResponseMs))),
+    formatSummary(summarize(runs.map((r) => r.wallMs)), 0),
+    summarize(runs.map((r) => r.rssMiB)).median.toFixed(0),
+  ];
+});
+const victoria = summarize(serverRuns.victoria);
+const bolt = summarize(serverRuns.bolt);
+const machine = `${cpus()[0]?.model ?? "unknown CPU"}, ${cpus().length} cores, Node ${process.version}`;
+process.stdout.write(
+  [
+    `Cold start — ${new Date().toISOString().slice(0, 10)} — ${machine} — ${RUNS} runs each, interleaved, pinned to core 0`,
+    "",
+    markdownTable(
+      [
+        "function",
+        "cold-start load (KiB)",
+        "all chunks (KiB)",
+        "import (ms)",
+        "import + first response (ms)",
+        "process wall (ms)",
+        "RSS (MiB)",
+      ],
+      lambdaRows,
+    ),
+    "",
+    markdownTable(
+      ["local server", "spawn → first 200 (ms)", "ratio"],
+      [
+        [
+          "Serverless Victoria (`npm start`)",
+          formatSummary(victoria, 0),
+          (victoria.median / bolt.median).toFixed(2),
+        ],
+        ["Slack Bolt app", formatSummary(bolt, 0), "1.00"],
+      ],
+    ),
+    "",
+  ].join("\n"),
+);
+await mkdir(join(ROOT, "bench", "results"), { recursive: true });
+await writeFile(
+  join(ROOT, "bench", "results", "cold-start.json"),
+  JSON.stringify(
+    {
+      date: new Date().toISOString(),
+      machine,
+      bundles: bundles.map((b) => ({ name: b.name, bytes: b.bytes, totalBytes: b.totalBytes })),
+      lambda: Object.fromEntries(lambdaRuns),
+      server: serverRuns,
+    },
+    null,
+    2,
+  ),
+);
