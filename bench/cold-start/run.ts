@@ -9,6 +9,8 @@ import { parseArgs } from "node:util";
 import { startLambdaStandIn } from "@victoria/emulators/lambda-invoke";
 import { startSecretsManagerStandIn } from "@victoria/emulators/secrets-manager";
 import { buildLambdas, type LambdaBundle } from "../../packages/functions/scripts/build-lambdas";
+import { buildLocalServer } from "../../packages/functions/scripts/build-local";
+import { bundleServers } from "../ack-path/build";
 import { signedHeaders, slashCommandBody } from "../ack-path/slack-request";
 import { formatSummary, markdownTable, pinned, summarize } from "../lib/stats";
 import { BENCH_CONFIG, firstEvent } from "./lambda-events";
@@ -80,11 +82,19 @@ async function lambdaColdStart(
   return result;
 }
 
-/** Spawn → first successful response of a server started with tsx, as `npm start` starts ours. */
-async function serverColdStart(kind: "victoria" | "bolt"): Promise<number> {
-  const entry = kind === "victoria" ? "packages/functions/src/local.ts" : "bench/ack-path/servers/bolt.ts";
-  const port = 40_000 + Math.floor(Math.random() * 20_000);
-  const [command, args] = pinned(0, process.execPath, ["--import", "tsx", entry, String(port)]);
+type ServerKind = "victoria" | "victoria-tsx" | "bolt";
+let nextPort = 40_000 + Math.floor(Math.random() * 10_000);
+
+/**
+ * Spawn → first successful response. `victoria` is what `npm start` runs (the bundle from
+ * build-local.ts, in plain node), `victoria-tsx` the sources through tsx (`npm run start:source`),
+ * `bolt` a Bolt app bundled the same way (npm packages loaded from node_modules).
+ */
+async function serverColdStart(kind: ServerKind, entries: Record<ServerKind, string[]>): Promise<number> {
+  // Fresh ports each time (the server takes PORT and PORT+1 for its Slack stand-in).
+  nextPort += 2;
+  const port = nextPort;
+  const [command, args] = pinned(0, process.execPath, [...entries[kind], String(port)]);
   const dir = await mkdtemp(join(tmpdir(), "cold-local-"));
   const started = performance.now();
   const child = spawn(command, args, {
@@ -108,7 +118,7 @@ async function serverColdStart(kind: "victoria" | "bolt"): Promise<number> {
       try {
         const body = slashCommandBody(`bench.${crypto.randomUUID()}`);
         const response =
-          kind === "victoria"
+          kind !== "bolt"
             ? await fetch(`http://127.0.0.1:${port}/health`)
             : await fetch(`http://127.0.0.1:${port}/slack/events`, {
                 method: "POST",
@@ -122,7 +132,11 @@ async function serverColdStart(kind: "victoria" | "bolt"): Promise<number> {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
   } finally {
-    child.kill("SIGKILL");
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGKILL");
+      await exited;
+    }
     await rm(dir, { recursive: true, force: true });
   }
 }
@@ -148,15 +162,20 @@ const env = {
   SRE_MEMBERS: "sre@example.com",
 };
 
+const serverEntries: Record<ServerKind, string[]> = {
+  victoria: [await buildLocalServer()],
+  "victoria-tsx": ["--import", "tsx", "packages/functions/src/local.ts"],
+  bolt: [(await bundleServers(["bolt"])).get("bolt") as string],
+};
 const lambdaRuns = new Map<string, ColdStart[]>(FUNCTIONS.map((name) => [name, []]));
-const serverRuns = { victoria: [] as number[], bolt: [] as number[] };
+const serverRuns: Record<ServerKind, number[]> = { victoria: [], "victoria-tsx": [], bolt: [] };
 try {
   for (let round = 0; round < RUNS; round++) {
     // Interleaved: one of each per round, so drift in machine load hits all alike.
     for (const bundle of bundles)
       lambdaRuns.get(bundle.name)?.push(await lambdaColdStart(bundle, harness, env, work));
-    serverRuns.victoria.push(await serverColdStart("victoria"));
-    serverRuns.bolt.push(await serverColdStart("bolt"));
+    for (const kind of ["victoria", "victoria-tsx", "bolt"] as const)
+      serverRuns[kind].push(await serverColdStart(kind, serverEntries));
     process.stderr.write(`round ${round + 1}/${RUNS}\n`);
   }
 } finally {
@@ -179,6 +198,7 @@ const lambdaRows = bundles.map((bundle) => {
   ];
 });
 const victoria = summarize(serverRuns.victoria);
+const victoriaTsx = summarize(serverRuns["victoria-tsx"]);
 const bolt = summarize(serverRuns.bolt);
 const machine = `${cpus()[0]?.model ?? "unknown CPU"}, ${cpus().length} cores, Node ${process.version}`;
 process.stdout.write(
@@ -202,11 +222,16 @@ process.stdout.write(
       ["local server", "spawn → first 200 (ms)", "ratio"],
       [
         [
-          "Serverless Victoria (`npm start`)",
+          "Serverless Victoria (`npm start`: bundle)",
           formatSummary(victoria, 0),
           (victoria.median / bolt.median).toFixed(2),
         ],
-        ["Slack Bolt app", formatSummary(bolt, 0), "1.00"],
+        [
+          "Serverless Victoria (sources via tsx)",
+          formatSummary(victoriaTsx, 0),
+          (victoriaTsx.median / bolt.median).toFixed(2),
+        ],
+        ["Slack Bolt app (bundle)", formatSummary(bolt, 0), "1.00"],
       ],
     ),
     "",

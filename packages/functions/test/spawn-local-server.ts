@@ -16,8 +16,13 @@ export interface SpawnedServer {
  * Starts `npm start`'s entry point as its own process on a free port and reads the URL it prints.
  * Development overrides a caller's shell might carry are cleared so the embedded defaults apply.
  */
-export async function spawnLocalServer(env: Record<string, string>): Promise<SpawnedServer> {
-  const child = spawn(process.execPath, ["--import", "tsx", "packages/functions/src/local.ts"], {
+export async function spawnLocalServer(
+  env: Record<string, string>,
+  { bundle }: { bundle?: string } = {},
+): Promise<SpawnedServer> {
+  // The sources through tsx (as tests run them), or a bundle from build-local.ts (as `npm start` runs).
+  const args = bundle === undefined ? ["--import", "tsx", "packages/functions/src/local.ts"] : [bundle];
+  const child = spawn(process.execPath, args, {
     cwd: repoRoot,
     env: {
       ...process.env,
