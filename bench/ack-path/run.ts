@@ -68,7 +68,7 @@ const report = [
   "",
   ...verdict(summaries),
   "",
-  "Notes: victoria is the real `/authenticate` route in `createApp` on @hono/node-server with the in-memory dedupe store and the in-process dispatcher (job handler a no-op); its per-request log lines are built but discarded, as Bolt logs nothing per request by default. Bolt acks with an empty 200; victoria with its ephemeral JSON message. Latencies are whole milliseconds (autocannon's histogram). Servers run as esbuild bundles on plain node. CPU % is of one core; other CPU is what the rest of the machine (other processes, steal) used during the measured window.",
+  "Notes: victoria is the real `/authenticate` route in `createApp` on @hono/node-server with the in-memory dedupe store and a dispatcher that encodes the job and hands it off, as the deployed function hands it to the worker Lambda (VICTORIA_BENCH_IN_PROCESS=1: the in-process dispatcher); its per-request log lines are built but discarded, as Bolt logs nothing per request by default. Bolt acks with an empty 200; victoria with its ephemeral JSON message. Latencies are whole milliseconds (autocannon's histogram). Servers run as esbuild bundles on plain node. CPU % is of one core; other CPU is what the rest of the machine (other processes, steal) used during the measured window.",
 ].join("\n");
 process.stdout.write(`${report}\n`);
 

@@ -2,20 +2,29 @@
 // bundle + answer a first Function URL event in a fresh `node`), and spawn → first response of the
 // local server against a Bolt app. Prints a Markdown table; writes bench/results/cold-start.json.
 import { spawn } from "node:child_process";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startLambdaStandIn } from "@victoria/emulators/lambda-invoke";
 import { startSecretsManagerStandIn } from "@victoria/emulators/secrets-manager";
 import { buildLambdas, type LambdaBundle } from "../../packages/functions/scripts/build-lambdas";
+
+type BenchBundle = Pick<LambdaBundle, "name" | "outfile" | "bytes" | "totalBytes">;
+
 import { buildLocalServer } from "../../packages/functions/scripts/build-local";
 import { bundleServers } from "../ack-path/build";
 import { signedHeaders, slashCommandBody } from "../ack-path/slack-request";
 import { formatSummary, markdownTable, pinned, summarize } from "../lib/stats";
 import { BENCH_CONFIG, firstEvent } from "./lambda-events";
 
-const { values } = parseArgs({ options: { runs: { type: "string", default: "15" } } });
+const { values } = parseArgs({
+  options: {
+    runs: { type: "string", default: "15" },
+    profile: { type: "string" },
+    bundles: { type: "string" },
+  },
+});
 const RUNS = Number(values.runs);
 const FUNCTIONS = ["authenticate", "execute", "listener", "resolve"] as const;
 const ROOT = new URL("../..", import.meta.url).pathname;
@@ -65,14 +74,23 @@ function run(command: string, args: string[], env: Record<string, string>, cwd: 
 }
 
 async function lambdaColdStart(
-  bundle: LambdaBundle,
+  bundle: BenchBundle,
   harness: string,
   env: Record<string, string>,
   cwd: string,
 ) {
   const name = bundle.name as (typeof FUNCTIONS)[number];
   const { event, expectStatus } = firstEvent(name);
-  const [command, args] = pinned(0, process.execPath, [harness, bundle.outfile, JSON.stringify(event)]);
+  // --profile <dir>: a CPU profile of every cold start, to see where the milliseconds go.
+  const profile = values.profile
+    ? ["--cpu-prof", `--cpu-prof-dir=${values.profile}`, "--cpu-prof-interval=100"]
+    : [];
+  const [command, args] = pinned(0, process.execPath, [
+    ...profile,
+    harness,
+    bundle.outfile,
+    JSON.stringify(event),
+  ]);
   const { stdout, stderr, code, wallMs } = await run(command, args, env, cwd);
   const line = stdout.split("\n").find((l) => l.startsWith(RESULT));
   if (code !== 0 || line === undefined) throw new Error(`${name} failed (${code}):\n${stdout}\n${stderr}`);
@@ -144,7 +162,19 @@ async function serverColdStart(kind: ServerKind, entries: Record<ServerKind, str
 const work = await mkdtemp(join(tmpdir(), "cold-start-"));
 const harness = join(work, "harness.mjs");
 await writeFile(harness, HARNESS);
-const bundles = await buildLambdas(join(work, "dist"), { functions: FUNCTIONS, sourcemap: false });
+/**
+ * `--bundles <dir>` times bundles built elsewhere (`<dir>/<name>/index.mjs`, e.g. by an older
+ * commit's build-lambdas, for before/after figures) and skips the local servers.
+ */
+const bundles: BenchBundle[] = values.bundles
+  ? await Promise.all(
+      FUNCTIONS.map(async (name) => {
+        const outfile = join(values.bundles as string, name, "index.mjs");
+        const { size } = await stat(outfile);
+        return { name, outfile, bytes: size, totalBytes: size };
+      }),
+    )
+  : await buildLambdas(join(work, "dist"), { functions: FUNCTIONS, sourcemap: false });
 const secrets = await startSecretsManagerStandIn({ region: "eu-west-2" });
 secrets.putSecret("victoria/bench", BENCH_CONFIG);
 const lambda = await startLambdaStandIn({ region: "eu-west-2" });
@@ -175,7 +205,7 @@ try {
     for (const bundle of bundles)
       lambdaRuns.get(bundle.name)?.push(await lambdaColdStart(bundle, harness, env, work));
     for (const kind of ["victoria", "victoria-tsx", "bolt"] as const)
-      serverRuns[kind].push(await serverColdStart(kind, serverEntries));
+      if (!values.bundles) serverRuns[kind].push(await serverColdStart(kind, serverEntries));
     process.stderr.write(`round ${round + 1}/${RUNS}\n`);
   }
 } finally {
@@ -218,28 +248,30 @@ process.stdout.write(
       lambdaRows,
     ),
     "",
-    markdownTable(
-      ["local server", "spawn → first 200 (ms)", "ratio"],
-      [
-        [
-          "Serverless Victoria (`npm start`: bundle)",
-          formatSummary(victoria, 0),
-          (victoria.median / bolt.median).toFixed(2),
-        ],
-        [
-          "Serverless Victoria (sources via tsx)",
-          formatSummary(victoriaTsx, 0),
-          (victoriaTsx.median / bolt.median).toFixed(2),
-        ],
-        ["Slack Bolt app (bundle)", formatSummary(bolt, 0), "1.00"],
-      ],
-    ),
+    values.bundles
+      ? "(local servers not timed with --bundles)"
+      : markdownTable(
+          ["local server", "spawn → first 200 (ms)", "ratio"],
+          [
+            [
+              "Serverless Victoria (`npm start`: bundle)",
+              formatSummary(victoria, 0),
+              (victoria.median / bolt.median).toFixed(2),
+            ],
+            [
+              "Serverless Victoria (sources via tsx)",
+              formatSummary(victoriaTsx, 0),
+              (victoriaTsx.median / bolt.median).toFixed(2),
+            ],
+            ["Slack Bolt app (bundle)", formatSummary(bolt, 0), "1.00"],
+          ],
+        ),
     "",
   ].join("\n"),
 );
 await mkdir(join(ROOT, "bench", "results"), { recursive: true });
 await writeFile(
-  join(ROOT, "bench", "results", "cold-start.json"),
+  join(ROOT, "bench", "results", values.bundles ? "cold-start-given-bundles.json" : "cold-start.json"),
   JSON.stringify(
     {
       date: new Date().toISOString(),
