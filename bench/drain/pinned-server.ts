@@ -2,13 +2,12 @@
  * Spawns the real local server (`npm start`'s entry) pinned to one core, so the orchestrator's
  * own work (stand-ins, load) does not compete with it. Shared by the drain and execute benches.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
+import type { ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { spawnLocalServer } from "../../packages/functions/test/spawn-local-server";
 import { pinned } from "../lib/stats";
 
-export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
+export { repoRoot } from "../../packages/functions/test/spawn-local-server";
 
 export interface PinnedServer {
   url: string;
@@ -33,55 +32,18 @@ export async function spawnPinnedServer({
   env,
   nodeArgs = [],
 }: PinnedServerOptions): Promise<PinnedServer> {
-  const [command, args] = pinned(core, process.execPath, [
-    ...nodeArgs,
-    "--import",
-    "tsx",
-    "packages/functions/src/local.ts",
-  ]);
-  const child = spawn(command, args, {
-    cwd: repoRoot,
-    // Overrides a developer's shell may carry are cleared so each run sees only what we pass.
-    env: {
-      ...process.env,
-      PORT: "0",
-      VICTORIA_SHARED_SECRET: "",
-      VICTORIA_BIN: "",
-      VICTORIA_CONFIG: "",
-      SLACK_API_URL: "",
-      SERVICE_BUS_CONNECTIONS: "",
-      ...env,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
+  const server = await spawnLocalServer(env, {
+    nodeArgs,
+    wrap: (command, args) => pinned(core, command, args),
+    startTimeoutMs: 30_000,
   });
-  const logs: string[] = [];
-  child.stderr?.on("data", (chunk: Buffer) => logs.push(chunk.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${logs.join("")}`)), 30_000);
-    child.stdout?.on("data", (chunk: Buffer) => {
-      logs.push(chunk.toString());
-      const match = /listening on (http:\/\/\S+)/.exec(logs.join(""));
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1] as string);
-      }
-    });
-    child.once("exit", (code) => reject(new Error(`server exited with ${code}: ${logs.join("")}`)));
-  });
-  const pid = child.pid as number; // taskset execs, so this is node's pid
+  const pid = server.child.pid as number; // taskset execs, so this is node's pid
   return {
-    url,
+    ...server,
     pid,
-    child,
-    logs,
     peakRssMiB() {
       const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
       return match ? Number(match[1]) / 1024 : Number.NaN;
-    },
-    async stop() {
-      if (child.exitCode !== null) return;
-      child.kill("SIGTERM");
-      await once(child, "exit");
     },
   };
 }

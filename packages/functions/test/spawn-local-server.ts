@@ -16,13 +16,28 @@ export interface SpawnedServer {
  * Starts `npm start`'s entry point as its own process on a free port and reads the URL it prints.
  * Development overrides a caller's shell might carry are cleared so the embedded defaults apply.
  */
+export interface SpawnOptions {
+  /** A bundle from build-local.ts (as `npm start` runs); by default the sources through tsx. */
+  bundle?: string;
+  /** Extra node flags, e.g. `--cpu-prof`. */
+  nodeArgs?: readonly string[];
+  /** Rewrites the command line, e.g. to pin it to a core with `taskset` (benchmarks). */
+  wrap?: (command: string, args: string[]) => [string, string[]];
+  startTimeoutMs?: number;
+}
+
 export async function spawnLocalServer(
   env: Record<string, string>,
-  { bundle }: { bundle?: string } = {},
+  {
+    bundle,
+    nodeArgs = [],
+    wrap = (command, args) => [command, args],
+    startTimeoutMs = 15_000,
+  }: SpawnOptions = {},
 ): Promise<SpawnedServer> {
-  // The sources through tsx (as tests run them), or a bundle from build-local.ts (as `npm start` runs).
-  const args = bundle === undefined ? ["--import", "tsx", "packages/functions/src/local.ts"] : [bundle];
-  const child = spawn(process.execPath, args, {
+  const entry = bundle === undefined ? ["--import", "tsx", "packages/functions/src/local.ts"] : [bundle];
+  const [command, args] = wrap(process.execPath, [...nodeArgs, ...entry]);
+  const child = spawn(command, args, {
     cwd: repoRoot,
     env: {
       ...process.env,
@@ -30,6 +45,8 @@ export async function spawnLocalServer(
       VICTORIA_SHARED_SECRET: "",
       VICTORIA_BIN: "",
       VICTORIA_CONFIG: "",
+      SLACK_API_URL: "",
+      SERVICE_BUS_CONNECTIONS: "",
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
@@ -37,7 +54,10 @@ export async function spawnLocalServer(
   const logs: string[] = [];
   child.stderr?.on("data", (chunk: Buffer) => logs.push(chunk.toString()));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${logs.join("")}`)), 15_000);
+    const timer = setTimeout(
+      () => reject(new Error(`server did not start: ${logs.join("")}`)),
+      startTimeoutMs,
+    );
     child.stdout?.on("data", (chunk: Buffer) => {
       logs.push(chunk.toString());
       const match = /listening on (http:\/\/\S+)/.exec(logs.join(""));
