@@ -5,9 +5,9 @@
  *   itself targets Node 20.19+, so 20.x would work as well).
  * - `arm64`: cheaper per GB-second than x86_64; every dependency is plain JavaScript.
  * - Logs are kept a month (CloudWatch retention; SST's own default, stated so it is a decision).
- * - `nodejs.splitting`: SDKs that only some paths use (AWS clients, Service Bus, Key Vault,
- *   nodemailer) are imported dynamically; with code splitting they become chunks loaded on first
- *   use, so a cold start loads ~150–220 KiB instead of the whole 0.6–2.4 MiB bundle
+ * - `nodejs.splitting`: SDKs that only some paths use (Service Bus, Key Vault, Blob, nodemailer)
+ *   are imported dynamically; with code splitting they become chunks loaded on first use, so an
+ *   import loads 430–570 KiB instead of the whole 0.6–2.4 MiB bundle
  *   (`packages/functions/scripts/build-lambdas.ts` builds the same way and reports both).
  */
 export const LAMBDA_DEFAULTS = {

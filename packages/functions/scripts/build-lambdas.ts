@@ -145,7 +145,8 @@ export async function buildLambdas(
 export function outputFiles(metafile: Metafile): { initial: string[]; all: string[] } {
   const outputs = metafile.outputs;
   const all = Object.keys(outputs).filter((path) => path.endsWith(".mjs"));
-  const entry = all.find((path) => outputs[path]?.entryPoint !== undefined);
+  // Dynamic-import chunks carry an entryPoint too; the function's own entry is `index.mjs`.
+  const entry = all.find((path) => path.endsWith("/index.mjs"));
   if (entry === undefined) throw new Error("esbuild reported no entry output");
   const initial = new Set<string>();
   const pending = [entry];

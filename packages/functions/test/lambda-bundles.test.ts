@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { createHmac } from "node:crypto";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -226,6 +226,17 @@ describe("Lambda bundles (esbuild, ESM, node20), run by a fresh node", () => {
     expect(text).not.toContain("ServiceBusClient");
     expect(text).not.toContain("@azure/service-bus");
   });
+
+  it.each(["execute", "authenticate", "listener", "resolve"] as const)(
+    "%s: the cold-start load counts the entry file and what it imports, within the total",
+    async (name) => {
+      const bundle = await bundleOf(name);
+      const entryBytes = (await stat(bundle.outfile)).size;
+      expect(bundle.files[0]).toBe(bundle.outfile);
+      expect(bundle.bytes).toBeGreaterThanOrEqual(entryBytes);
+      expect(bundle.totalBytes).toBeGreaterThanOrEqual(bundle.bytes);
+    },
+  );
 
   it.each(["execute", "authenticate", "listener", "resolve", "worker"] as const)(
     "%s carries neither the workbench nor the stand-ins (they are local only)",
