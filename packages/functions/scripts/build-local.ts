@@ -31,6 +31,8 @@ export async function buildLocalServer(outDir: string = LOCAL_OUT_DIR): Promise<
     mainFields: ["module", "main"],
     // The workbench compiles its page with esbuild at run time; it stays a package import.
     external: ["esbuild"],
+    // Minified as the Lambdas are: a third less for V8 to parse at start (names kept for logs).
+    minify: true,
     keepNames: true,
     sourcemap: "linked",
     banner: { js: ESM_BANNER },
