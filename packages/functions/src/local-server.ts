@@ -6,6 +6,7 @@ import { RESOLVE_JOB, resolveJobSchema } from "@victoria/core/deadletter/resolve
 import { createInProcessDispatcher } from "@victoria/core/dispatch/in-process-dispatcher";
 import { createMemoryDedupeStore } from "@victoria/core/idempotency/dedupe-store";
 import { createJsonLogger, type Logger } from "@victoria/core/logging/json-logger";
+import { parseMemberList } from "@victoria/core/security/static-directory";
 import { SLACK_COMMAND_JOB, slackCommandJobSchema } from "@victoria/core/slack/slack-command-job";
 import { type ServiceBusStandIn, startServiceBusStandIn } from "@victoria/emulators/service-bus/broker";
 import { type SlackStandIn, startSlackStandIn } from "@victoria/emulators/slack";
@@ -63,10 +64,8 @@ const WORKBENCH_CHANNEL_NAME = "sre-alerts";
 function listedMember(env: Env, email: string): boolean | undefined {
   const members = env.SRE_MEMBERS;
   if (!members) return undefined;
-  return members
-    .split(",")
-    .map((m) => m.trim().toLowerCase())
-    .includes(email.toLowerCase());
+  // The same parser the static directory uses, so the label matches what authorization decides.
+  return parseMemberList(members).includes(email.toLowerCase());
 }
 
 /** Every route on one app, wired with local adapters and the development defaults. */

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { get as httpGet } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -62,6 +62,17 @@ const textOf = (message: WorkbenchState["messages"][number]) =>
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "workbench-"));
+  // An audit log a previous run left behind, longer than the tail the page reads.
+  const old = Array.from({ length: 3000 }, (_, i) =>
+    JSON.stringify({
+      phase: "finished",
+      requestId: `old-${i}`,
+      time: "2026-01-01T00:00:00.000Z",
+      command: "x".repeat(200),
+      user: { id: "U0OLD" },
+    }),
+  );
+  await writeFile(join(dir, "audit.jsonl"), `${old.join("\n")}\n`);
   server = await startLocalServer({
     env: {
       PORT: "0",
@@ -106,6 +117,15 @@ describe("the workbench page", () => {
     });
     for (const secret of ["dev-slack-signing-secret", "dev-listener-token", "xoxb-dev-bot-token"])
       expect(text).not.toContain(secret);
+  });
+});
+
+describe("the audit panel", () => {
+  it("reads only the tail of a long audit log, newest first, with no torn line", async () => {
+    const { records } = (await state("U0MEMBER")).audit;
+    expect(records).toHaveLength(50);
+    expect(records[0]?.requestId).toBe("old-2999");
+    expect(records[49]?.requestId).toBe("old-2950");
   });
 });
 

@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import { bodyPreview, entityPath } from "@victoria/core/deadletter/dead-letter";
 import type { Vault, VaultRecord } from "@victoria/core/deadletter/vault";
 import type { AuditRecord } from "@victoria/core/security/audit-log";
@@ -62,6 +62,8 @@ export interface WorkbenchStateSources {
 }
 
 const AUDIT_SHOWN = 50;
+/** Enough for AUDIT_SHOWN records even with outputs at AUDIT_OUTPUT_LIMIT. */
+const AUDIT_TAIL_BYTES = 256 * 1024;
 const VAULT_SHOWN = 100;
 
 export async function readWorkbenchState(
@@ -146,12 +148,31 @@ async function readVault(vault: Vault): Promise<WorkbenchState["vault"]> {
   }
 }
 
+/**
+ * The last lines of a file: the audit log outlives server runs and the page polls every 700 ms, so
+ * only its tail is read, never the whole history.
+ */
+async function readTail(file: string, bytes: number): Promise<string> {
+  const handle = await open(file, "r");
+  try {
+    const { size } = await handle.stat();
+    const start = Math.max(0, size - bytes);
+    const buffer = Buffer.alloc(size - start);
+    await handle.read(buffer, 0, buffer.length, start);
+    const text = buffer.toString("utf8");
+    // Started mid-line (or mid-character): drop the partial first line.
+    return start === 0 ? text : text.slice(text.indexOf("\n") + 1);
+  } finally {
+    await handle.close();
+  }
+}
+
 async function readAudit(file: string | undefined): Promise<WorkbenchState["audit"]> {
   if (file === undefined)
     return { records: [], location: "S3 (AUDIT_BUCKET)", error: "The audit log is in S3" };
   let text: string;
   try {
-    text = await readFile(file, "utf8");
+    text = await readTail(file, AUDIT_TAIL_BYTES);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return { records: [], location: file };
     return {
