@@ -7,6 +7,7 @@ import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startLambdaStandIn } from "@victoria/emulators/lambda-invoke";
+import { startS3StandIn } from "@victoria/emulators/s3";
 import { startSecretsManagerStandIn } from "@victoria/emulators/secrets-manager";
 import { buildLambdas, type LambdaBundle } from "../../packages/functions/scripts/build-lambdas";
 
@@ -14,7 +15,7 @@ type BenchBundle = Pick<LambdaBundle, "name" | "outfile" | "bytes" | "totalBytes
 
 import { buildLocalServer } from "../../packages/functions/scripts/build-local";
 import { bundleServers } from "../ack-path/build";
-import { signedHeaders, slashCommandBody } from "../ack-path/slack-request";
+import { SIGNING_SECRET, signedHeaders, slashCommandBody } from "../ack-path/slack-request";
 import { formatSummary, markdownTable, pinned, summarize } from "../lib/stats";
 import { BENCH_CONFIG, firstEvent } from "./lambda-events";
 
@@ -121,6 +122,7 @@ async function serverColdStart(kind: ServerKind, entries: Record<ServerKind, str
       ...process.env,
       PORT: String(port),
       SLACK_STAND_IN_PORT: String(port + 1),
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
       VAULT_DIR: join(dir, "vault"),
       AUDIT_LOG_FILE: join(dir, "audit.jsonl"),
     },
@@ -134,15 +136,16 @@ async function serverColdStart(kind: ServerKind, entries: Record<ServerKind, str
     for (;;) {
       if (child.exitCode !== null) throw new Error(`${kind} exited with ${child.exitCode}: ${stderr}`);
       try {
+        // The same first request for every contender: a signed slash command, acknowledged.
         const body = slashCommandBody(`bench.${crypto.randomUUID()}`);
-        const response =
-          kind !== "bolt"
-            ? await fetch(`http://127.0.0.1:${port}/health`)
-            : await fetch(`http://127.0.0.1:${port}/slack/events`, {
-                method: "POST",
-                headers: { "content-type": "application/x-www-form-urlencoded", ...signedHeaders(body) },
-                body,
-              });
+        const response = await fetch(
+          `http://127.0.0.1:${port}${kind === "bolt" ? "/slack/events" : "/authenticate"}`,
+          {
+            method: "POST",
+            headers: { "content-type": "application/x-www-form-urlencoded", ...signedHeaders(body) },
+            body,
+          },
+        );
         if (response.status === 200) return performance.now() - started;
       } catch {
         // Not listening yet.
@@ -179,6 +182,8 @@ const secrets = await startSecretsManagerStandIn({ region: "eu-west-2" });
 secrets.putSecret("victoria/bench", BENCH_CONFIG);
 const lambda = await startLambdaStandIn({ region: "eu-west-2" });
 lambda.register("victoria-worker", async () => ({ ok: true }));
+// /authenticate deduplicates deliveries in S3 when deployed (DEDUPE_BUCKET), so its first event does too.
+const s3 = await startS3StandIn({ region: "eu-west-2", buckets: ["victoria-dedupe"] });
 // What a deployed function has: its secret's id, the worker's name, AWS endpoints (here the stand-ins).
 const env = {
   PATH: process.env.PATH ?? "",
@@ -187,6 +192,8 @@ const env = {
   AWS_SECRET_ACCESS_KEY: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
   AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
   AWS_ENDPOINT_URL_LAMBDA: lambda.endpoint,
+  AWS_ENDPOINT_URL_S3: s3.endpoint,
+  DEDUPE_BUCKET: "victoria-dedupe",
   VICTORIA_SECRET_ID: "victoria/bench",
   VICTORIA_WORKER_FUNCTION: "victoria-worker",
   SRE_MEMBERS: "sre@example.com",
@@ -208,8 +215,13 @@ try {
       if (!values.bundles) serverRuns[kind].push(await serverColdStart(kind, serverEntries));
     process.stderr.write(`round ${round + 1}/${RUNS}\n`);
   }
+  // Every authenticate cold start must have claimed its delivery in the bucket, or it was not timed fairly.
+  const claims = s3.requests.filter((r) => r.method === "PUT" && r.status === 200).length;
+  if (bundles.some((b) => b.name === "authenticate") && claims < RUNS)
+    throw new Error(`authenticate made ${claims} dedupe claims in S3 over ${RUNS} runs`);
 } finally {
   await lambda.close();
+  await s3.close();
   await secrets.close();
   await rm(work, { recursive: true, force: true });
 }

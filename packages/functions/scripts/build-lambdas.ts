@@ -142,11 +142,14 @@ export async function buildLambdas(
 }
 
 /** The JavaScript outputs (paths relative to the repository root): all of them, and those loaded at import. */
-export function outputFiles(metafile: Metafile): { initial: string[]; all: string[] } {
+export function outputFiles(
+  metafile: Metafile,
+  entryFile = "index.mjs",
+): { initial: string[]; all: string[] } {
   const outputs = metafile.outputs;
   const all = Object.keys(outputs).filter((path) => path.endsWith(".mjs"));
   // Dynamic-import chunks carry an entryPoint too; the function's own entry is `index.mjs`.
-  const entry = all.find((path) => path.endsWith("/index.mjs"));
+  const entry = all.find((path) => path.endsWith(`/${entryFile}`));
   if (entry === undefined) throw new Error("esbuild reported no entry output");
   const initial = new Set<string>();
   const pending = [entry];

@@ -1,6 +1,6 @@
 // `tsx packages/functions/scripts/build-local.ts [outDir]`: bundles the local server (what `npm start`
 // runs) so it starts in plain `node` without transpiling hundreds of TypeScript files first.
-import { rm } from "node:fs/promises";
+import { rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { build } from "esbuild";
@@ -8,6 +8,7 @@ import { ESM_BANNER } from "./build-lambdas";
 
 const FUNCTIONS_DIR = fileURLToPath(new URL("..", import.meta.url));
 export const LOCAL_OUT_DIR = join(FUNCTIONS_DIR, "dist", "local");
+export const LOCAL_METAFILE = "metafile.json";
 
 /**
  * Builds `src/local.ts` into `<outDir>/local.mjs`. `outDir` must sit two levels under
@@ -16,7 +17,7 @@ export const LOCAL_OUT_DIR = join(FUNCTIONS_DIR, "dist", "local");
  */
 export async function buildLocalServer(outDir: string = LOCAL_OUT_DIR): Promise<string> {
   await rm(outDir, { recursive: true, force: true });
-  await build({
+  const { metafile } = await build({
     entryPoints: [join(FUNCTIONS_DIR, "src", "local.ts")],
     outdir: outDir,
     entryNames: "local",
@@ -37,7 +38,10 @@ export async function buildLocalServer(outDir: string = LOCAL_OUT_DIR): Promise<
     sourcemap: "linked",
     banner: { js: ESM_BANNER },
     logLevel: "warning",
+    metafile: true,
   });
+  // What went into which file, for "what does a start load?" (the bundle test reads it).
+  await writeFile(join(outDir, LOCAL_METAFILE), JSON.stringify(metafile));
   return join(outDir, "local.mjs");
 }
 

@@ -1,6 +1,5 @@
-import { createDefaultServiceBusBus } from "@victoria/core/adapters/azure/service-bus-bus";
 import { createExecuteClient } from "@victoria/core/adapters/http/execute-client";
-import { createWebApiChat } from "@victoria/core/adapters/slack/web-api-chat";
+import { createLazyWebApiChat } from "@victoria/core/adapters/slack/lazy-web-api-chat";
 import type { Bus } from "@victoria/core/deadletter/bus";
 import { createDeadLetterActionsFromEnv } from "@victoria/core/deadletter/dead-letter-actions-from-env";
 import { createDrainJobHandler } from "@victoria/core/deadletter/drain-jobs";
@@ -10,6 +9,7 @@ import {
   createFailedRequestPublisher,
   type FailedRequestPublisher,
 } from "@victoria/core/failed-requests/failed-request-publisher";
+import { lazyPort } from "@victoria/core/lazy-port";
 import type { Logger } from "@victoria/core/logging/json-logger";
 import { createDirectoryFromEnv } from "@victoria/core/security/directory-from-env";
 import {
@@ -21,9 +21,16 @@ import {
 } from "./settings";
 import { createAuditLog } from "./storage-from-env";
 
-/** Service Bus through the real SDK; one AMQP connection per cluster for the life of the process. */
+/**
+ * Service Bus through the real SDK; one AMQP connection per cluster for the life of the process.
+ * The SDK (~300 KiB with its AMQP stack) loads when the bus is first used, not at start.
+ */
 export function createBus(): Bus {
-  return createDefaultServiceBusBus();
+  return lazyPort<Bus>(
+    { receiver: true, send: true, close: true },
+    async () => (await import("@victoria/core/adapters/azure/service-bus-bus")).createDefaultServiceBusBus(),
+    { close: async () => {} },
+  );
 }
 
 export { createVault } from "./storage-from-env";
@@ -42,7 +49,7 @@ export function wireDrainJobHandler({ env, bus, vault, busSettings, logger, budg
   return createDrainJobHandler({
     bus,
     vault,
-    chat: createWebApiChat({
+    chat: createLazyWebApiChat({
       token: requireSetting(env, "SLACK_BOT_TOKEN"),
       slackApiUrl: env.SLACK_API_URL || undefined,
     }),
@@ -95,7 +102,7 @@ export async function wireResolveHandler(wiring: ResolveWiring) {
   const { env, vault, logger } = wiring;
   const settings = readSlackCommandSettings(env);
   return createResolveHandler({
-    chat: createWebApiChat({ token: settings.botToken, slackApiUrl: settings.slackApiUrl }),
+    chat: createLazyWebApiChat({ token: settings.botToken, slackApiUrl: settings.slackApiUrl }),
     directory: createDirectoryFromEnv(env),
     allowedMembers: settings.allowedMembers,
     audit: createAuditLog(env, settings.auditLogFile),

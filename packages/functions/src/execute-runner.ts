@@ -1,10 +1,7 @@
 import { createProcessRunner } from "@victoria/core/adapters/local/process-runner";
 import type { DeadLetterActions } from "@victoria/core/deadletter/dead-letter-actions-types";
+import { lazyPort } from "@victoria/core/lazy-port";
 import type { CommandRunner } from "@victoria/core/ports";
-import { defaultProviders } from "@victoria/core/victoria/default-providers";
-import { createVictoria } from "@victoria/core/victoria/engine";
-import { createInProcessRunner } from "@victoria/core/victoria/in-process-runner";
-import { corePlugins } from "@victoria/core/victoria/plugins/core-plugins";
 import type { ExecuteSettings } from "./settings";
 
 /** `VICTORIA_BIN` set → that executable; otherwise the TypeScript engine in this process. */
@@ -27,11 +24,25 @@ export function createCommandRunner(
     }
     return createProcessRunner({ bin: settings.victoriaBin, timeoutMs: settings.timeoutMs, env: childEnv });
   }
-  const victoria = createVictoria({
-    plugins: corePlugins,
-    providers: defaultProviders,
-    env,
-    ...(deadLetters ? { deadLetters } : {}),
+  // The engine, its plugins and `yaml` load with the first command, not at start.
+  return lazyPort<CommandRunner>({ run: true }, async () => {
+    const [{ createVictoria }, { defaultProviders }, { corePlugins }, { createInProcessRunner }] =
+      await Promise.all([
+        import("@victoria/core/victoria/engine"),
+        import("@victoria/core/victoria/default-providers"),
+        import("@victoria/core/victoria/plugins/core-plugins"),
+        import("@victoria/core/victoria/in-process-runner"),
+      ]);
+    const victoria = createVictoria({
+      plugins: corePlugins,
+      providers: defaultProviders,
+      env,
+      ...(deadLetters ? { deadLetters } : {}),
+    });
+    return createInProcessRunner({
+      victoria,
+      configPath: settings.configPath,
+      timeoutMs: settings.timeoutMs,
+    });
   });
-  return createInProcessRunner({ victoria, configPath: settings.configPath, timeoutMs: settings.timeoutMs });
 }

@@ -1,6 +1,6 @@
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
-import { createWebApiChat } from "@victoria/core/adapters/slack/web-api-chat";
+import { createLazyWebApiChat } from "@victoria/core/adapters/slack/lazy-web-api-chat";
 import { DRAIN_JOB } from "@victoria/core/deadletter/drain-jobs";
 import { RESOLVE_JOB, resolveJobSchema } from "@victoria/core/deadletter/resolve-job";
 import { createInProcessDispatcher } from "@victoria/core/dispatch/in-process-dispatcher";
@@ -165,7 +165,10 @@ export function createLocalApp({ env, logger, selfUrl, embedded = {} }: LocalApp
         router: resolveRoute({
           signingSecret: slackSettings.signingSecret,
           dispatcher,
-          chat: createWebApiChat({ token: slackSettings.botToken, slackApiUrl: slackSettings.slackApiUrl }),
+          chat: createLazyWebApiChat({
+            token: slackSettings.botToken,
+            slackApiUrl: slackSettings.slackApiUrl,
+          }),
           logger,
         }),
       },

@@ -1,5 +1,5 @@
 import { createExecuteClient } from "@victoria/core/adapters/http/execute-client";
-import { createWebApiChat } from "@victoria/core/adapters/slack/web-api-chat";
+import { createLazyWebApiChat } from "@victoria/core/adapters/slack/lazy-web-api-chat";
 import type { Logger } from "@victoria/core/logging/json-logger";
 import type { AuditLog } from "@victoria/core/security/audit-log";
 import { createDirectoryFromEnv } from "@victoria/core/security/directory-from-env";
@@ -33,7 +33,7 @@ export function wireSlackCommandHandler({
     timeoutMs: settings.executeTimeoutMs,
   });
   return createSlackCommandHandler({
-    chat: createWebApiChat({ token: settings.botToken, slackApiUrl: settings.slackApiUrl }),
+    chat: createLazyWebApiChat({ token: settings.botToken, slackApiUrl: settings.slackApiUrl }),
     directory: createDirectoryFromEnv(env),
     allowedMembers: settings.allowedMembers,
     audit,

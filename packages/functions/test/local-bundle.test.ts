@@ -1,9 +1,11 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { Metafile } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildLocalServer } from "../scripts/build-local";
+import { outputFiles } from "../scripts/build-lambdas";
+import { buildLocalServer, LOCAL_METAFILE } from "../scripts/build-local";
 import { type SpawnedServer, spawnLocalServer } from "./spawn-local-server";
 
 /** `npm start` runs the bundled local server in plain node: it must serve what the sources serve. */
@@ -35,6 +37,15 @@ describe("the bundled local server (npm start)", () => {
     const script = await fetch(`${server.url}/workbench/workbench.js`);
     expect(script.status).toBe(200);
     expect(await script.text()).toContain("/workbench/api/state");
+  });
+
+  it("starts without compiling the cloud SDKs: they load when first used", async () => {
+    const metafile = JSON.parse(await readFile(join(OUT_DIR, LOCAL_METAFILE), "utf8")) as Metafile;
+    const atStart = outputFiles(metafile, "local.mjs").initial;
+    const inputs = atStart.flatMap((file) => Object.keys(metafile.outputs[file]?.inputs ?? {}));
+    expect(inputs.some((input) => input.includes("packages/functions/src/local-server.ts"))).toBe(true);
+    for (const lazy of ["@aws-sdk/client-s3", "@azure/service-bus", "@slack/web-api", "yaml"])
+      expect(inputs.filter((input) => input.includes(`node_modules/${lazy}/`))).toEqual([]);
   });
 
   it("runs a member's slash command end to end through the embedded stand-ins", async () => {

@@ -1,5 +1,5 @@
 import { createLambdaDispatcher } from "@victoria/core/adapters/aws/lambda-dispatcher";
-import { createWebApiChat } from "@victoria/core/adapters/slack/web-api-chat";
+import { createLazyWebApiChat } from "@victoria/core/adapters/slack/lazy-web-api-chat";
 import { createJsonLogger } from "@victoria/core/logging/json-logger";
 import { createApp } from "../app";
 import { resolveRoute } from "../routes/resolve";
@@ -16,7 +16,7 @@ export const handler = functionUrlHandler(
   (env) => {
     const router = resolveRoute({
       signingSecret: requireSetting(env, "SLACK_SIGNING_SECRET"),
-      chat: createWebApiChat({
+      chat: createLazyWebApiChat({
         token: requireSetting(env, "SLACK_BOT_TOKEN"),
         slackApiUrl: env.SLACK_API_URL || undefined,
         // views.open must happen inside the 3 s trigger window: no slow retries.
