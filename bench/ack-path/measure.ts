@@ -53,7 +53,7 @@ export async function measure(
   round: number,
   options: LoadOptions,
 ): Promise<Sample> {
-  const server = spawnPinned(SERVER_CORE, [bundle], REPO_ROOT);
+  const server = spawnPinned(SERVER_CORE, [bundle], REPO_ROOT, contender.env);
   let load: Child | undefined;
   try {
     const port = Number(await server.line("READY ", 15_000));

@@ -13,9 +13,18 @@ export interface Child {
 }
 
 /** `taskset -c <core> node <args>`; taskset execs, so the pid is node's own. */
-export function spawnPinned(core: number, args: readonly string[], cwd: string): Child {
+export function spawnPinned(
+  core: number,
+  args: readonly string[],
+  cwd: string,
+  env: Record<string, string> = {},
+): Child {
   const [command, argv] = pinned(core, process.execPath, args);
-  const child = spawn(command, argv, { cwd, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(command, argv, {
+    cwd,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   if (child.pid === undefined || !child.stdout) throw new Error(`Could not start ${args.join(" ")}`);
   const seen: string[] = [];
   const waiters = new Set<() => void>();

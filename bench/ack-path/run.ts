@@ -1,10 +1,11 @@
 /**
- * `npx tsx bench/ack-path/run.ts [--rounds 5] [--duration 10] [--warmup 2] [--connections 50]`
+ * `npx tsx bench/ack-path/run.ts [--rounds 5] [--duration 10] [--warmup 2] [--connections 50] [--ablation]`
  *
  * The Slack acknowledgement path: our `/authenticate` against Slack Bolt (default HTTP receiver)
  * and two bare references, one signed slash command per request. Contenders run interleaved,
  * each round on a fresh server pinned to core 0, the load generator pinned to core 1. Prints a
  * Markdown report and writes the raw samples to bench/results/ack-path.json. Never asserts.
+ * `--ablation` measures our route built up step by step instead (bench/results/ack-ablation.json).
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { cpus, loadavg, platform, release } from "node:os";
@@ -12,11 +13,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { bundleServers } from "./build";
-import { CONTENDERS } from "./contenders";
+import { ABLATION, CONTENDERS } from "./contenders";
 import { LOAD_CORE, type LoadOptions, measure, type Sample, SERVER_CORE } from "./measure";
 import { resultsTable, summarizeAll, verdict } from "./report";
-
-const RESULTS_FILE = join(fileURLToPath(new URL(".", import.meta.url)), "../results/ack-path.json");
 
 const { values } = parseArgs({
   options: {
@@ -24,9 +23,15 @@ const { values } = parseArgs({
     duration: { type: "string", default: "10" },
     warmup: { type: "string", default: "2" },
     connections: { type: "string", default: "50" },
+    ablation: { type: "boolean", default: false },
   },
 });
 const rounds = Number(values.rounds);
+const contenders = values.ablation ? ABLATION : CONTENDERS;
+const RESULTS_FILE = join(
+  fileURLToPath(new URL(".", import.meta.url)),
+  values.ablation ? "../results/ack-ablation.json" : "../results/ack-path.json",
+);
 const options: LoadOptions = {
   durationSec: Number(values.duration),
   warmupSec: Number(values.warmup),
@@ -40,12 +45,12 @@ const machine = {
   os: `${platform()} ${release()}`,
   loadAverageAtStart: loadavg().map((l) => Number(l.toFixed(2))),
 };
-const bundles = await bundleServers(CONTENDERS.map((c) => c.entry));
+const bundles = await bundleServers([...new Set(contenders.map((c) => c.entry))]);
 
 const samples: Sample[] = [];
 for (let round = 1; round <= rounds; round++) {
   // A B C D, A B C D, ...: drift in the machine's noise hits every contender alike.
-  for (const contender of CONTENDERS) {
+  for (const contender of contenders) {
     const sample = await measure(contender, bundles.get(contender.entry) as string, round, options);
     samples.push(sample);
     const { load } = sample;
@@ -55,7 +60,7 @@ for (let round = 1; round <= rounds; round++) {
   }
 }
 
-const summaries = summarizeAll(CONTENDERS, samples);
+const summaries = summarizeAll(contenders, samples);
 const date = new Date().toISOString();
 const report = [
   "## Slack acknowledgement path",

@@ -1,10 +1,11 @@
 /**
  * Bench 4: `config view` through `/execute` with the in-process engine versus the same through
- * VICTORIA_BIN (a spawned Node CLI of the engine): latency p50/p99 and the ratio.
+ * VICTORIA_BIN (a spawned Node CLI of the engine): latency p50/p99 and the ratio. Two CLIs:
+ * `bin/victoria` (the sources through tsx) and the bundle `npm run build:cli` makes.
  *
  *   npx tsx bench/execute/run.ts [--rounds 3] [--in-process 200] [--cli 50] [--cli-alone 10]
  *
- * Each round spawns a fresh server per mode on core 0, in-process then CLI (A B A B …); requests
+ * Each round spawns a fresh server per mode on core 0, in-process then the CLIs (A B C A B C …); requests
  * are sequential (concurrency 1) from this process, pinned to core 1.
  */
 import { spawnSync } from "node:child_process";
@@ -12,6 +13,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { signServiceRequest } from "@victoria/core/security/service-signature";
+import { buildCli } from "../../packages/functions/scripts/build-cli";
 import { cleanRun, environmentTable, pinSelf } from "../drain/machine";
 import { repoRoot, spawnPinnedServer } from "../drain/pinned-server";
 import { formatSummary, markdownTable, percentile, pinned, summarize } from "../lib/stats";
@@ -19,6 +21,7 @@ import { formatSummary, markdownTable, percentile, pinned, summarize } from "../
 const SECRET = "dev-victoria-shared-secret";
 const BODY = JSON.stringify({ args: ["config", "view"] });
 const VICTORIA_BIN = join(repoRoot, "packages/core/bin/victoria");
+const BUNDLED_BIN = await buildCli();
 const WARMUP = { inProcess: 10, cli: 3 };
 
 const { values } = parseArgs({
@@ -30,7 +33,12 @@ const { values } = parseArgs({
   },
 });
 
-type Mode = "in-process" | "cli";
+type Mode = "in-process" | "cli" | "cli-bundled";
+const BIN: Record<Mode, string | undefined> = {
+  "in-process": undefined,
+  cli: VICTORIA_BIN,
+  "cli-bundled": BUNDLED_BIN,
+};
 
 /** One signed request; its latency in ms and the YAML it answered. */
 async function execute(url: string): Promise<{ ms: number; yaml: string }> {
@@ -49,10 +57,11 @@ async function execute(url: string): Promise<{ ms: number; yaml: string }> {
 }
 
 async function round(mode: Mode, requests: number): Promise<{ latencies: number[]; yaml: string }> {
-  const server = await spawnPinnedServer({ core: 0, env: mode === "cli" ? { VICTORIA_BIN } : {} });
+  const bin = BIN[mode];
+  const server = await spawnPinnedServer({ core: 0, env: bin === undefined ? {} : { VICTORIA_BIN: bin } });
   try {
     let yaml = "";
-    for (let i = 0; i < (mode === "cli" ? WARMUP.cli : WARMUP.inProcess); i++)
+    for (let i = 0; i < (bin === undefined ? WARMUP.inProcess : WARMUP.cli); i++)
       yaml = (await execute(server.url)).yaml;
     const latencies: number[] = [];
     for (let i = 0; i < requests; i++) latencies.push((await execute(server.url)).ms);
@@ -96,6 +105,7 @@ for (let r = 1; r <= rounds; r++) {
   for (const [mode, requests] of [
     ["in-process", Number(values["in-process"])],
     ["cli", Number(values.cli)],
+    ["cli-bundled", Number(values.cli)],
   ] as const) {
     const { value, otherCpu, discarded } = await cleanRun(() => round(mode, requests));
     outputs.add(value.yaml);
@@ -115,6 +125,7 @@ for (let r = 1; r <= rounds; r++) {
   perRound.push(entry);
 }
 const cliAlone = await cleanRun(() => timeAlone(VICTORIA_BIN, ["config", "view"], alone));
+const bundledAlone = await cleanRun(() => timeAlone(BUNDLED_BIN, ["config", "view"], alone));
 // To split the CLI's cost: the engine under tsx's loader without the wrapper's extra process
 // (node_modules/.bin/tsx starts a second Node to run the script), and bare Node start-up.
 const loaderAlone = await cleanRun(() =>
@@ -127,7 +138,8 @@ const loaderAlone = await cleanRun(() =>
 const nodeAlone = await cleanRun(() => timeAlone(process.execPath, ["-e", ""], alone));
 
 const stat = (mode: Mode, key: "p50" | "p99") => summarize(perRound.map((e) => e[mode][key]));
-const ratio = (key: "p50" | "p99") => summarize(perRound.map((e) => e.cli[key] / e["in-process"][key]));
+const ratio = (cli: Mode, key: "p50" | "p99") =>
+  summarize(perRound.map((e) => e[cli][key] / e["in-process"][key]));
 const otherCpu = (mode: Mode) => formatSummary(summarize(perRound.map((e) => e[mode].otherCpu)), 0);
 const aloneRow = (label: string, { value, otherCpu }: { value: number[]; otherCpu: number }) => [
   label,
@@ -165,24 +177,42 @@ console.log(
       [
         "ratio CLI / in-process",
         "",
-        `${formatSummary(ratio("p50"), 0)}×`,
-        `${formatSummary(ratio("p99"), 0)}×`,
+        `${formatSummary(ratio("cli", "p50"), 0)}×`,
+        `${formatSummary(ratio("cli", "p99"), 0)}×`,
+        "",
+      ],
+      [
+        "/execute, VICTORIA_BIN (bundled CLI, `npm run build:cli`)",
+        values.cli as string,
+        formatSummary(stat("cli-bundled", "p50")),
+        formatSummary(stat("cli-bundled", "p99")),
+        otherCpu("cli-bundled"),
+      ],
+      [
+        "ratio bundled CLI / in-process",
+        "",
+        `${formatSummary(ratio("cli-bundled", "p50"), 0)}×`,
+        `${formatSummary(ratio("cli-bundled", "p99"), 0)}×`,
         "",
       ],
       aloneRow("CLI alone (`bin/victoria config view`, spawned)", cliAlone),
+      aloneRow("bundled CLI alone (`packages/functions/dist/cli/victoria.mjs config view`)", bundledAlone),
       aloneRow("`node --import tsx bin.ts config view` alone", loaderAlone),
       aloneRow("`node -e ''` alone", nodeAlone),
     ],
   ),
 );
-const redone = perRound.reduce((n, e) => n + e["in-process"].discarded.length + e.cli.discarded.length, 0);
+const redone = perRound.reduce(
+  (n, e) => n + e["in-process"].discarded.length + e.cli.discarded.length + e["cli-bundled"].discarded.length,
+  0,
+);
 console.log(`\nrounds discarded and redone (others > 10 % CPU): ${redone}`);
-console.log(`same YAML from both modes: ${outputs.size === 1 ? "yes" : `no (${outputs.size} variants)`}`);
+console.log(`same YAML from every mode: ${outputs.size === 1 ? "yes" : `no (${outputs.size} variants)`}`);
 
 const out = join(repoRoot, "bench/results/execute.json");
 mkdirSync(join(repoRoot, "bench/results"), { recursive: true });
 writeFileSync(
   out,
-  `${JSON.stringify({ date: new Date().toISOString(), warmup: WARMUP, rounds: perRound, cliAlone, loaderAlone, nodeAlone }, null, 2)}\n`,
+  `${JSON.stringify({ date: new Date().toISOString(), warmup: WARMUP, rounds: perRound, cliAlone, bundledAlone, loaderAlone, nodeAlone }, null, 2)}\n`,
 );
 console.log(`raw results: ${out}`);

@@ -24,3 +24,25 @@ describe("memory dedupe store", () => {
     expect(await store.claim("b", 1_000)).toBe(true);
   });
 });
+
+describe("memory dedupe store, released and repeated keys", () => {
+  it("a released key can be claimed again, and its old claim does not evict the new one", async () => {
+    let now = 0;
+    const store = createMemoryDedupeStore({ now: () => now });
+    expect(await store.claim("a", 10)).toBe(true);
+    await store.release("a");
+    now = 5;
+    expect(await store.claim("a", 10)).toBe(true); // re-claimed: expires at 15, not 10
+    now = 12; // past the first claim's expiry, which is swept here
+    expect(await store.claim("b", 10)).toBe(true);
+    expect(await store.claim("a", 10)).toBe(false);
+  });
+
+  it("keeps the newest claims when a flood far larger than the bound arrives", async () => {
+    const store = createMemoryDedupeStore({ now: () => 0, maxEntries: 100 });
+    for (let i = 0; i < 5_000; i++) expect(await store.claim(`k${i}`, 1_000)).toBe(true);
+    expect(await store.claim("k4999", 1_000)).toBe(false);
+    expect(await store.claim("k4900", 1_000)).toBe(false);
+    expect(await store.claim("k0", 1_000)).toBe(true); // long evicted
+  });
+});

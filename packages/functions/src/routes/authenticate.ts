@@ -15,7 +15,7 @@ export const MAX_SLACK_BODY_BYTES = 256 * 1024;
 /** Slack retries for up to about an hour; remember deliveries a little longer. */
 export const DEDUPE_TTL_MS = 2 * 60 * 60 * 1000;
 
-const slashCommandSchema = z.object({
+export const slashCommandSchema = z.object({
   command: z.string().min(1),
   text: z.string().default(""),
   user_id: z.string().min(1),
