@@ -2,9 +2,10 @@
 // bundle + answer a first Function URL event in a fresh `node`), and spawn → first response of the
 // local server against a Bolt app. Prints a Markdown table; writes bench/results/cold-start.json.
 import { spawn } from "node:child_process";
-import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { startLambdaStandIn } from "@victoria/emulators/lambda-invoke";
 import { startS3StandIn } from "@victoria/emulators/s3";
@@ -44,6 +45,22 @@ const answered = performance.now();
 const result = { importMs: imported - started, firstResponseMs: answered - started, sinceProcessStartMs: answered,
   status: response.statusCode, rssMiB: process.memoryUsage().rss / 1048576 };
 process.stdout.write("\\n${RESULT}" + JSON.stringify(result) + "\\n", () => process.exit(0));
+`;
+
+/**
+ * Registered with `--import` in one untimed run per function: records every file: module the
+ * process loads, so "what the first event loads" counts the dynamic chunks it pulls in too.
+ */
+const TRACE_HOOKS = `
+import { appendFileSync } from "node:fs";
+export async function load(url, context, next) {
+  if (url.startsWith("file:")) appendFileSync(process.env.COLD_START_TRACE, url + "\\n");
+  return next(url, context);
+}
+`;
+const TRACE_REGISTER = `
+import { register } from "node:module";
+register("./trace-hooks.mjs", import.meta.url);
 `;
 
 interface ColdStart {
@@ -99,6 +116,30 @@ async function lambdaColdStart(
   if (result.status !== expectStatus)
     throw new Error(`${name} answered ${result.status}, expected ${expectStatus}`);
   return result;
+}
+
+/** Bytes of the function's own files (entry and chunks) that an import plus its first event load. */
+async function firstEventLoad(
+  bundle: BenchBundle,
+  traceRegister: string,
+  harness: string,
+  env: Record<string, string>,
+  cwd: string,
+) {
+  const { event } = firstEvent(bundle.name as (typeof FUNCTIONS)[number]);
+  const trace = join(cwd, `${bundle.name}.trace`);
+  const { code, stderr } = await run(
+    process.execPath,
+    ["--import", traceRegister, harness, bundle.outfile, JSON.stringify(event)],
+    { ...env, COLD_START_TRACE: trace },
+    cwd,
+  );
+  if (code !== 0) throw new Error(`${bundle.name} traced run failed (${code}): ${stderr}`);
+  const own = `${pathToFileURL(dirname(bundle.outfile)).href}/`;
+  const loaded = new Set((await readFile(trace, "utf8")).split("\n").filter((url) => url.startsWith(own)));
+  let bytes = 0;
+  for (const url of loaded) bytes += (await stat(fileURLToPath(url))).size;
+  return bytes;
 }
 
 type ServerKind = "victoria" | "victoria-tsx" | "bolt";
@@ -165,6 +206,9 @@ async function serverColdStart(kind: ServerKind, entries: Record<ServerKind, str
 const work = await mkdtemp(join(tmpdir(), "cold-start-"));
 const harness = join(work, "harness.mjs");
 await writeFile(harness, HARNESS);
+const traceRegister = join(work, "trace-register.mjs");
+await writeFile(traceRegister, TRACE_REGISTER);
+await writeFile(join(work, "trace-hooks.mjs"), TRACE_HOOKS);
 /**
  * `--bundles <dir>` times bundles built elsewhere (`<dir>/<name>/index.mjs`, e.g. by an older
  * commit's build-lambdas, for before/after figures) and skips the local servers.
@@ -206,7 +250,11 @@ const serverEntries: Record<ServerKind, string[]> = {
 };
 const lambdaRuns = new Map<string, ColdStart[]>(FUNCTIONS.map((name) => [name, []]));
 const serverRuns: Record<ServerKind, number[]> = { victoria: [], "victoria-tsx": [], bolt: [] };
+const loadedByFirstEvent = new Map<string, number>();
 try {
+  // One untimed, traced run each: which of the function's files the first event really loads.
+  for (const bundle of bundles)
+    loadedByFirstEvent.set(bundle.name, await firstEventLoad(bundle, traceRegister, harness, env, work));
   for (let round = 0; round < RUNS; round++) {
     // Interleaved: one of each per round, so drift in machine load hits all alike.
     for (const bundle of bundles)
@@ -232,6 +280,7 @@ const lambdaRows = bundles.map((bundle) => {
   return [
     bundle.name,
     kib(bundle.bytes),
+    kib(loadedByFirstEvent.get(bundle.name) ?? Number.NaN),
     kib(bundle.totalBytes),
     formatSummary(summarize(runs.map((r) => r.importMs))),
     formatSummary(summarize(runs.map((r) => r.firstResponseMs))),
@@ -250,7 +299,8 @@ process.stdout.write(
     markdownTable(
       [
         "function",
-        "cold-start load (KiB)",
+        "import loads (KiB)",
+        "import + first event load (KiB)",
         "all chunks (KiB)",
         "import (ms)",
         "import + first response (ms)",
@@ -288,7 +338,12 @@ await writeFile(
     {
       date: new Date().toISOString(),
       machine,
-      bundles: bundles.map((b) => ({ name: b.name, bytes: b.bytes, totalBytes: b.totalBytes })),
+      bundles: bundles.map((b) => ({
+        name: b.name,
+        bytes: b.bytes,
+        firstEventBytes: loadedByFirstEvent.get(b.name),
+        totalBytes: b.totalBytes,
+      })),
       lambda: Object.fromEntries(lambdaRuns),
       server: serverRuns,
     },
