@@ -2,8 +2,8 @@ import { randomBytes } from "node:crypto";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
+import * as z from "@victoria/core/validation/zod";
 import { type Context, Hono } from "hono";
-import * as z from "zod";
 
 /**
  * A loopback Slack that speaks the Web API as `@slack/web-api`'s WebClient uses it: POST
@@ -642,9 +642,13 @@ export function createSlackStandInApp(
     return message;
   }
 
-  const responseUrlContext = z
-    .object({ channel: z.string().min(1), user: z.string().min(1), message_ts: z.string().optional() })
-    .optional();
+  const responseUrlContext = z.optional(
+    z.object({
+      channel: z.string().check(z.minLength(1)),
+      user: z.string().check(z.minLength(1)),
+      message_ts: z.optional(z.string()),
+    }),
+  );
 
   // Not Slack's API: lets a person driving the stand-in by hand (curl, a workbench) mint a
   // response_url (optionally bound to a channel and user) and read what the bot posted.

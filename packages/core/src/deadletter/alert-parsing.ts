@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "../validation/zod";
 import type { EntityRef } from "./dead-letter";
 
 /**
@@ -109,8 +109,8 @@ const dimension = z.object({ name: z.string(), value: z.string() });
 // Azure sends metricValue as a number; the original's fixtures also have it as a numeric string.
 const metricCondition = z.object({
   metricName: z.string(),
-  metricValue: z.union([z.number(), z.string()]).nullish(),
-  dimensions: z.array(dimension).nullish(),
+  metricValue: z.nullish(z.union([z.number(), z.string()])),
+  dimensions: z.nullish(z.array(dimension)),
 });
 const allOfConditions = z.object({ allOf: z.array(metricCondition) });
 
@@ -121,9 +121,9 @@ const commonAlertStatus = z.object({
 const commonAlert = z.object({
   data: z.object({
     essentials: z.object({
-      alertTargetIDs: z.array(z.string()).nullish(),
-      configurationItems: z.array(z.string()).nullish(),
-      firedDateTime: z.string().nullish(),
+      alertTargetIDs: z.nullish(z.array(z.string())),
+      configurationItems: z.nullish(z.array(z.string())),
+      firedDateTime: z.nullish(z.string()),
     }),
     alertContext: z.object({ condition: allOfConditions }, { error: "missing (not a metric alert)" }),
   }),
@@ -131,13 +131,13 @@ const commonAlert = z.object({
 
 const metricAlertStatus = z.object({
   // Absent in the original's fixtures, which it never read: absent means fired.
-  data: z.object({ status: z.string().optional() }),
+  data: z.object({ status: z.optional(z.string()) }),
 });
 const metricAlert = z.object({
   data: z.object({
     context: z.object({
-      resourceName: z.string().min(1),
-      timestamp: z.string().nullish(),
+      resourceName: z.string().check(z.minLength(1)),
+      timestamp: z.nullish(z.string()),
       condition: allOfConditions,
     }),
   }),
@@ -238,19 +238,19 @@ function commonAlertNamespace(essentials: z.infer<typeof commonAlert>["data"]["e
 // Event Grid (Event Grid schema and CloudEvents 1.0)
 
 const eventGridEvent = z.union([
-  z.object({ eventType: z.string(), eventTime: z.string().nullish(), data: z.unknown() }),
-  z.object({ specversion: z.string(), type: z.string(), time: z.string().nullish(), data: z.unknown() }),
+  z.object({ eventType: z.string(), eventTime: z.nullish(z.string()), data: z.unknown() }),
+  z.object({ specversion: z.string(), type: z.string(), time: z.nullish(z.string()), data: z.unknown() }),
 ]);
 
-const validationData = z.object({ validationCode: z.string().min(1) });
+const validationData = z.object({ validationCode: z.string().check(z.minLength(1)) });
 
 // queueName is null for subscriptions; topicName and subscriptionName are null for queues.
 const deadLetterEventData = z.object({
-  namespaceName: z.string().min(1),
+  namespaceName: z.string().check(z.minLength(1)),
   entityType: z.enum(["queue", "subscriber"]),
-  queueName: z.string().nullish(),
-  topicName: z.string().nullish(),
-  subscriptionName: z.string().nullish(),
+  queueName: z.nullish(z.string()),
+  topicName: z.nullish(z.string()),
+  subscriptionName: z.nullish(z.string()),
 });
 
 function parseEventGrid(events: unknown[], isArray: boolean): ListenerInput {
@@ -305,7 +305,7 @@ function shortNamespace(name: string): string {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-function check<T>(schema: z.ZodType<T>, value: unknown, at: string): T {
+function check<T>(schema: z.ZodMiniType<T>, value: unknown, at: string): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = firstLeafIssue(result.error.issues);

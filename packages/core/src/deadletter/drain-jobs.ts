@@ -1,14 +1,18 @@
-import * as z from "zod";
 import type { Logger } from "../logging/json-logger";
 import type { Chat } from "../ports";
+import * as z from "../validation/zod";
 import { entityPath } from "./dead-letter";
 import { type DrainDeps, type DrainOptions, type DrainReport, drainDeadLetters } from "./drain-dead-letters";
 
 export const DRAIN_JOB = "drain-dead-letters";
 
 const entitySchema = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("queue"), queue: z.string().min(1) }),
-  z.object({ kind: z.literal("subscription"), topic: z.string().min(1), subscription: z.string().min(1) }),
+  z.object({ kind: z.literal("queue"), queue: z.string().check(z.minLength(1)) }),
+  z.object({
+    kind: z.literal("subscription"),
+    topic: z.string().check(z.minLength(1)),
+    subscription: z.string().check(z.minLength(1)),
+  }),
 ]);
 
 /** A drain request as it crosses the dispatcher: no connection strings, only the cluster name. */

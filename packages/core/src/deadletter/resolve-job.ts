@@ -1,8 +1,8 @@
-import * as z from "zod";
 import type { Logger } from "../logging/json-logger";
 import type { Chat, ChatMessage } from "../ports";
 import type { AuditLog, AuditRecord } from "../security/audit-log";
 import { type AuthorizationChain, authorizeSlackUser } from "../security/authorize-slack-user";
+import * as z from "../validation/zod";
 import type { ActionOutcome, DeadLetterActions } from "./dead-letter-actions-types";
 import { buildDeadLetterNotification } from "./notification-blocks";
 import type { Vault } from "./vault";
@@ -16,13 +16,13 @@ export const resolveJobSchema = z.object({
   /** A vault record id, or `batch:<notification id>` for the bulk actions. */
   target: z.string(),
   userId: z.string(),
-  teamId: z.string().optional(),
-  channel: z.string().optional(),
+  teamId: z.optional(z.string()),
+  channel: z.optional(z.string()),
   /** The notification message's ts. */
-  messageTs: z.string().optional(),
-  responseUrl: z.string().optional(),
-  address: z.string().optional(),
-  note: z.string().optional(),
+  messageTs: z.optional(z.string()),
+  responseUrl: z.optional(z.string()),
+  address: z.optional(z.string()),
+  note: z.optional(z.string()),
 });
 export type ResolveJob = z.infer<typeof resolveJobSchema>;
 

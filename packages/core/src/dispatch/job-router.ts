@@ -1,6 +1,6 @@
-import * as z from "zod";
 import type { Job } from "../ports";
 import { describeIssues } from "../validation/describe-issues";
+import * as z from "../validation/zod";
 
 /** Runs one kind of job. Receives the payload after a JSON round trip, as a worker Lambda would. */
 export type JobHandler = (payload: unknown) => Promise<void>;
@@ -61,16 +61,20 @@ const jobEnvelopeSchema = z
   .object({
     kind: z
       .string({ error: "kind must be a string" })
-      .min(1, "kind must not be empty")
-      .max(MAX_KIND_LENGTH, `kind must be at most ${MAX_KIND_LENGTH} characters`),
+      .check(
+        z.minLength(1, "kind must not be empty"),
+        z.maxLength(MAX_KIND_LENGTH, `kind must be at most ${MAX_KIND_LENGTH} characters`),
+      ),
     // Optional here only so the refinement below can say what is wrong in plain words.
-    payload: z.unknown().optional(),
-    dispatchedAt: z.iso.datetime({ error: "dispatchedAt must be an ISO-8601 UTC timestamp" }).optional(),
+    payload: z.optional(z.unknown()),
+    dispatchedAt: z.optional(z.iso.datetime({ error: "dispatchedAt must be an ISO-8601 UTC timestamp" })),
   })
-  .refine((event) => event.payload !== undefined, {
-    path: ["payload"],
-    message: "payload is required (null when there is none)",
-  });
+  .check(
+    z.refine((event) => event.payload !== undefined, {
+      path: ["payload"],
+      message: "payload is required (null when there is none)",
+    }),
+  );
 
 /** Job kinds are code-defined, but a malformed event could carry anything; keep messages short. */
 function quoteKind(kind: string): string {

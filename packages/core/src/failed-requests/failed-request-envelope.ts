@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "../validation/zod";
 
 export const MSG_VICTORIA_REQUEST_FAILED = "MSG_VICTORIA_REQUEST_FAILED";
 /** A target meaning "every subscriber", as in the original message bus. */
@@ -12,10 +12,10 @@ export const failedRequestEnvelopeSchema = z.object({
   payload: z.object({
     args: z.array(z.string()),
     requestId: z.string(),
-    requester: z.string().optional(),
+    requester: z.optional(z.string()),
     error: z.string(),
     /** 1 for the first failure; retries count up. */
-    attempt: z.number().int().min(1),
+    attempt: z.int().check(z.gte(1)),
     failedAt: z.string(),
   }),
 });

@@ -1,8 +1,8 @@
-import * as z from "zod";
 import type { Logger } from "../logging/json-logger";
 import type { Chat, ChatMessage, CommandResult } from "../ports";
 import { type AuditLog, type AuditRecord, truncateForAudit } from "../security/audit-log";
 import { type AuthorizationChain, authorizeSlackUser } from "../security/authorize-slack-user";
+import * as z from "../validation/zod";
 import { type CommandReply, noticeReply, resultReply } from "./command-reply";
 import { TokenizeError, tokenize } from "./command-tokenizer";
 
@@ -13,14 +13,14 @@ export const slackCommandJobSchema = z.object({
   requestId: z.string(),
   source: z.enum(["slash_command", "app_mention", "direct_message"]),
   userId: z.string(),
-  teamId: z.string().optional(),
+  teamId: z.optional(z.string()),
   channelId: z.string(),
   /** The command line, mentions stripped and Slack formatting undone. */
   text: z.string(),
   /** Slash commands answer here. */
-  responseUrl: z.string().optional(),
+  responseUrl: z.optional(z.string()),
   /** Mentions and DMs answer in this thread. */
-  threadTs: z.string().optional(),
+  threadTs: z.optional(z.string()),
 });
 export type SlackCommandJob = z.infer<typeof slackCommandJobSchema>;
 

@@ -1,7 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
-import * as z from "zod";
 import { describeIssues } from "../validation/describe-issues";
+import * as z from "../validation/zod";
+import { orDefault } from "../validation/zod";
 import { DEFAULT_CONFIG_YAML } from "./default-config";
 import { ConfigError } from "./errors";
 
@@ -10,25 +11,18 @@ const providerSection = z.record(z.string(), z.unknown());
 /** `victoria.yaml`, as the Python Victoria defined it. Unknown top-level keys are ignored, as there. */
 export const victoriaConfigSchema = z.object({
   logging_config: z.record(z.string(), z.unknown()),
-  encryption_provider: z
-    .object({
-      provider: z.string().min(1),
-      config: providerSection.nullish().transform((c) => c ?? {}),
-    })
-    .nullish()
-    .transform((e) => e ?? null),
-  storage_providers: z
-    .record(z.string(), providerSection)
-    .nullish()
-    .transform((s) => s ?? {}),
-  plugins_config: z
-    .record(z.string(), z.unknown())
-    .nullish()
-    .transform((p) => p ?? {}),
-  plugins_config_location: z
-    .record(z.string(), z.string())
-    .nullish()
-    .transform((p) => p ?? {}),
+  encryption_provider: z.pipe(
+    z.nullish(
+      z.object({
+        provider: z.string().check(z.minLength(1)),
+        config: orDefault(providerSection, () => ({})),
+      }),
+    ),
+    z.transform((provider) => provider ?? null),
+  ),
+  storage_providers: orDefault(z.record(z.string(), providerSection), () => ({})),
+  plugins_config: orDefault(z.record(z.string(), z.unknown()), () => ({})),
+  plugins_config_location: orDefault(z.record(z.string(), z.string()), () => ({})),
 });
 
 export type VictoriaConfig = z.output<typeof victoriaConfigSchema>;

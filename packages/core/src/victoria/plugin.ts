@@ -1,5 +1,5 @@
-import type { z } from "zod";
 import type { DeadLetterActions } from "../deadletter/dead-letter-actions-types";
+import type * as z from "../validation/zod";
 import type { VictoriaConfig } from "./config";
 import type { EncryptionProvider } from "./encryption/envelope-types";
 import type { Output } from "./output";
@@ -69,7 +69,7 @@ export interface Plugin<C = unknown> {
   name: string;
   summary: string;
   /** Validates `plugins_config.<name>` (or the file named in `plugins_config_location`). */
-  configSchema?: z.ZodType<C>;
+  configSchema?: z.ZodMiniType<C>;
   pluginArgs?: ArgSpec[];
   commands: CommandSpec<C>[];
 }

@@ -5,8 +5,8 @@ import type { Dispatcher } from "@victoria/core/ports";
 import { stripLeadingMentions, unformatSlackText } from "@victoria/core/slack/command-tokenizer";
 import { SLACK_COMMAND_JOB, type SlackCommandJob } from "@victoria/core/slack/slack-command-job";
 import { describeIssues } from "@victoria/core/validation/describe-issues";
+import * as z from "@victoria/core/validation/zod";
 import { Hono } from "hono";
-import * as z from "zod";
 import { limitBodySize } from "../http/body-size-limit";
 import { jsonError } from "../http/json-errors";
 import { requireSlackSignature } from "../http/slack-signature-middleware";
@@ -16,35 +16,35 @@ export const MAX_SLACK_BODY_BYTES = 256 * 1024;
 export const DEDUPE_TTL_MS = 2 * 60 * 60 * 1000;
 
 export const slashCommandSchema = z.object({
-  command: z.string().min(1),
-  text: z.string().default(""),
-  user_id: z.string().min(1),
-  team_id: z.string().optional(),
-  channel_id: z.string().min(1),
+  command: z.string().check(z.minLength(1)),
+  text: z._default(z.string(), ""),
+  user_id: z.string().check(z.minLength(1)),
+  team_id: z.optional(z.string()),
+  channel_id: z.string().check(z.minLength(1)),
   response_url: z.url(),
-  trigger_id: z.string().min(1),
+  trigger_id: z.string().check(z.minLength(1)),
 });
 
 const eventSchema = z.object({
   type: z.string(),
-  user: z.string().optional(),
-  bot_id: z.string().optional(),
-  subtype: z.string().optional(),
-  text: z.string().optional(),
-  channel: z.string().optional(),
-  channel_type: z.string().optional(),
-  ts: z.string().optional(),
-  thread_ts: z.string().optional(),
+  user: z.optional(z.string()),
+  bot_id: z.optional(z.string()),
+  subtype: z.optional(z.string()),
+  text: z.optional(z.string()),
+  channel: z.optional(z.string()),
+  channel_type: z.optional(z.string()),
+  ts: z.optional(z.string()),
+  thread_ts: z.optional(z.string()),
 });
 
 const eventsEnvelopeSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("url_verification"), challenge: z.string() }),
   z.object({
     type: z.literal("event_callback"),
-    event_id: z.string().min(1),
-    team_id: z.string().optional(),
+    event_id: z.string().check(z.minLength(1)),
+    team_id: z.optional(z.string()),
     event: eventSchema,
-    authorizations: z.array(z.object({ user_id: z.string().optional() })).optional(),
+    authorizations: z.optional(z.array(z.object({ user_id: z.optional(z.string()) }))),
   }),
 ]);
 

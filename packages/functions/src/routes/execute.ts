@@ -9,10 +9,10 @@ import {
   verifyServiceRequest,
 } from "@victoria/core/security/service-signature";
 import { describeIssues } from "@victoria/core/validation/describe-issues";
+import * as z from "@victoria/core/validation/zod";
 import { EXIT_USAGE } from "@victoria/core/victoria/errors";
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
-import * as z from "zod";
 import { limitBodySize } from "../http/body-size-limit";
 import { jsonError } from "../http/json-errors";
 import { requireJsonContentType } from "../http/require-json-content-type";
@@ -23,10 +23,13 @@ export const MAX_EXECUTE_BODY_BYTES = 64 * 1024;
 
 export const executeRequestSchema = z.object({
   args: z
-    .array(z.string().max(MAX_ARG_LENGTH, `each argument must be at most ${MAX_ARG_LENGTH} characters`), {
-      error: "args must be an array of strings",
-    })
-    .max(MAX_ARGS, `at most ${MAX_ARGS} arguments`),
+    .array(
+      z
+        .string()
+        .check(z.maxLength(MAX_ARG_LENGTH, `each argument must be at most ${MAX_ARG_LENGTH} characters`)),
+      { error: "args must be an array of strings" },
+    )
+    .check(z.maxLength(MAX_ARGS, `at most ${MAX_ARGS} arguments`)),
 });
 
 export interface ExecuteDeps {

@@ -5,8 +5,8 @@ import { RESOLVE_JOB, type ResolveJob } from "@victoria/core/deadletter/resolve-
 import type { Logger } from "@victoria/core/logging/json-logger";
 import type { Chat, Dispatcher } from "@victoria/core/ports";
 import { describeIssues } from "@victoria/core/validation/describe-issues";
+import * as z from "@victoria/core/validation/zod";
 import { Hono } from "hono";
-import * as z from "zod";
 import { limitBodySize } from "../http/body-size-limit";
 import { jsonError } from "../http/json-errors";
 import { requireSlackSignature } from "../http/slack-signature-middleware";
@@ -17,30 +17,28 @@ export const EMAIL_CALLBACK_ID = "deadletter_email";
 const blockActionsSchema = z.object({
   type: z.literal("block_actions"),
   user: z.object({ id: z.string() }),
-  team: z.object({ id: z.string() }).nullish(),
-  channel: z.object({ id: z.string() }).nullish(),
-  container: z
-    .object({ channel_id: z.string().optional(), message_ts: z.string().optional() })
-    .passthrough()
-    .nullish(),
-  message: z.object({ ts: z.string() }).passthrough().nullish(),
-  response_url: z.string().optional(),
+  team: z.nullish(z.object({ id: z.string() })),
+  channel: z.nullish(z.object({ id: z.string() })),
+  container: z.nullish(
+    z.looseObject({ channel_id: z.optional(z.string()), message_ts: z.optional(z.string()) }),
+  ),
+  message: z.nullish(z.looseObject({ ts: z.string() })),
+  response_url: z.optional(z.string()),
   trigger_id: z.string(),
-  actions: z.array(z.object({ action_id: z.string(), value: z.string().optional() }).passthrough()).min(1),
+  actions: z
+    .array(z.looseObject({ action_id: z.string(), value: z.optional(z.string()) }))
+    .check(z.minLength(1)),
 });
 
 const viewSubmissionSchema = z.object({
   type: z.literal("view_submission"),
   user: z.object({ id: z.string() }),
-  team: z.object({ id: z.string() }).nullish(),
+  team: z.nullish(z.object({ id: z.string() })),
   view: z.object({
     callback_id: z.string(),
     private_metadata: z.string(),
     state: z.object({
-      values: z.record(
-        z.string(),
-        z.record(z.string(), z.object({ value: z.string().nullish() }).passthrough()),
-      ),
+      values: z.record(z.string(), z.record(z.string(), z.looseObject({ value: z.nullish(z.string()) }))),
     }),
   }),
 });
@@ -50,9 +48,9 @@ const interactionSchema = z.discriminatedUnion("type", [blockActionsSchema, view
 /** What the email dialog carries from the click to the submission. */
 const emailMetadataSchema = z.object({
   recordId: z.string(),
-  channel: z.string().optional(),
-  messageTs: z.string().optional(),
-  responseUrl: z.string().optional(),
+  channel: z.optional(z.string()),
+  messageTs: z.optional(z.string()),
+  responseUrl: z.optional(z.string()),
 });
 
 const ACTIONS: Record<string, ResolveJob["action"]> = {

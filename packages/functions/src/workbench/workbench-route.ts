@@ -5,10 +5,10 @@ import { zValidator } from "@hono/zod-validator";
 import type { Vault } from "@victoria/core/deadletter/vault";
 import type { Logger } from "@victoria/core/logging/json-logger";
 import { describeIssues } from "@victoria/core/validation/describe-issues";
+import * as z from "@victoria/core/validation/zod";
 import type { ServiceBusStandIn } from "@victoria/emulators/service-bus/broker";
 import type { SlackStandIn } from "@victoria/emulators/slack";
 import { Hono, type MiddlewareHandler } from "hono";
-import * as z from "zod";
 import { limitBodySize } from "../http/body-size-limit";
 import { jsonError } from "../http/json-errors";
 import { requireJsonContentType } from "../http/require-json-content-type";
@@ -51,28 +51,31 @@ const PAGE_DIR = new URL("../../workbench-page/", import.meta.url);
 const MAX_API_BODY_BYTES = 64 * 1024;
 const LOOPBACK_HOST = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?$/i;
 
-const userField = z.string().min(1, "user is required");
-const postSchema = z.object({ user: userField, text: z.string().max(40_000) });
+const userField = z.string().check(z.minLength(1, "user is required"));
+const postSchema = z.object({ user: userField, text: z.string().check(z.maxLength(40_000)) });
 const clickSchema = z.object({
   user: userField,
-  messageTs: z.string().min(1),
-  actionId: z.string().min(1),
-  value: z.string().optional(),
+  messageTs: z.string().check(z.minLength(1)),
+  actionId: z.string().check(z.minLength(1)),
+  value: z.optional(z.string()),
 });
 const submitSchema = z.object({
   user: userField,
-  values: z.record(z.string(), z.record(z.string(), z.string().max(3000))),
+  values: z.record(z.string(), z.record(z.string(), z.string().check(z.maxLength(3000)))),
 });
 const closeSchema = z.object({ user: userField });
 const deadLetterSchema = z.object({
-  queue: z.string().min(1),
-  body: z.string().max(200_000),
-  reason: z.string().min(1, "a dead-letter reason is required").max(4096),
-  description: z.string().max(4096).default(""),
+  queue: z.string().check(z.minLength(1)),
+  body: z.string().check(z.maxLength(200_000)),
+  reason: z.string().check(z.minLength(1, "a dead-letter reason is required"), z.maxLength(4096)),
+  description: z._default(z.string().check(z.maxLength(4096)), ""),
 });
-const alertSchema = z.object({ queue: z.string().min(1), kind: z.enum(["azure-monitor", "event-grid"]) });
+const alertSchema = z.object({
+  queue: z.string().check(z.minLength(1)),
+  kind: z.enum(["azure-monitor", "event-grid"]),
+});
 
-function json<T extends z.ZodType>(schema: T) {
+function json<T extends z.ZodMiniType>(schema: T) {
   return zValidator("json", schema, (result, c) => {
     if (!result.success) return jsonError(c, 400, describeIssues(result.error));
   });

@@ -1,9 +1,9 @@
 import { stringify } from "yaml";
-import * as z from "zod";
+import * as z from "../../validation/zod";
 import { definePlugin } from "../plugin";
 
 const configPluginSchema = z.object({
-  indent: z.number().int().min(1).max(10).default(2),
+  indent: z._default(z.int().check(z.gte(1), z.lte(10)), 2),
 });
 
 /** Keys whose values are credentials; `config view` masks them so output can go to Slack safely. */

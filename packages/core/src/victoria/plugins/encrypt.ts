@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { parse as parseYaml, YAMLError } from "yaml";
-import * as z from "zod";
 import { describeIssues } from "../../validation/describe-issues";
+import * as z from "../../validation/zod";
 import type { EncryptionEnvelope } from "../encryption/envelope-types";
 import { CommandFailure } from "../errors";
 import type { Output } from "../output";
@@ -9,10 +9,10 @@ import { definePlugin } from "../plugin";
 
 /** An envelope as it sits in a YAML/JSON file; extra keys are ignored. */
 export const encryptionEnvelopeSchema = z.object({
-  data: z.string().min(1),
-  iv: z.string().min(1),
-  key: z.string().min(1),
-  version: z.string().min(1),
+  data: z.string().check(z.minLength(1)),
+  iv: z.string().check(z.minLength(1)),
+  key: z.string().check(z.minLength(1)),
+  version: z.string().check(z.minLength(1)),
 });
 
 /** The four lines `encrypt data` and `encrypt rotate` print: YAML ready to paste into a config file. */

@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "../../validation/zod";
 import { ConfigError } from "../errors";
 import type { StorageFactory } from "../providers";
 import { LocalFolderStorage } from "./local-folder";
@@ -8,14 +8,20 @@ import { LocalFolderStorage } from "./local-folder";
  * output that may end up in Slack), phrased to follow `storage_providers.<name>.<field>`.
  */
 const text = () =>
-  z.string({ error: (issue) => (issue.input === undefined ? "is required" : "must be a string") }).min(1, {
-    error: "must not be empty",
-  });
+  z.string({ error: (issue) => (issue.input === undefined ? "is required" : "must be a string") }).check(
+    z.minLength(1, {
+      error: "must not be empty",
+    }),
+  );
 const flag = () => z.boolean({ error: "must be true or false" });
 const url = () => z.url({ protocol: /^https?$/, error: "must be an http(s) URL" });
 /** The Python Victoria treated `""` (and YAML's empty value) as "not set"; configs written for it do too. */
-const optional = <T extends z.ZodType>(schema: T) =>
-  z.preprocess((value) => (value === "" || value === null ? undefined : value), schema.optional());
+const optional = <T extends z.ZodMiniType>(schema: T) =>
+  z.pipe(
+    z.transform((value: unknown): unknown => (value === "" || value === null ? undefined : value)),
+    // As classic zod's preprocess: the transform passes any value on, and `schema` checks it.
+    z.optional(schema) as z.ZodMiniType<z.output<T> | undefined, unknown>,
+  );
 
 const localSchema = z.object({ container: text() });
 
@@ -29,9 +35,11 @@ const s3Schema = z
     access_key_id: optional(text()),
     secret_access_key: optional(text()),
   })
-  .refine((c) => (c.access_key_id === undefined) === (c.secret_access_key === undefined), {
-    error: "access_key_id and secret_access_key must be given together",
-  });
+  .check(
+    z.refine((c) => (c.access_key_id === undefined) === (c.secret_access_key === undefined), {
+      error: "access_key_id and secret_access_key must be given together",
+    }),
+  );
 
 /** As in the Python Victoria, plus `account_url` for accounts outside the public cloud. */
 const azureSchema = z
@@ -42,25 +50,27 @@ const azureSchema = z
     account_name: optional(text()),
     auth_via_cli: optional(flag()),
   })
-  .superRefine((c, ctx) => {
-    const hasAccount = c.account_url !== undefined || c.account_name !== undefined;
-    if (c.auth_via_cli && !hasAccount) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["account_name"],
-        message: "(or account_url) is required with auth_via_cli",
-      });
-    } else if (c.connection_string === undefined && !hasAccount) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["connection_string"],
-        message: "is required (or account_url / account_name with Entra ID credentials)",
-      });
-    }
-  });
+  .check(
+    z.superRefine((c, ctx) => {
+      const hasAccount = c.account_url !== undefined || c.account_name !== undefined;
+      if (c.auth_via_cli && !hasAccount) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["account_name"],
+          message: "(or account_url) is required with auth_via_cli",
+        });
+      } else if (c.connection_string === undefined && !hasAccount) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["connection_string"],
+          message: "is required (or account_url / account_name with Entra ID credentials)",
+        });
+      }
+    }),
+  );
 
 /** Validates a `storage_providers.<name>` section, naming the offending field on failure. */
-function parseSection<S extends z.ZodType>(
+function parseSection<S extends z.ZodMiniType>(
   name: string,
   schema: S,
   config: Record<string, unknown>,
