@@ -143,7 +143,8 @@ async function firstEventLoad(
 }
 
 type ServerKind = "victoria" | "victoria-tsx" | "bolt";
-let nextPort = 40_000 + Math.floor(Math.random() * 10_000);
+// Below Linux's ephemeral range (32768+), so an outgoing connection never holds the port we pick.
+let nextPort = 20_000 + Math.floor(Math.random() * 10_000);
 
 /**
  * Spawn → first successful response. `victoria` is what `npm start` runs (the bundle from
