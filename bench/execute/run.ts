@@ -141,6 +141,23 @@ const stat = (mode: Mode, key: "p50" | "p99") => summarize(perRound.map((e) => e
 const ratio = (cli: Mode, key: "p50" | "p99") =>
   summarize(perRound.map((e) => e[cli][key] / e["in-process"][key]));
 const otherCpu = (mode: Mode) => formatSummary(summarize(perRound.map((e) => e[mode].otherCpu)), 0);
+/** A CLI mode's latencies, then their ratio to the in-process engine's. */
+const cliRows = (mode: "cli" | "cli-bundled", label: string, ratioLabel: string) => [
+  [
+    label,
+    values.cli as string,
+    formatSummary(stat(mode, "p50")),
+    formatSummary(stat(mode, "p99")),
+    otherCpu(mode),
+  ],
+  [
+    ratioLabel,
+    "",
+    `${formatSummary(ratio(mode, "p50"), 0)}×`,
+    `${formatSummary(ratio(mode, "p99"), 0)}×`,
+    "",
+  ],
+];
 const aloneRow = (label: string, { value, otherCpu }: { value: number[]; otherCpu: number }) => [
   label,
   String(alone),
@@ -167,34 +184,12 @@ console.log(
         formatSummary(stat("in-process", "p99"), 2),
         otherCpu("in-process"),
       ],
-      [
-        "/execute, VICTORIA_BIN (Node CLI)",
-        values.cli as string,
-        formatSummary(stat("cli", "p50")),
-        formatSummary(stat("cli", "p99")),
-        otherCpu("cli"),
-      ],
-      [
-        "ratio CLI / in-process",
-        "",
-        `${formatSummary(ratio("cli", "p50"), 0)}×`,
-        `${formatSummary(ratio("cli", "p99"), 0)}×`,
-        "",
-      ],
-      [
+      ...cliRows("cli", "/execute, VICTORIA_BIN (Node CLI)", "ratio CLI / in-process"),
+      ...cliRows(
+        "cli-bundled",
         "/execute, VICTORIA_BIN (bundled CLI, `npm run build:cli`)",
-        values.cli as string,
-        formatSummary(stat("cli-bundled", "p50")),
-        formatSummary(stat("cli-bundled", "p99")),
-        otherCpu("cli-bundled"),
-      ],
-      [
         "ratio bundled CLI / in-process",
-        "",
-        `${formatSummary(ratio("cli-bundled", "p50"), 0)}×`,
-        `${formatSummary(ratio("cli-bundled", "p99"), 0)}×`,
-        "",
-      ],
+      ),
       aloneRow("CLI alone (`bin/victoria config view`, spawned)", cliAlone),
       aloneRow("bundled CLI alone (`packages/functions/dist/cli/victoria.mjs config view`)", bundledAlone),
       aloneRow("`node --import tsx bin.ts config view` alone", loaderAlone),

@@ -6,7 +6,7 @@ import { chmod, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { build } from "esbuild";
-import { ESM_BANNER } from "./build-lambdas";
+import { NODE_ESM_BUNDLE } from "./node-bundle-options";
 
 const FUNCTIONS_DIR = fileURLToPath(new URL("..", import.meta.url));
 const CLI_SOURCE = join(FUNCTIONS_DIR, "..", "core", "src", "victoria", "bin.ts");
@@ -19,20 +19,9 @@ export async function buildCli(outDir: string = CLI_OUT_DIR): Promise<string> {
     outdir: outDir,
     entryNames: "victoria",
     chunkNames: "chunks/[name]-[hash]",
-    outExtension: { ".js": ".mjs" },
     // Storage, encryption and dead-letter providers load only for the commands that use them.
-    splitting: true,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    mainFields: ["module", "main"],
-    minify: true,
-    keepNames: true,
-    sourcemap: "linked",
     // bin.ts's own `#!/usr/bin/env node` line is kept by esbuild; the banner follows it.
-    banner: { js: ESM_BANNER },
-    logLevel: "warning",
+    ...NODE_ESM_BUNDLE,
   });
   const entry = join(outDir, "victoria.mjs");
   await chmod(entry, 0o755);

@@ -4,7 +4,7 @@ import { rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { build } from "esbuild";
-import { ESM_BANNER } from "./build-lambdas";
+import { NODE_ESM_BUNDLE } from "./node-bundle-options";
 
 const FUNCTIONS_DIR = fileURLToPath(new URL("..", import.meta.url));
 export const LOCAL_OUT_DIR = join(FUNCTIONS_DIR, "dist", "local");
@@ -22,22 +22,10 @@ export async function buildLocalServer(outDir: string = LOCAL_OUT_DIR): Promise<
     outdir: outDir,
     entryNames: "local",
     chunkNames: "[name]-[hash]",
-    outExtension: { ".js": ".mjs" },
-    // Stand-ins and SDKs that only some requests need load on first use.
-    splitting: true,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    mainFields: ["module", "main"],
+    // Minified as the Lambdas are; stand-ins and SDKs only some requests need load on first use.
+    ...NODE_ESM_BUNDLE,
     // The workbench compiles its page with esbuild at run time; it stays a package import.
     external: ["esbuild"],
-    // Minified as the Lambdas are: a third less for V8 to parse at start (names kept for logs).
-    minify: true,
-    keepNames: true,
-    sourcemap: "linked",
-    banner: { js: ESM_BANNER },
-    logLevel: "warning",
     metafile: true,
   });
   // What went into which file, for "what does a start load?" (the bundle test reads it).
