@@ -1,3 +1,5 @@
+import type { FailureClass } from "./failure-class";
+
 /** Exit status reported when a command runs out of its time budget (as `timeout(1)` does). */
 export const EXIT_TIMEOUT = 124;
 
@@ -7,6 +9,10 @@ export interface CommandResult {
   exitCode: number;
   /** Everything the command printed, stdout and stderr interleaved. */
   output: string;
+  /** For a non-zero exit: why, as far as retrying goes (absent when the runner cannot tell). */
+  failureClass?: FailureClass;
+  /** The output may reveal a secret: show it to the requester only, audit its digest only. */
+  sensitive?: boolean;
 }
 
 /**

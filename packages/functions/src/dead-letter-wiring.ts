@@ -4,6 +4,7 @@ import type { Bus } from "@victoria/core/deadletter/bus";
 import { createDeadLetterActionsFromEnv } from "@victoria/core/deadletter/dead-letter-actions-from-env";
 import { createDrainJobHandler } from "@victoria/core/deadletter/drain-jobs";
 import { createResolveHandler } from "@victoria/core/deadletter/resolve-job";
+import { connectionFor } from "@victoria/core/deadletter/service-bus-connections";
 import type { Vault } from "@victoria/core/deadletter/vault";
 import {
   createFailedRequestPublisher,
@@ -66,7 +67,7 @@ export function wireFailedRequestPublisher(
   busSettings: BusSettings,
 ): FailedRequestPublisher | undefined {
   const cluster = busSettings.failedRequestsCluster;
-  const connection = cluster === undefined ? undefined : busSettings.connections[cluster];
+  const connection = cluster === undefined ? undefined : connectionFor(busSettings.connections, cluster);
   if (connection === undefined) return undefined;
   return createFailedRequestPublisher(bus, connection, busSettings.failedRequestsQueue);
 }

@@ -4,6 +4,71 @@ import { lazyPort } from "@victoria/core/lazy-port";
 import type { CommandRunner } from "@victoria/core/ports";
 import type { ExecuteSettings } from "./settings";
 
+/**
+ * What a `VICTORIA_BIN` child sees of our environment: where its config is, locale and paths — no
+ * secret. The operator adds names (e.g. SERVICE_BUS_CONNECTIONS for `deadletter`, AWS credentials
+ * for `store s3`) with VICTORIA_BIN_ENV, knowing the child can then print them.
+ */
+export const CHILD_ENV_NAMES = [
+  "PATH",
+  "HOME",
+  "LANG",
+  "LC_ALL",
+  "LC_CTYPE",
+  "TZ",
+  "TMPDIR",
+  "NODE_EXTRA_CA_CERTS",
+  "VICTORIA_CONFIG",
+  "AWS_REGION",
+  "AWS_DEFAULT_REGION",
+] as const;
+
+/** `nobody` on Debian and Amazon Linux: owns nothing, so it can read no one's /proc/<pid>/environ. */
+const NOBODY = 65534;
+
+export function childEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const extra = (env.VICTORIA_BIN_ENV ?? "")
+    .split(",")
+    .map((name) => name.trim())
+    .filter(Boolean);
+  const childEnv: NodeJS.ProcessEnv = { VICTORIA_SERVER_MODE: "1" };
+  for (const name of [...CHILD_ENV_NAMES, ...extra]) {
+    const value = env[name];
+    if (value !== undefined) childEnv[name] = value;
+  }
+  return childEnv;
+}
+
+/**
+ * The child's user: VICTORIA_BIN_UID (and _GID), else `nobody` when we run as root. Without root
+ * (Lambda runs as an unprivileged user) the uid cannot change: see the README's security section.
+ */
+export function childUser(env: NodeJS.ProcessEnv): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const uid = Number(env.VICTORIA_BIN_UID || NOBODY);
+  const gid = Number(env.VICTORIA_BIN_GID || env.VICTORIA_BIN_UID || NOBODY);
+  if (!Number.isInteger(uid) || !Number.isInteger(gid) || uid < 0 || gid < 0) {
+    throw new Error("VICTORIA_BIN_UID and VICTORIA_BIN_GID must be numeric ids");
+  }
+  return { uid, gid };
+}
+
+async function loadVictoria(env: NodeJS.ProcessEnv, deadLetters?: () => Promise<DeadLetterActions>) {
+  const [{ createVictoria }, { defaultProviders }, { corePlugins }] = await Promise.all([
+    import("@victoria/core/victoria/engine"),
+    import("@victoria/core/victoria/default-providers"),
+    import("@victoria/core/victoria/plugins/core-plugins"),
+  ]);
+  // Remote callers only, whoever runs it: no argument may name a server file.
+  return createVictoria({
+    plugins: corePlugins,
+    providers: defaultProviders,
+    env,
+    mode: "server",
+    ...(deadLetters ? { deadLetters } : {}),
+  });
+}
+
 /** `VICTORIA_BIN` set → that executable; otherwise the TypeScript engine in this process. */
 export function createCommandRunner(
   settings: ExecuteSettings,
@@ -11,34 +76,28 @@ export function createCommandRunner(
   /** Backs `victoria deadletter …`; without it those commands say they are not available here. */
   deadLetters?: () => Promise<DeadLetterActions>,
 ): CommandRunner {
-  if (settings.victoriaBin) {
-    const childEnv = { ...env };
-    // The child needs its config, not our secrets.
-    for (const name of [
-      "VICTORIA_SHARED_SECRET",
-      "SLACK_SIGNING_SECRET",
-      "SLACK_BOT_TOKEN",
-      "LISTENER_TOKEN",
-    ]) {
-      delete childEnv[name];
-    }
-    return createProcessRunner({ bin: settings.victoriaBin, timeoutMs: settings.timeoutMs, env: childEnv });
+  const bin = settings.victoriaBin;
+  if (bin) {
+    const childEnv = childEnvironment(env);
+    const user = childUser(env);
+    // The engine's command tree says which commands print secrets; commands it lacks count as such.
+    return lazyPort<CommandRunner>({ run: true }, async () => {
+      const victoria = await loadVictoria(env);
+      return createProcessRunner({
+        bin,
+        timeoutMs: settings.timeoutMs,
+        env: childEnv,
+        ...(user ? { user } : {}),
+        isSensitive: (args) => victoria.isSensitive(args),
+      });
+    });
   }
   // The engine, its plugins and `yaml` load with the first command, not at start.
   return lazyPort<CommandRunner>({ run: true }, async () => {
-    const [{ createVictoria }, { defaultProviders }, { corePlugins }, { createInProcessRunner }] =
-      await Promise.all([
-        import("@victoria/core/victoria/engine"),
-        import("@victoria/core/victoria/default-providers"),
-        import("@victoria/core/victoria/plugins/core-plugins"),
-        import("@victoria/core/victoria/in-process-runner"),
-      ]);
-    const victoria = createVictoria({
-      plugins: corePlugins,
-      providers: defaultProviders,
-      env,
-      ...(deadLetters ? { deadLetters } : {}),
-    });
+    const [victoria, { createInProcessRunner }] = await Promise.all([
+      loadVictoria(env, deadLetters),
+      import("@victoria/core/victoria/in-process-runner"),
+    ]);
     return createInProcessRunner({
       victoria,
       configPath: settings.configPath,

@@ -8,6 +8,8 @@ import { signSlackRequest } from "@victoria/core/security/slack-signature";
 import { type ServiceBusStandIn, startServiceBusStandIn } from "@victoria/emulators/service-bus/broker";
 import { type SlackStandIn, startSlackStandIn } from "@victoria/emulators/slack";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { peakRssGrowth, uploadChunked } from "../test/chunked-upload";
+import { eventually } from "../test/eventually";
 import { repoRoot, spawnLocalServer } from "../test/spawn-local-server";
 import { DEV_DEFAULTS } from "./settings";
 
@@ -64,6 +66,73 @@ describe("local server (npm start)", () => {
     const res = await fetch(`${server.url}/resolve`, { method: "POST", body: "payload=%7B%7D" });
     expect(res.status).toBe(401);
   });
+
+  describe("chunked uploads (no Content-Length) cost at most the route's limit", () => {
+    const BYTES = 50 * 1024 * 1024;
+    const MAX_GROWTH = 20 * 1024 * 1024;
+    const now = () => Math.floor(Date.now() / 1000);
+    const slackHeaders = (at: number) => ({
+      "content-type": "application/x-www-form-urlencoded",
+      "x-slack-request-timestamp": String(at),
+      "x-slack-signature": `v0=${"0".repeat(64)}`,
+    });
+
+    async function upload(path: string, headers: Record<string, string>) {
+      const url = `${server.url}${path}`;
+      // A small one first, so what the route loads on first use is not counted as the upload's.
+      await uploadChunked(url, { bytes: 1, headers });
+      return peakRssGrowth(() => uploadChunked(url, { bytes: BYTES, headers }), server.child.pid as number);
+    }
+
+    it.each([
+      ["/authenticate without Slack's headers", "/authenticate", () => ({})],
+      ["/authenticate with a stale timestamp", "/authenticate", () => slackHeaders(now() - 600)],
+      ["/resolve without Slack's headers", "/resolve", () => ({})],
+      ["/execute without a signature", "/execute", () => ({ "content-type": "application/json" })],
+      [
+        "/listener with a wrong token",
+        "/listener?token=guess",
+        () => ({ "content-type": "application/json" }),
+      ],
+    ])("refuses 50 MB sent to %s with 401 before reading it", async (_, path, headers) => {
+      const { result, growth } = await upload(path, headers());
+      expect(result.status).toBe(401);
+      expect(JSON.parse(result.text)).toMatchObject({ error: "Unauthorized" });
+      // Answered at once and the connection closed, rather than the upload read to its end.
+      expect(result.headers?.connection).toBe("close");
+      expect(result.sentWhenAnswered).toBeLessThan(BYTES / 4);
+      expect(growth).toBeLessThan(MAX_GROWTH);
+    });
+
+    it.each([
+      ["/authenticate", "/authenticate", () => slackHeaders(now())],
+      ["/resolve", "/resolve", () => slackHeaders(now())],
+      [
+        "/execute",
+        "/execute",
+        () => ({
+          "content-type": "application/json",
+          "x-victoria-timestamp": String(now()),
+          "x-victoria-signature": `v1=${"0".repeat(64)}`,
+        }),
+      ],
+      [
+        "/listener",
+        `/listener?token=${DEV_DEFAULTS.LISTENER_TOKEN}`,
+        () => ({ "content-type": "application/json" }),
+      ],
+    ])(
+      "answers 50 MB sent to %s with its headers in order 413, holding no more than the limit",
+      async (_, path, headers) => {
+        const { result, growth } = await upload(path, headers());
+        expect(result.status).toBe(413);
+        expect(JSON.parse(result.text)).toMatchObject({ error: "Payload too large" });
+        expect(result.headers?.connection).toBe("close");
+        expect(result.sentWhenAnswered).toBeLessThan(BYTES / 4);
+        expect(growth).toBeLessThan(MAX_GROWTH);
+      },
+    );
+  });
 });
 
 describe("local server with VICTORIA_BIN", () => {
@@ -85,17 +154,6 @@ describe("local server with VICTORIA_BIN", () => {
     }
   });
 });
-
-/** Polls until `check` returns a value (the command runs after the acknowledgement). */
-async function eventually<T>(check: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error("timed out waiting");
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe("local server: /authenticate end to end", () => {
   const SIGNING_SECRET = "e2e-signing-secret";

@@ -21,6 +21,7 @@ import {
   wireResolveHandler,
 } from "./dead-letter-wiring";
 import { createCommandRunner } from "./execute-runner";
+import { withLingeringClose } from "./http/lingering-close";
 import { loopbackOnly } from "./http/loopback-guard";
 import { authenticateRoute } from "./routes/authenticate";
 import { executeRoute } from "./routes/execute";
@@ -28,6 +29,7 @@ import { listenerRoute } from "./routes/listener";
 import { resolveRoute } from "./routes/resolve";
 import {
   type Env,
+  portSetting,
   readBusSettings,
   readExecuteSettings,
   readSlackCommandSettings,
@@ -68,8 +70,11 @@ function listedMember(env: Env, email: string): boolean | undefined {
   return parseMemberList(members).includes(email.toLowerCase());
 }
 
-/** Every route on one app, wired with local adapters and the development defaults. */
-export function createLocalApp({ env, logger, selfUrl, embedded = {} }: LocalAppParts) {
+/**
+ * Every route on one app, wired with local adapters and the development defaults. Resolves once
+ * every piece of configuration has been read, so a bad one fails the start, not a later request.
+ */
+export async function createLocalApp({ env, logger, selfUrl, embedded = {} }: LocalAppParts) {
   const executeSettings = readExecuteSettings(env);
   const slackSettings = readSlackCommandSettings(env);
   /** The local server's own `/execute`, unless VICTORIA_EXECUTE_URL points elsewhere. */
@@ -84,7 +89,7 @@ export function createLocalApp({ env, logger, selfUrl, embedded = {} }: LocalApp
   const bus = createBus();
   const vault = createVault(env);
   const drain = wireDrainJobHandler({ env, bus, vault, busSettings, logger });
-  const resolve = wireResolveHandler({
+  const resolve = await wireResolveHandler({
     env,
     bus,
     vault,
@@ -97,7 +102,7 @@ export function createLocalApp({ env, logger, selfUrl, embedded = {} }: LocalApp
       [DRAIN_JOB]: async (payload) => {
         await drain(payload);
       },
-      [RESOLVE_JOB]: async (payload) => (await resolve)(resolveJobSchema.parse(payload)),
+      [RESOLVE_JOB]: (payload) => resolve(resolveJobSchema.parse(payload)),
     },
     { logger },
   );
@@ -200,60 +205,70 @@ export async function startLocalServer({
   logger = createJsonLogger(),
 }: LocalServerOptions = {}): Promise<LocalServer> {
   const settings = withDevDefaults(env);
-  let slack: SlackStandIn | undefined;
-  if (!settings.SLACK_API_URL) {
-    // Next to the server's port (3001 by default) so curl recipes can name it; any free port for PORT=0.
-    const slackPort =
-      settings.PORT === "0" ? 0 : Number(settings.SLACK_STAND_IN_PORT || Number(settings.PORT) + 1);
-    slack = await startSlackStandIn({
-      port: slackPort,
-      host: settings.HOST || "127.0.0.1",
-      botToken: settings.SLACK_BOT_TOKEN as string,
-      users: [...LOCAL_SLACK_USERS],
-      botUserId: LOCAL_BOT_USER_ID,
-    });
-    settings.SLACK_API_URL = slack.url;
-    settings.SLACK_BOT_USER_ID ||= LOCAL_BOT_USER_ID;
-  }
-  let serviceBus: ServiceBusStandIn | undefined;
-  if (!settings.SERVICE_BUS_CONNECTIONS) {
-    serviceBus = await startServiceBusStandIn({
-      host: "127.0.0.1",
-      port: 0,
-      queues: [settings.FAILED_REQUESTS_QUEUE as string, LOCAL_DEMO_QUEUE],
-    });
-    settings.SERVICE_BUS_CONNECTIONS = JSON.stringify({ [LOCAL_CLUSTER]: serviceBus.connectionString });
-  }
-  let url = "";
-  const { app, dispatcher, bus } = createLocalApp({
-    env: settings,
-    logger,
-    selfUrl: () => url,
-    embedded: {
-      ...(slack === undefined ? {} : { slack }),
-      ...(serviceBus === undefined ? {} : { serviceBus }),
-    },
-  });
   const hostname = settings.HOST || "127.0.0.1";
-  const port = Number(settings.PORT);
-  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const listening = serve({ fetch: app.fetch, port, hostname }, (info: AddressInfo) => {
-      const host = info.family === "IPv6" ? `[${info.address}]` : info.address;
-      url = `http://${host}:${info.port}`;
-      resolve(listening);
+  const port = portSetting(settings, "PORT") ?? 0;
+  // Next to the server's port (3001 by default) so curl recipes can name it; any free port for PORT=0.
+  const slackPort = port === 0 ? 0 : (portSetting(settings, "SLACK_STAND_IN_PORT") ?? port + 1);
+  let slack: SlackStandIn | undefined;
+  let serviceBus: ServiceBusStandIn | undefined;
+  let url = "";
+  try {
+    if (!settings.SLACK_API_URL) {
+      slack = await startSlackStandIn({
+        port: slackPort,
+        host: hostname,
+        botToken: settings.SLACK_BOT_TOKEN as string,
+        users: [...LOCAL_SLACK_USERS],
+        botUserId: LOCAL_BOT_USER_ID,
+      });
+      settings.SLACK_API_URL = slack.url;
+      settings.SLACK_BOT_USER_ID ||= LOCAL_BOT_USER_ID;
+    }
+    if (!settings.SERVICE_BUS_CONNECTIONS) {
+      serviceBus = await startServiceBusStandIn({
+        host: "127.0.0.1",
+        port: 0,
+        queues: [settings.FAILED_REQUESTS_QUEUE as string, LOCAL_DEMO_QUEUE],
+      });
+      settings.SERVICE_BUS_CONNECTIONS = JSON.stringify({ [LOCAL_CLUSTER]: serviceBus.connectionString });
+    }
+    // Every setting is read here, before listening: a bad one is a start-up error, not a crash later.
+    const { app, dispatcher, bus } = await createLocalApp({
+      env: settings,
+      logger,
+      selfUrl: () => url,
+      embedded: {
+        ...(slack === undefined ? {} : { slack }),
+        ...(serviceBus === undefined ? {} : { serviceBus }),
+      },
     });
-    listening.once("error", reject);
-  });
-  return {
-    url,
-    slack,
-    serviceBus,
-    async close() {
-      await new Promise<void>((done) => server.close(() => done()));
-      await dispatcher.idle();
-      await bus.close();
-      await serviceBus?.close();
-      await slack?.close();
-    },
-  };
+    const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+      const listening = serve(
+        { fetch: withLingeringClose(app.fetch), port, hostname },
+        (info: AddressInfo) => {
+          const host = info.family === "IPv6" ? `[${info.address}]` : info.address;
+          url = `http://${host}:${info.port}`;
+          resolve(listening);
+        },
+      );
+      listening.once("error", reject);
+    });
+    return {
+      url,
+      slack,
+      serviceBus,
+      async close() {
+        await new Promise<void>((done) => server.close(() => done()));
+        await dispatcher.idle();
+        await bus.close();
+        await serviceBus?.close();
+        await slack?.close();
+      },
+    };
+  } catch (error) {
+    // Whoever catches this (npm start, a test) should not be left with stand-ins holding ports.
+    await serviceBus?.close();
+    await slack?.close();
+    throw error;
+  }
 }

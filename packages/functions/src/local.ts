@@ -6,11 +6,15 @@ let server: Awaited<ReturnType<typeof startLocalServer>>;
 try {
   server = await startLocalServer();
 } catch (error) {
-  const { code, message } = error as NodeJS.ErrnoException;
+  // One line, never a stack: configuration errors name their variables, never their values.
+  const { code, message: text = String(error) } = error as NodeJS.ErrnoException;
+  const message = text.replace(/\s*\n\s*/g, " ");
   process.stderr.write(
     code === "EADDRINUSE"
       ? `Could not start: ${message.replace(/^listen /, "")}. Stop what uses it, or choose other ports with PORT=… (and SLACK_STAND_IN_PORT=…).\n`
-      : `Could not start the local server: ${message}\n`,
+      : code === "ENOTFOUND" || code === "EADDRNOTAVAIL"
+        ? `Could not start: ${message}. Set HOST=… to an address of this machine (127.0.0.1 by default).\n`
+        : `Could not start the local server: ${message}\n`,
   );
   process.exit(1);
 }

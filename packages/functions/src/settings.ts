@@ -48,6 +48,17 @@ export function optionalSetting(env: Env, name: string): string | undefined {
   return env[name] || undefined;
 }
 
+/** A TCP port setting (0 = any free port); named when it is not one, so the start fails clearly. */
+export function portSetting(env: Env, name: string): number | undefined {
+  const text = optionalSetting(env, name);
+  if (text === undefined) return undefined;
+  const port = Number(text);
+  if (!/^\d+$/.test(text.trim()) || port > 65_535) {
+    throw new Error(`${name} must be a port number from 0 to 65535`);
+  }
+  return port;
+}
+
 export interface ExecuteSettings {
   sharedSecret: string;
   configPath: string | null;

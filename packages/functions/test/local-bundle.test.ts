@@ -1,3 +1,5 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,16 +8,17 @@ import type { Metafile } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { outputFiles } from "../scripts/build-lambdas";
 import { buildLocalServer, LOCAL_METAFILE } from "../scripts/build-local";
-import { type SpawnedServer, spawnLocalServer } from "./spawn-local-server";
+import { repoRoot, type SpawnedServer, spawnLocalServer } from "./spawn-local-server";
 
 /** `npm start` runs the bundled local server in plain node: it must serve what the sources serve. */
 const OUT_DIR = fileURLToPath(new URL("../dist/local-bundle-test", import.meta.url));
 let server: SpawnedServer;
 let dir: string;
+let entry: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "local-bundle-"));
-  const entry = await buildLocalServer(OUT_DIR);
+  entry = await buildLocalServer(OUT_DIR);
   server = await spawnLocalServer(
     { VAULT_DIR: join(dir, "vault"), AUDIT_LOG_FILE: join(dir, "audit.jsonl") },
     { bundle: entry },
@@ -27,6 +30,34 @@ afterAll(async () => {
   await rm(OUT_DIR, { recursive: true, force: true });
   if (dir) await rm(dir, { recursive: true, force: true });
 });
+
+/** Runs the bundle until it exits by itself (a start that fails), with the embedded defaults. */
+async function runUntilExit(entry: string, env: Record<string, string>) {
+  const child = spawn(process.execPath, [entry], {
+    cwd: repoRoot,
+    env: {
+      ...process.env,
+      PORT: "0",
+      SLACK_API_URL: "",
+      SERVICE_BUS_CONNECTIONS: "",
+      VICTORIA_BIN: "",
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+  const [code] = (await once(child, "exit")) as [number | null];
+  clearTimeout(timer);
+  return { code, stdout, stderr };
+}
 
 describe("the bundled local server (npm start)", () => {
   it("answers /health, serves the workbench page and compiles its script", async () => {
@@ -65,5 +96,37 @@ describe("the bundled local server (npm start)", () => {
       if (!found) await new Promise((resolve) => setTimeout(resolve, 50));
     }
     expect(found).toBe(true);
+  });
+});
+
+describe("the bundled local server refuses to start on a bad configuration", () => {
+  it.each([
+    [
+      "SMTP_URL without MAIL_FROM",
+      { SMTP_URL: "smtp://127.0.0.1:2525", MAIL_FROM: "" },
+      ["SMTP_URL", "MAIL_FROM"],
+    ],
+    [
+      "MAIL_FROM without SMTP_URL",
+      { SMTP_URL: "", MAIL_FROM: "victoria@example.com" },
+      ["SMTP_URL", "MAIL_FROM"],
+    ],
+    ["a PORT that is not a port", { PORT: "eighty" }, ["PORT"]],
+    ["a REPLAY_LIMIT that is not a number", { REPLAY_LIMIT: "many" }, ["REPLAY_LIMIT"]],
+  ])("%s: one line naming the variables, exit 1, before listening", async (_, env, named) => {
+    const { code, stdout, stderr } = await runUntilExit(entry, {
+      VAULT_DIR: join(dir, "vault"),
+      AUDIT_LOG_FILE: join(dir, "audit.jsonl"),
+      ...env,
+    });
+    expect(code).toBe(1);
+    expect(stdout).not.toContain("listening");
+    const lines = stderr.trimEnd().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^Could not start/);
+    for (const name of named) expect(lines[0]).toContain(name);
+    expect(stderr).not.toMatch(/\bat |Error:|Unhandled|node:internal/);
+    // Never the values: SMTP_URL may carry a password.
+    expect(stderr).not.toContain("127.0.0.1:2525");
   });
 });

@@ -1,5 +1,20 @@
 import type { DeadLetter, EntityRef } from "./dead-letter";
 
+/**
+ * The queue, topic or subscription does not exist on the namespace (deleted, renamed, or never
+ * created): adapters throw this so use cases can tell it apart without knowing the SDK.
+ */
+export class EntityNotFoundError extends Error {
+  override readonly name = "EntityNotFoundError";
+  constructor(
+    /** `queue` or `topic/Subscriptions/subscription`. */
+    readonly entity: string,
+    options?: ErrorOptions,
+  ) {
+    super(`Service Bus entity '${entity}' does not exist`, options);
+  }
+}
+
 /** A received message held under a peek-lock until it is settled one way or another. */
 export interface LockedMessage {
   message: DeadLetter;
@@ -10,7 +25,10 @@ export interface LockedMessage {
 }
 
 export interface MessageReceiver {
-  /** Up to `max` messages; fewer (or none) when the entity runs dry within `waitMs`. */
+  /**
+   * Up to `max` messages; fewer (or none) when the entity runs dry within `waitMs`. Throws
+   * `EntityNotFoundError` when the entity does not exist.
+   */
   receive(max: number, waitMs: number): Promise<LockedMessage[]>;
   close(): Promise<void>;
 }

@@ -16,7 +16,8 @@ export interface DeadLetterActionsEnvDeps {
 
 /**
  * The dead-letter operations from configuration: VAULT_DIR, SERVICE_BUS_CONNECTIONS, SMTP_URL and
- * MAIL_FROM (optional: without them Email says it is not configured), REPLAY_LIMIT. SDKs load lazily.
+ * MAIL_FROM (optional, both or neither: without them Email says it is not configured),
+ * REPLAY_LIMIT. SDKs load lazily.
  */
 export async function createDeadLetterActionsFromEnv(
   env: Readonly<Record<string, string | undefined>>,
@@ -25,9 +26,11 @@ export async function createDeadLetterActionsFromEnv(
   const vault =
     deps.vault ?? (await import("../adapters/local/file-vault")).createFileVault(env.VAULT_DIR || undefined);
   const bus = deps.bus ?? (await import("../adapters/azure/service-bus-bus")).createDefaultServiceBusBus();
-  const mailer = env.SMTP_URL
-    ? (await import("../adapters/smtp/mail-from-env")).createMailerFromEnv(env)
-    : undefined;
+  // Either one set means email was meant: half a configuration fails here, not at the first email.
+  const mailer =
+    env.SMTP_URL || env.MAIL_FROM
+      ? (await import("../adapters/smtp/mail-from-env")).createMailerFromEnv(env)
+      : undefined;
   const maxReplays = Number(env.REPLAY_LIMIT || DEFAULT_REPLAY_LIMIT);
   if (!Number.isInteger(maxReplays) || maxReplays < 0) throw new Error("REPLAY_LIMIT must be a whole number");
   return createDeadLetterActions({

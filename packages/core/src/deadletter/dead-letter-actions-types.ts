@@ -5,8 +5,12 @@ export type ActionOutcome =
   | { ok: true; record: VaultRecord; detail?: string }
   | {
       ok: false;
-      /** missing: no such record; already: someone acted first; limit: replayed too often; failed: the effect failed (record unchanged). */
-      reason: "missing" | "already" | "limit" | "failed";
+      /**
+       * missing: no such record; already: someone acted first; limit: replayed too often; invalid: bad
+       * input (an email address); unconfigured: this deployment cannot do it (no SMTP, no connection);
+       * failed: the effect failed (record unchanged), worth trying again.
+       */
+      reason: "missing" | "already" | "limit" | "invalid" | "unconfigured" | "failed";
       message: string;
       record?: VaultRecord;
     };

@@ -5,6 +5,7 @@ import { type DeadLetter, entityPath, sendTarget } from "./dead-letter";
 import type { ActionOutcome, DeadLetterActions, DeadLetterFilter } from "./dead-letter-actions-types";
 import { parseEmailAddress } from "./email-address";
 import type { Mailer } from "./mailer";
+import { connectionFor } from "./service-bus-connections";
 import type { Vault, VaultRecord, VaultState } from "./vault";
 
 /** Application property counting replays of one message, so a poison message cannot loop forever. */
@@ -186,12 +187,12 @@ export function createDeadLetterActions(deps: DeadLetterActionDeps): DeadLetterA
             };
           }
           if (
-            deps.connections[record.cluster] === undefined &&
+            connectionFor(deps.connections, record.cluster) === undefined &&
             failedRequestArgs(record.message) === undefined
           ) {
             return {
               ok: false,
-              reason: "failed",
+              reason: "unconfigured",
               message: `No connection for cluster '${record.cluster}' in SERVICE_BUS_CONNECTIONS.`,
               record,
             };
@@ -203,9 +204,13 @@ export function createDeadLetterActions(deps: DeadLetterActionDeps): DeadLetterA
           if (args && deps.execute) {
             // A failed Victoria request: replaying it means running the command again.
             const result = await deps.execute(args, by);
-            return `victoria ${args.join(" ")} → exit ${result.exitCode === 0 ? "0" : "non-zero"}\n${result.output}`;
+            // The detail is posted in the notification's thread: a secret must not be.
+            const output = result.sensitive
+              ? "(output withheld: this command prints secrets; run it yourself to see them privately)"
+              : result.output;
+            return `victoria ${args.join(" ")} → exit ${result.exitCode === 0 ? "0" : "non-zero"}\n${output}`;
           }
-          const connection = deps.connections[record.cluster] as string;
+          const connection = connectionFor(deps.connections, record.cluster) as string;
           await bus.send(connection, sendTarget(record.entity), [replayMessage(record.message)]);
           return `sent back to ${sendTarget(record.entity)}`;
         },
@@ -228,7 +233,7 @@ export function createDeadLetterActions(deps: DeadLetterActionDeps): DeadLetterA
       try {
         address = parseEmailAddress(to);
       } catch (error) {
-        return Promise.resolve({ ok: false, reason: "failed", message: (error as Error).message });
+        return Promise.resolve({ ok: false, reason: "invalid", message: (error as Error).message });
       }
       const mailer = deps.mailer;
       return act(
@@ -241,7 +246,7 @@ export function createDeadLetterActions(deps: DeadLetterActionDeps): DeadLetterA
             ? undefined
             : {
                 ok: false,
-                reason: "failed",
+                reason: "unconfigured",
                 message: "Email is not configured here (SMTP_URL, MAIL_FROM).",
                 record,
               },

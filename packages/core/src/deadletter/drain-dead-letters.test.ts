@@ -244,4 +244,16 @@ describe("dead-letter drain (real SDK over AMQP, file vault, Slack stand-in)", (
     const { completed } = await expectInvariants(80);
     expect(completed).toHaveLength(80);
   });
+
+  it.each([
+    ["a queue", { kind: "queue", queue: "no-such-queue" }],
+    ["a subscription", { kind: "subscription", topic: "no-such-topic", subscription: "audit" }],
+  ] as const)(
+    "stops at once with entity-not-found for %s that does not exist, posting nothing",
+    async (_, target) => {
+      const report = await drain({}, 15_000, target);
+      expect(report).toMatchObject({ received: 0, parked: 0, notified: 0, stoppedBy: "entity-not-found" });
+      expect(slack.calls.filter((c) => c.method === "chat.postMessage")).toHaveLength(0);
+    },
+  );
 });

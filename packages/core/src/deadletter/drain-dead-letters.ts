@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "../logging/json-logger";
 import type { Chat } from "../ports";
-import type { Bus, LockedMessage } from "./bus";
+import { type Bus, EntityNotFoundError, type LockedMessage } from "./bus";
 import { type EntityRef, entityPath } from "./dead-letter";
 import { buildDeadLetterNotification } from "./notification-blocks";
 import type { Vault, VaultRecord } from "./vault";
@@ -47,7 +47,8 @@ export interface DrainReport {
   completed: number;
   abandoned: number;
   notification?: { channel: string; ts: string; id: string };
-  stoppedBy: "empty" | "budget" | "max-messages" | "error";
+  /** `entity-not-found`: the queue or subscription does not exist (nothing could be drained). */
+  stoppedBy: "empty" | "budget" | "max-messages" | "error" | "entity-not-found";
 }
 
 const SETTLE_CONCURRENCY = 16;
@@ -169,7 +170,7 @@ export async function drainDeadLetters(
         if (batch === undefined) throw new Error("receive did not finish within the time budget");
       } catch (error) {
         logger.error("dead-letter receive failed", { entity: path, errorMessage: (error as Error).message });
-        report.stoppedBy = "error";
+        report.stoppedBy = error instanceof EntityNotFoundError ? "entity-not-found" : "error";
         break;
       }
       if (batch.length === 0) break;

@@ -1,8 +1,10 @@
 import type { Logger } from "../logging/json-logger";
 import type { Chat } from "../ports";
+import { code, mrkdwn } from "../slack/slack-text";
 import * as z from "../validation/zod";
 import { entityPath } from "./dead-letter";
 import { type DrainDeps, type DrainOptions, type DrainReport, drainDeadLetters } from "./drain-dead-letters";
+import { connectionFor } from "./service-bus-connections";
 
 export const DRAIN_JOB = "drain-dead-letters";
 
@@ -35,12 +37,14 @@ export function createDrainJobHandler(
 ): (payload: unknown) => Promise<DrainReport | undefined> {
   return async (payload) => {
     const job = drainJobSchema.parse(payload);
-    const connection = deps.connections[job.cluster];
+    const connection = connectionFor(deps.connections, job.cluster);
     if (connection === undefined) {
       await notifyUnknownCluster(deps, job);
       return undefined;
     }
-    return drainDeadLetters(deps, { ...job, connection }, deps.drainOptions());
+    const report = await drainDeadLetters(deps, { ...job, connection }, deps.drainOptions());
+    if (report.stoppedBy === "entity-not-found") await notifyMissingEntity(deps, job);
+    return report;
   };
 }
 
@@ -51,7 +55,33 @@ export async function notifyUnknownCluster(
 ): Promise<void> {
   const known = Object.keys(deps.connections).join(", ") || "none";
   deps.logger.error("dead letters on an unknown cluster", { cluster: job.cluster, namespace: job.namespace });
-  const text = `:warning: Dead letters were reported on \`${entityPath(job.entity)}\` in namespace \`${job.namespace}\`, but there is no connection for cluster \`${job.cluster}\` in SERVICE_BUS_CONNECTIONS (known clusters: ${known}). They stay on the bus until one is configured.`;
+  const text =
+    mrkdwn`:warning: Dead letters were reported on ${code(entityPath(job.entity), 600)} in namespace ${code(job.namespace, 200)}, but there is no connection for cluster ${code(job.cluster, 200)} in SERVICE_BUS_CONNECTIONS (known clusters: ${known}). They stay on the bus until one is configured.`
+      .text;
+  await deps.chat.postMessage({
+    channel: deps.alertChannel,
+    text,
+    blocks: [{ type: "section", text: { type: "mrkdwn", text } }],
+  });
+}
+
+/**
+ * Tells the alert channel that an alert named a queue or subscription that does not exist: the
+ * listener has already answered 202, so without this nobody would learn that nothing was drained.
+ */
+export async function notifyMissingEntity(
+  deps: { chat: Chat; alertChannel: string; logger: Logger },
+  job: DrainJob,
+): Promise<void> {
+  const path = entityPath(job.entity);
+  deps.logger.error("dead letters on an entity that does not exist", {
+    cluster: job.cluster,
+    namespace: job.namespace,
+    entity: path,
+  });
+  const text =
+    mrkdwn`:warning: Dead letters were reported on ${job.entity.kind} ${code(path, 600)} in namespace ${code(job.namespace, 200)} (cluster ${code(job.cluster, 200)}), but Service Bus says it does not exist, so nothing was drained. Check the alert rule or Event Grid subscription that named it.`
+      .text;
   await deps.chat.postMessage({
     channel: deps.alertChannel,
     text,

@@ -6,13 +6,11 @@ import {
   type ButtonElement,
   buildDeadLetterNotification,
   type ConfirmDialog,
-  escapeWithin,
   notificationText,
   recordBlockIds,
   resolvedRecordBlocks,
   type SectionBlock,
   SLACK_LIMITS,
-  truncate,
 } from "./notification-blocks";
 import type { VaultRecord } from "./vault";
 import { vaultRecordId } from "./vault-record-id";
@@ -285,8 +283,53 @@ describe("buildDeadLetterNotification", () => {
     expect(text).toContain("*Reason:* a &gt; b");
     expect(text).toContain("*Description:* &lt;@U0ADMIN&gt; said so");
     expect(text).toContain("*Subject:* &lt;!here&gt;");
-    expect(text).toContain("*Body:* `'rm -rf' &lt;b&gt;&amp;amp;&lt;/b&gt;\ufffd`");
+    // The body's NUL is removed; its "&amp;" is text, escaped once like any other.
+    expect(text).toContain("*Body:* `'rm -rf' &lt;b&gt;&amp;amp;&lt;/b&gt;`");
     expect(text).not.toMatch(/<|>/);
+  });
+
+  it("removes control characters from everything taken from a message, plain_text header included", () => {
+    const evil = record(1, {
+      messageId: "id\u0000",
+      deadLetterReason: "\u001b[31mred\u001b[0m",
+      deadLetterErrorDescription: "NUL\u0000 ESC\u001b RLO\u202e gnp.exe",
+      subject: "\u202eevil",
+      body: { kind: "text", text: "body\u0000\u202e" },
+    });
+    const { blocks, text } = buildDeadLetterNotification({
+      cluster: "prod\u202e1",
+      namespace: "ns\u0000",
+      entity: { kind: "queue", queue: "<!here>\u001b[31m & orders" },
+      records: [evil],
+      notificationId: "n1",
+    });
+    const all = JSON.stringify({ blocks, text });
+    // JSON.stringify writes C0 controls as \u00XX escapes.
+    for (const control of ["\\u0000", "\\u001b", "\u202e"]) expect(all).not.toContain(control);
+    expect((blocks[0] as { text: { text: string } }).text.text).toBe(
+      ":rotating_light: 1 dead letter on prod1 / <!here> & orders",
+    );
+    const section = (blocks[4] as SectionBlock).text?.text ?? "";
+    expect(section).toContain("*Reason:* red\n");
+    expect(section).toContain("*Description:* NUL ESC RLO gnp.exe\n");
+    expect(section).toContain("*Subject:* evil\n");
+    expect(section).toContain("*Body:* `body`");
+    expect(text).toBe(":rotating_light: 1 dead letter on prod1 / &lt;!here&gt; &amp; orders (namespace ns)");
+  });
+
+  it("escapes once: an ampersand becomes &amp;, never &amp;amp;", () => {
+    const amp = record(1, { deadLetterReason: "a & b", subject: "x & y" });
+    const { blocks, text } = buildDeadLetterNotification({
+      cluster: "c&1",
+      namespace: "n&s",
+      entity: { kind: "queue", queue: "q&q" },
+      records: [amp],
+      notificationId: "n1",
+    });
+    const all = JSON.stringify({ blocks, text });
+    expect(all).toContain("a &amp; b");
+    expect(all).toContain("`c&amp;1`");
+    expect(all).not.toContain("&amp;amp;");
   });
 
   it("keeps long names and huge fields within the limits, never cutting an entity", () => {
@@ -368,25 +411,13 @@ describe("resolvedRecordBlocks", () => {
   });
 });
 
-describe("text helpers", () => {
-  it("notificationText escapes and stays short", () => {
+describe("notificationText", () => {
+  it("escapes and stays short", () => {
     expect(notificationText({ cluster: "a<b", namespace: "n&s", entity: queue, count: 2 })).toBe(
       ":rotating_light: 2 dead letters on a&lt;b / orders (namespace n&amp;s)",
     );
     expect(
       notificationText({ cluster: "&".repeat(5000), namespace: "n", entity: queue, count: 2 }).length,
     ).toBeLessThanOrEqual(SLACK_LIMITS.fallbackText);
-  });
-
-  it("escapeWithin cuts between entities and counts the ellipsis", () => {
-    expect(escapeWithin("a&b", 10)).toBe("a&amp;b");
-    expect(escapeWithin("a&b", 6)).toBe("a…");
-    expect(escapeWithin("a&b", 7)).toBe("a&amp;b");
-    expect(escapeWithin("ab&", 6)).toBe("ab…");
-  });
-
-  it("truncate does not split a surrogate pair", () => {
-    expect(truncate("😀😀😀", 4)).toBe("😀…");
-    expect(truncate("short", 10)).toBe("short");
   });
 });

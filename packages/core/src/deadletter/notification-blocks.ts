@@ -1,3 +1,13 @@
+import {
+  cleanPlainText,
+  code,
+  escapeWithin,
+  joinMrkdwn,
+  type Mrkdwn,
+  mention,
+  mrkdwn,
+  truncateMrkdwn,
+} from "../slack/slack-text";
 import { bodyPreview, type EntityRef, entityPath } from "./dead-letter";
 import type { VaultRecord } from "./vault";
 
@@ -12,8 +22,9 @@ import type { VaultRecord } from "./vault";
  *   per detailed record:   section (details) + actions (Replay, Email, Delete)
  *   when some are not detailed: section (how many more, top reasons) + actions (Replay all, Delete all)
  *
- * Every string that came from a message is escaped for mrkdwn (`&`, `<`, `>`), so a body cannot
- * mention @channel or forge a link, and truncated to Slack's limits.
+ * Every string that came from a message goes through ../slack/slack-text: escaped once for mrkdwn
+ * (`&`, `<`, `>`), so a body cannot mention @channel or forge a link, cleaned of control characters
+ * (plain_text too), and cut to Slack's limits.
  */
 
 /** Slack's Block Kit limits that these messages must respect. */
@@ -123,14 +134,18 @@ export function buildDeadLetterNotification(input: DeadLetterNotificationInput):
   const blocks: Block[] = [
     {
       type: "header",
-      text: { type: "plain_text", text: truncate(headline(summary), SLACK_LIMITS.headerText), emoji: true },
+      text: {
+        type: "plain_text",
+        text: cleanPlainText(headline(summary), SLACK_LIMITS.headerText),
+        emoji: true,
+      },
     },
     { type: "section", fields: summaryFields(summary, records) },
     {
       type: "context",
       elements: [
-        mrkdwn(
-          `Notification \`${escapeWithin(notificationId, 200)}\` · each message is parked in the vault and was completed on the bus only after this was posted`,
+        mrkdwnText(
+          mrkdwn`Notification ${code(notificationId, 200)} · each message is parked in the vault and was completed on the bus only after this was posted`,
         ),
       ],
     },
@@ -156,7 +171,7 @@ export function notificationText(input: {
   entity: EntityRef;
   count: number;
 }): string {
-  return escapeWithin(`${headline(input)} (namespace ${input.namespace})`, SLACK_LIMITS.fallbackText);
+  return escapeWithin(`${headline(input)} (namespace ${input.namespace})`, SLACK_LIMITS.fallbackText).text;
 }
 
 /**
@@ -169,20 +184,24 @@ export function resolvedRecordBlocks(record: VaultRecord): [SectionBlock, Contex
   const outcome = OUTCOMES[record.state];
   const parts = [outcome];
   if (resolution) {
-    parts.push(`by ${who(resolution.by)}`, `at ${escapeWithin(resolution.at, 64)}`);
-    if (resolution.note) parts.push(`— ${escapeWithin(resolution.note, 1000)}`);
+    parts.push(mrkdwn`by ${mention(resolution.by)}`, mrkdwn`at ${escapeWithin(resolution.at, 64)}`);
+    if (resolution.note) parts.push(mrkdwn`— ${escapeWithin(resolution.note, 1000)}`);
   }
   return [
     recordSection(record),
-    { type: "context", block_id: ids.actions, elements: [mrkdwn(truncateMrkdwn(parts.join(" "), 2000))] },
+    {
+      type: "context",
+      block_id: ids.actions,
+      elements: [mrkdwnText(truncateMrkdwn(joinMrkdwn(parts, " "), 2000))],
+    },
   ];
 }
 
-const OUTCOMES: Record<VaultRecord["state"], string> = {
-  parked: ":hourglass_flowing_sand: Still parked",
-  replayed: ":repeat: Replayed",
-  emailed: ":email: Emailed",
-  deleted: ":wastebasket: Deleted",
+const OUTCOMES: Record<VaultRecord["state"], Mrkdwn> = {
+  parked: mrkdwn`:hourglass_flowing_sand: Still parked`,
+  replayed: mrkdwn`:repeat: Replayed`,
+  emailed: mrkdwn`:email: Emailed`,
+  deleted: mrkdwn`:wastebasket: Deleted`,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -207,13 +226,13 @@ function summaryFields(summary: Summary, records: VaultRecord[]): MrkdwnText[] {
       : first === last
         ? new Date(first).toISOString()
         : `${new Date(first).toISOString()} – ${new Date(last).toISOString()}`;
-  const field = (label: string, value: string) => mrkdwn(`*${label}*\n${value}`);
+  const field = (label: string, value: Mrkdwn | string) => mrkdwnText(mrkdwn`*${label}*\n${value}`);
   return [
-    field("Cluster", `\`${escapeWithin(summary.cluster, 200)}\``),
-    field("Namespace", `\`${escapeWithin(summary.namespace, 200)}\``),
+    field("Cluster", code(summary.cluster, 200)),
+    field("Namespace", code(summary.namespace, 200)),
     field(
       summary.entity.kind === "queue" ? "Queue" : "Topic subscription",
-      `\`${escapeWithin(entityPath(summary.entity), 600)}\``,
+      code(entityPath(summary.entity), 600),
     ),
     field("Dead letters", summary.count.toLocaleString("en-US")),
     field("Enqueued", range),
@@ -223,19 +242,19 @@ function summaryFields(summary: Summary, records: VaultRecord[]): MrkdwnText[] {
 function recordSection(record: VaultRecord): SectionBlock {
   const m = record.message;
   const lines = [
-    `*${escapeWithin(m.messageId, 200)}* · seq ${escapeWithin(m.sequenceNumber, 30)}`,
-    `*Enqueued:* ${escapeWithin(m.enqueuedTime, 64)} · *Deliveries:* ${m.deliveryCount}`,
-    `*Reason:* ${m.deadLetterReason ? escapeWithin(m.deadLetterReason, 300) : "_none given_"}`,
+    mrkdwn`*${escapeWithin(m.messageId, 200)}* · seq ${escapeWithin(m.sequenceNumber, 30)}`,
+    mrkdwn`*Enqueued:* ${escapeWithin(m.enqueuedTime, 64)} · *Deliveries:* ${m.deliveryCount}`,
+    mrkdwn`*Reason:* ${m.deadLetterReason ? escapeWithin(m.deadLetterReason, 300) : mrkdwn`_none given_`}`,
   ];
   if (m.deadLetterErrorDescription)
-    lines.push(`*Description:* ${escapeWithin(m.deadLetterErrorDescription, 1000)}`);
-  if (m.subject) lines.push(`*Subject:* ${escapeWithin(m.subject, 300)}`);
-  const preview = codeSpanSafe(bodyPreview(m.body, 200));
-  lines.push(`*Body:* ${preview ? `\`${escapeWithin(preview, 600)}\`` : "_empty_"}`);
+    lines.push(mrkdwn`*Description:* ${escapeWithin(m.deadLetterErrorDescription, 1000)}`);
+  if (m.subject) lines.push(mrkdwn`*Subject:* ${escapeWithin(m.subject, 300)}`);
+  const preview = bodyPreview(m.body, 200);
+  lines.push(mrkdwn`*Body:* ${preview ? code(preview, 600) : mrkdwn`_empty_`}`);
   return {
     type: "section",
     block_id: recordBlockIds(record.id).section,
-    text: mrkdwn(truncateMrkdwn(lines.join("\n"), SLACK_LIMITS.sectionText)),
+    text: mrkdwnText(truncateMrkdwn(joinMrkdwn(lines, "\n"), SLACK_LIMITS.sectionText)),
   };
 }
 
@@ -270,15 +289,18 @@ function restSection(rest: VaultRecord[], shown: number): SectionBlock {
   const top = [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   const listed = top
     .slice(0, 5)
-    .map(([reason, n]) => `• ${escapeWithin(reason, 200)} × ${n.toLocaleString("en-US")}`);
-  if (top.length > 5) listed.push(`• ${top.length - 5} other reasons`);
+    .map(([reason, n]) => mrkdwn`• ${escapeWithin(reason, 200)} × ${n.toLocaleString("en-US")}`);
+  if (top.length > 5) listed.push(mrkdwn`• ${top.length - 5} other reasons`);
+  const count = rest.length.toLocaleString("en-US");
   const head =
     shown === 0
-      ? `*${rest.length.toLocaleString("en-US")} dead letters*, not listed one by one.`
-      : `*…and ${rest.length.toLocaleString("en-US")} more* not listed one by one.`;
+      ? mrkdwn`*${count} dead letters*, not listed one by one.`
+      : mrkdwn`*…and ${count} more* not listed one by one.`;
   return {
     type: "section",
-    text: mrkdwn(truncateMrkdwn(`${head} By reason:\n${listed.join("\n")}`, SLACK_LIMITS.sectionText)),
+    text: mrkdwnText(
+      truncateMrkdwn(mrkdwn`${head} By reason:\n${joinMrkdwn(listed, "\n")}`, SLACK_LIMITS.sectionText),
+    ),
   };
 }
 
@@ -320,7 +342,7 @@ function button(
   return {
     type: "button",
     action_id: actionId,
-    text: { type: "plain_text", text: truncate(text, SLACK_LIMITS.buttonText) },
+    text: { type: "plain_text", text: cleanPlainText(text, SLACK_LIMITS.buttonText) },
     value,
     ...(style ? { style } : {}),
     ...(confirm ? { confirm } : {}),
@@ -334,71 +356,16 @@ function confirmDialog(
   style: "primary" | "danger" = "danger",
 ): ConfirmDialog {
   return {
-    title: { type: "plain_text", text: truncate(title, SLACK_LIMITS.confirmTitle) },
-    text: mrkdwn(truncateMrkdwn(text, SLACK_LIMITS.confirmText)),
-    confirm: { type: "plain_text", text: truncate(confirm, SLACK_LIMITS.confirmButton) },
+    title: { type: "plain_text", text: cleanPlainText(title, SLACK_LIMITS.confirmTitle) },
+    text: mrkdwnText(truncateMrkdwn(mrkdwn`${text}`, SLACK_LIMITS.confirmText)),
+    confirm: { type: "plain_text", text: cleanPlainText(confirm, SLACK_LIMITS.confirmButton) },
     deny: { type: "plain_text", text: "Cancel" },
     style,
   };
 }
 
-function who(by: string): string {
-  // A Slack user id becomes a mention Slack renders as the name; anything else is shown as text.
-  return /^[UW][A-Z0-9]{2,}$/.test(by) ? `<@${by}>` : escapeWithin(by, 200);
-}
-
-function mrkdwn(text: string): MrkdwnText {
-  return { type: "mrkdwn", text };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Text
-
-/** Escapes Slack's mrkdwn control characters, as Slack documents: `&`, `<`, `>`. */
-export function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-}
-
-/**
- * Escapes `text` so that the result, with a trailing `…` when cut, is at most `max` characters
- * (UTF-16 units, which never undercount what Slack counts), never cutting an entity in two.
- */
-export function escapeWithin(text: string, max: number): string {
-  const escaped = escapeMrkdwn(text);
-  if (escaped.length <= max) return escaped;
-  let out = "";
-  for (const char of text) {
-    const piece = escapeMrkdwn(char);
-    if (out.length + piece.length + 1 > max) break;
-    out += piece;
-  }
-  return `${out}…`;
-}
-
-/** Cuts plain text to `max` UTF-16 units with `…`, not splitting a surrogate pair. */
-export function truncate(text: string, max: number): string {
-  if (text.length <= max) return text;
-  let out = "";
-  for (const char of text) {
-    if (out.length + char.length + 1 > max) break;
-    out += char;
-  }
-  return `${out}…`;
-}
-
-/** Cuts already-escaped mrkdwn, backing off a half-cut `&amp;`-style entity. */
-function truncateMrkdwn(text: string, max: number): string {
-  if (text.length <= max) return text;
-  let cut = truncate(text, max).slice(0, -1);
-  const amp = cut.lastIndexOf("&");
-  if (amp > cut.lastIndexOf(";")) cut = cut.slice(0, amp);
-  return `${cut}…`;
-}
-
-/** A preview shown inside a code span: backticks would end the span, control characters are noise. */
-function codeSpanSafe(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point
-  return text.replace(/`/g, "'").replace(/[\u0000-\u001f\u007f]/g, "\ufffd");
+function mrkdwnText(text: Mrkdwn): MrkdwnText {
+  return { type: "mrkdwn", text: text.text };
 }
 
 function uniqueById(records: VaultRecord[]): VaultRecord[] {

@@ -2,6 +2,8 @@ import type { Logger } from "../logging/json-logger";
 import type { Chat, ChatMessage } from "../ports";
 import type { AuditLog, AuditRecord } from "../security/audit-log";
 import { type AuthorizationChain, authorizeSlackUser } from "../security/authorize-slack-user";
+import { noticeReply } from "../slack/command-reply";
+import { codeBlock, type Mrkdwn, mention, mrkdwn } from "../slack/slack-text";
 import * as z from "../validation/zod";
 import type { ActionOutcome, DeadLetterActions } from "./dead-letter-actions-types";
 import { buildDeadLetterNotification } from "./notification-blocks";
@@ -35,10 +37,15 @@ export interface ResolveDeps extends AuthorizationChain {
   now?: () => Date;
 }
 
-const notice = (text: string): ChatMessage => ({
-  text,
-  blocks: [{ type: "section", text: { type: "mrkdwn", text } }],
-});
+/**
+ * What the user is told about an action that did not happen. Someone who was first is named with a
+ * mention; every other message is outside text (ids, Service Bus errors) and escaped as such.
+ */
+function failureNotice(outcome: Extract<ActionOutcome, { ok: false }>): string | Mrkdwn {
+  const resolution = outcome.record?.resolution;
+  if (outcome.reason !== "already" || !outcome.record || !resolution) return outcome.message;
+  return mrkdwn`This dead letter was already ${outcome.record.state} by ${mention(resolution.by)} at ${resolution.at}.`;
+}
 
 /**
  * The slow half of `/resolve`: authorize the clicking user, audit, act exactly once, tell the user
@@ -117,7 +124,7 @@ export function createResolveHandler(deps: ResolveDeps): (job: ResolveJob) => Pr
       await record("refused", { reason: authorization.reason }).catch((e: Error) =>
         logger.error("audit write failed", { requestId: job.requestId, errorMessage: e.message }),
       );
-      await tell(job, notice(authorization.message));
+      await tell(job, noticeReply(authorization.message));
       return;
     }
     try {
@@ -127,7 +134,7 @@ export function createResolveHandler(deps: ResolveDeps): (job: ResolveJob) => Pr
         requestId: job.requestId,
         errorMessage: (error as Error).message,
       });
-      await tell(job, notice("Sorry, I could not write the audit record, so I did nothing."));
+      await tell(job, noticeReply("Sorry, I could not write the audit record, so I did nothing."));
       return;
     }
 
@@ -158,7 +165,8 @@ export function createResolveHandler(deps: ResolveDeps): (job: ResolveJob) => Pr
       logger.error("audit write failed", { requestId: job.requestId, errorMessage: e.message }),
     );
 
-    if (job.target.startsWith("batch:") || failed.length > 0) await tell(job, notice(summary));
+    if (job.target.startsWith("batch:")) await tell(job, noticeReply(summary));
+    else if (failed[0]) await tell(job, noticeReply(failureNotice(failed[0])));
     const replayed = succeeded[0];
     if (
       !job.target.startsWith("batch:") &&
@@ -173,7 +181,7 @@ export function createResolveHandler(deps: ResolveDeps): (job: ResolveJob) => Pr
           .postMessage({
             channel: notification.channel,
             threadTs: notification.ts,
-            text: `\`\`\`${replayed.detail}\`\`\``,
+            text: codeBlock(replayed.detail).block.text,
           })
           .catch((e: Error) => logger.error("could not post the replay result", { errorMessage: e.message }));
       }

@@ -1,3 +1,4 @@
+import { FAILURE_CLASSES } from "../failure-class";
 import * as z from "../validation/zod";
 
 export const MSG_VICTORIA_REQUEST_FAILED = "MSG_VICTORIA_REQUEST_FAILED";
@@ -14,6 +15,11 @@ export const failedRequestEnvelopeSchema = z.object({
     requestId: z.string(),
     requester: z.optional(z.string()),
     error: z.string(),
+    /**
+     * Why it failed (see failure-class.ts). Publishers send only `transient` ones; absent in
+     * envelopes written before the class existed, which are retried as before.
+     */
+    failureClass: z.optional(z.enum(FAILURE_CLASSES)),
     /** 1 for the first failure; retries count up. */
     attempt: z.int().check(z.gte(1)),
     failedAt: z.string(),

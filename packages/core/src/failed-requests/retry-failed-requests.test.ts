@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createServiceBusBus } from "../adapters/azure/service-bus-bus";
 import type { Bus } from "../deadletter/bus";
 import { createMemoryLogger } from "../logging/json-logger";
+import type { CommandResult } from "../ports";
 import { MSG_VICTORIA_REQUEST_FAILED } from "./failed-request-envelope";
 import { createFailedRequestPublisher } from "./failed-request-publisher";
 import { retryFailedRequests } from "./retry-failed-requests";
@@ -32,7 +33,7 @@ const payload = {
 };
 
 function consumer(
-  outcomes: Array<number | Error>,
+  outcomes: Array<number | Error | CommandResult>,
   seen: Array<{ args: readonly string[]; attempt: number }> = [],
 ) {
   return {
@@ -44,7 +45,7 @@ function consumer(
       seen.push({ args, attempt });
       const outcome = outcomes.shift() ?? 1;
       if (outcome instanceof Error) throw outcome;
-      return { exitCode: outcome, output: "" };
+      return typeof outcome === "number" ? { exitCode: outcome, output: "" } : outcome;
     },
   };
 }
@@ -56,7 +57,7 @@ describe("failed requests on Service Bus", () => {
     expect(stored).toBeDefined();
     const seen: Array<{ args: readonly string[]; attempt: number }> = [];
     const report = await retryFailedRequests(consumer([0], seen), { waitMs: 300 });
-    expect(report).toEqual({ received: 1, succeeded: 1, failed: 0, invalid: 0 });
+    expect(report).toEqual({ received: 1, succeeded: 1, failed: 0, invalid: 0, notRetryable: 0 });
     expect(seen[0]?.args).toEqual(["store", "s3", "ls"]);
     expect(broker.depth(QUEUE)).toMatchObject({ active: 0, locked: 0, deadLetter: 0 });
   });
@@ -82,9 +83,38 @@ describe("failed requests on Service Bus", () => {
       { body: { kind: "json", value: { type: "SOMETHING_ELSE" } } },
     ]);
     const report = await retryFailedRequests(consumer([0]), { waitMs: 300 });
-    expect(report).toEqual({ received: 1, succeeded: 0, failed: 0, invalid: 1 });
+    expect(report).toEqual({ received: 1, succeeded: 0, failed: 0, invalid: 1, notRetryable: 0 });
     const [dead] = broker.peekAll(`${QUEUE}/$DeadLetterQueue`);
     expect(dead).toMatchObject({ deadLetterReason: "InvalidEnvelope" });
     expect(MSG_VICTORIA_REQUEST_FAILED).toBe("MSG_VICTORIA_REQUEST_FAILED");
+  });
+
+  it("dead-letters at once, without running it, an envelope published as a failure no retry fixes", async () => {
+    await createFailedRequestPublisher(bus, broker.connectionString, QUEUE).publish({
+      ...payload,
+      failureClass: "not_found",
+    });
+    const seen: Array<{ args: readonly string[]; attempt: number }> = [];
+    const report = await retryFailedRequests(consumer([0], seen), { waitMs: 300 });
+    expect(report).toMatchObject({ received: 1, succeeded: 0, notRetryable: 1 });
+    expect(seen).toEqual([]);
+    const [dead] = broker.peekAll(`${QUEUE}/$DeadLetterQueue`);
+    expect(dead).toMatchObject({ deadLetterReason: "NotRetryable" });
+  });
+
+  it("dead-letters at once a retry that now fails for good, and abandons one that is still transient", async () => {
+    const publisher = createFailedRequestPublisher(bus, broker.connectionString, QUEUE);
+    await publisher.publish({ ...payload, requestId: "gone", failureClass: "transient" });
+    await publisher.publish({ ...payload, requestId: "flaky", failureClass: "transient" });
+    const report = await retryFailedRequests(
+      consumer([
+        { exitCode: 1, output: "No such key", failureClass: "not_found" },
+        { exitCode: 1, output: "503", failureClass: "transient" },
+      ]),
+      { waitMs: 300 },
+    );
+    expect(report).toMatchObject({ received: 2, failed: 1, notRetryable: 1 });
+    expect(broker.peekAll(`${QUEUE}/$DeadLetterQueue`)).toHaveLength(1);
+    expect(broker.depth(QUEUE)).toMatchObject({ active: 1 });
   });
 });

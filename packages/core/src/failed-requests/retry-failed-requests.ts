@@ -1,4 +1,5 @@
 import type { Bus } from "../deadletter/bus";
+import { type FailureClass, isRetryable } from "../failure-class";
 import type { Logger } from "../logging/json-logger";
 import type { CommandResult } from "../ports";
 import { failedRequestEnvelopeSchema } from "./failed-request-envelope";
@@ -17,6 +18,8 @@ export interface RetryReport {
   succeeded: number;
   failed: number;
   invalid: number;
+  /** Dead-lettered at once: a failure no retry can fix (usage, not found, already done, config). */
+  notRetryable: number;
 }
 
 /**
@@ -28,7 +31,7 @@ export async function retryFailedRequests(
   { bus, connection, queue, execute, logger }: RetryDeps,
   { maxMessages = 20, waitMs = 1_000 } = {},
 ): Promise<RetryReport> {
-  const report: RetryReport = { received: 0, succeeded: 0, failed: 0, invalid: 0 };
+  const report: RetryReport = { received: 0, succeeded: 0, failed: 0, invalid: 0, notRetryable: 0 };
   const receiver = await bus.receiver(connection, { kind: "queue", queue }, { deadLetter: false });
   try {
     const batch = await receiver.receive(maxMessages, waitMs);
@@ -41,23 +44,42 @@ export async function retryFailedRequests(
         await locked.deadLetter("InvalidEnvelope", "not a MSG_VICTORIA_REQUEST_FAILED envelope");
         continue;
       }
-      const { args, requestId } = parsed.data.payload;
+      const { args, requestId, failureClass: published } = parsed.data.payload;
+      // A publisher that says the failure cannot heal is believed: a human decides, not the schedule.
+      if (published !== undefined && !isRetryable(published)) {
+        report.notRetryable++;
+        await locked.deadLetter("NotRetryable", `published as a ${published} failure, which no retry fixes`);
+        logger.info("failed request not retried", { requestId, failureClass: published });
+        continue;
+      }
       // Delivery count is 1 on the first receive; the failure that published it was attempt 1.
       const attempt = locked.message.deliveryCount + 1;
       let ok = false;
+      let failureClass: FailureClass | undefined;
       try {
-        ok = (await execute(args, attempt, requestId)).exitCode === 0;
+        const result = await execute(args, attempt, requestId);
+        ok = result.exitCode === 0;
+        failureClass = result.failureClass;
       } catch (error) {
         logger.warn("retry could not run", { requestId, attempt, errorMessage: (error as Error).message });
       }
       if (ok) {
         report.succeeded++;
         await locked.complete();
+      } else if (failureClass !== undefined && !isRetryable(failureClass)) {
+        // It failed differently this time, for good (the key is gone, someone replayed it by hand).
+        report.notRetryable++;
+        await locked.deadLetter("NotRetryable", `attempt ${attempt} failed as ${failureClass}`);
       } else {
         report.failed++;
         await locked.abandon();
       }
-      logger.info("failed request retried", { requestId, attempt, ok });
+      logger.info("failed request retried", {
+        requestId,
+        attempt,
+        ok,
+        ...(failureClass ? { failureClass } : {}),
+      });
     }
   } finally {
     await receiver.close();

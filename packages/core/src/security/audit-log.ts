@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+
 /** Who asked for what, from where, when, and how it ended. Written before and after every run. */
 export interface AuditRecord {
   /** `requested` before running; `finished` after; `refused` when the chain said no. */
@@ -15,8 +17,11 @@ export interface AuditRecord {
   reason?: string;
   exitStatus?: number | "error";
   durationMs?: number;
-  /** The start of the output, for the record; never the whole of a large output. */
+  /** The start of the output, for the record; never the whole of a large output, never a sensitive one. */
   output?: string;
+  /** For sensitive output (a decrypted secret): its SHA-256 and length prove what was shown, not what it said. */
+  outputDigest?: string;
+  outputLength?: number;
 }
 
 export interface AuditLog {
@@ -25,6 +30,18 @@ export interface AuditLog {
 }
 
 export const AUDIT_OUTPUT_LIMIT = 2000;
+
+/** The output as the audit keeps it: truncated, or for a sensitive command only its digest and length. */
+export function outputForAudit(
+  output: string,
+  sensitive: boolean,
+): Pick<AuditRecord, "output" | "outputDigest" | "outputLength"> {
+  if (!sensitive) return { output: truncateForAudit(output) };
+  return {
+    outputDigest: `sha256:${createHash("sha256").update(output, "utf8").digest("hex")}`,
+    outputLength: output.length,
+  };
+}
 
 export function truncateForAudit(output: string): string {
   return output.length <= AUDIT_OUTPUT_LIMIT ? output : `${output.slice(0, AUDIT_OUTPUT_LIMIT)}… [truncated]`;

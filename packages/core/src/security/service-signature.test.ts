@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { signServiceRequest, verifyServiceRequest } from "./service-signature";
+import { checkServiceRequestHeaders, signServiceRequest, verifyServiceRequest } from "./service-signature";
 
 const body = '{"args":["config","view"]}';
 const now = 1_700_000_000;
@@ -49,5 +49,26 @@ describe("service-to-service signature", () => {
     };
     if (input.signature?.startsWith("v0=")) input.secret = "test-secret";
     expect(verifyServiceRequest(input)).toEqual({ ok: false, reason });
+  });
+});
+
+describe("service signature headers (checked before the body is read)", () => {
+  const headers = signServiceRequest("s", body, now);
+  const timestamp = headers["X-Victoria-Timestamp"];
+  const signature = headers["X-Victoria-Signature"];
+
+  it("passes present headers with a fresh timestamp, whatever the signature says", () => {
+    expect(checkServiceRequestHeaders({ timestamp, signature: "v1=forged", nowSeconds: now })).toEqual({
+      ok: true,
+    });
+  });
+
+  it.each([
+    ["no signature", { signature: undefined }, "missing X-Victoria-Timestamp or X-Victoria-Signature"],
+    ["a stale timestamp", { nowSeconds: now - 301 }, "request timestamp is outside the 5-minute window"],
+  ])("refuses %s, as the full check does", (_, change, reason) => {
+    const input = { timestamp, signature, nowSeconds: now, ...change };
+    expect(checkServiceRequestHeaders(input)).toEqual({ ok: false, reason });
+    expect(verifyServiceRequest({ secret: "s", body, ...input })).toEqual({ ok: false, reason });
   });
 });

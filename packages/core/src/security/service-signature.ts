@@ -1,5 +1,7 @@
 import {
+  checkTimestampedHeaders,
   type SignatureCheck,
+  type SignatureHeaders,
   type TimestampedHmacScheme,
   timestampedSignature,
   verifyTimestampedHmac,
@@ -41,4 +43,9 @@ export interface SignatureInput {
 
 export function verifyServiceRequest(input: SignatureInput): SignatureCheck {
   return verifyTimestampedHmac(SCHEME, input);
+}
+
+/** The checks that need no body (headers present, timestamp fresh): run before reading one. */
+export function checkServiceRequestHeaders(headers: SignatureHeaders): SignatureCheck {
+  return checkTimestampedHeaders(SCHEME, headers);
 }

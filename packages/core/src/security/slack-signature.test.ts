@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { signSlackRequest, verifySlackRequest } from "./slack-signature";
+import { checkSlackRequestHeaders, signSlackRequest, verifySlackRequest } from "./slack-signature";
 
 // The worked example from Slack's "Verifying requests from Slack" documentation.
 const secret = "8f742231b10e8888abcd99yyyzzz85a5";
@@ -33,5 +33,28 @@ describe("Slack request signature", () => {
   ])("refuses a %s", (_, change, reason) => {
     const input = { signingSecret: secret, rawBody, timestamp, signature, nowSeconds: now, ...change };
     expect(verifySlackRequest(input)).toEqual({ ok: false, reason });
+  });
+});
+
+describe("Slack request headers (checked before the body is read)", () => {
+  it("passes present headers with a fresh timestamp, whatever the signature says", () => {
+    expect(checkSlackRequestHeaders({ timestamp, signature: "v0=anything", nowSeconds: now })).toEqual({
+      ok: true,
+    });
+  });
+
+  it.each([
+    ["no signature", { signature: undefined }, "missing X-Slack-Request-Timestamp or X-Slack-Signature"],
+    ["no timestamp", { timestamp: undefined }, "missing X-Slack-Request-Timestamp or X-Slack-Signature"],
+    ["garbage timestamp", { timestamp: "soon" }, "X-Slack-Request-Timestamp is not unix seconds"],
+    [
+      "stale timestamp",
+      { nowSeconds: Number(timestamp) + 301 },
+      "request timestamp is outside the 5-minute window",
+    ],
+  ])("refuses %s, as the full check does", (_, change, reason) => {
+    const input = { timestamp, signature, nowSeconds: now, ...change };
+    expect(checkSlackRequestHeaders(input)).toEqual({ ok: false, reason });
+    expect(verifySlackRequest({ signingSecret: secret, rawBody, ...input })).toEqual({ ok: false, reason });
   });
 });

@@ -1,5 +1,7 @@
 import {
+  checkTimestampedHeaders,
   type SignatureCheck,
+  type SignatureHeaders,
   type TimestampedHmacScheme,
   timestampedSignature,
   verifyTimestampedHmac,
@@ -30,6 +32,11 @@ export interface SlackRequestInput {
 
 export function verifySlackRequest({ signingSecret, rawBody, ...rest }: SlackRequestInput): SignatureCheck {
   return verifyTimestampedHmac(SCHEME, { secret: signingSecret, body: rawBody, ...rest });
+}
+
+/** The checks that need no body (headers present, timestamp fresh): run before reading one. */
+export function checkSlackRequestHeaders(headers: SignatureHeaders): SignatureCheck {
+  return checkTimestampedHeaders(SCHEME, headers);
 }
 
 /** Signs a body exactly as Slack does: for tests, the local workbench and benchmarks. */

@@ -24,12 +24,20 @@ export function timestampedSignature(
   return `${version}=${hmacSha256Hex(secret, `${version}:${timestamp}:${body}`)}`;
 }
 
-/** Says why a request is refused (for the 401 message and the log), never echoing secret material. */
-export function verifyTimestampedHmac(
+export interface SignatureHeaders {
+  timestamp?: string;
+  signature?: string;
+  nowSeconds?: number;
+}
+
+/**
+ * What can be checked without the body: both headers present and the timestamp fresh. Routes run
+ * it before reading a body, so an unsigned or replayed upload is refused without costing memory.
+ */
+export function checkTimestampedHeaders(
   scheme: TimestampedHmacScheme,
-  input: { secret: string; body: string; timestamp?: string; signature?: string; nowSeconds?: number },
+  { timestamp, signature, nowSeconds = Math.floor(Date.now() / 1000) }: SignatureHeaders,
 ): SignatureCheck {
-  const { secret, body, timestamp, signature, nowSeconds = Math.floor(Date.now() / 1000) } = input;
   if (!timestamp || !signature) {
     return { ok: false, reason: `missing ${scheme.timestampHeader} or ${scheme.signatureHeader}` };
   }
@@ -38,6 +46,18 @@ export function verifyTimestampedHmac(
   if (Math.abs(nowSeconds - Number(timestamp)) > MAX_SKEW_SECONDS) {
     return { ok: false, reason: "request timestamp is outside the 5-minute window" };
   }
+  return { ok: true };
+}
+
+/** Says why a request is refused (for the 401 message and the log), never echoing secret material. */
+export function verifyTimestampedHmac(
+  scheme: TimestampedHmacScheme,
+  input: SignatureHeaders & { secret: string; body: string },
+): SignatureCheck {
+  const headers = checkTimestampedHeaders(scheme, input);
+  if (!headers.ok) return headers;
+  // Both are present once the header check passed; the defaults only satisfy the type.
+  const { secret, body, timestamp = "", signature = "" } = input;
   if (!constantTimeEqual(timestampedSignature(scheme, secret, body, timestamp), signature)) {
     return { ok: false, reason: "signature does not match" };
   }

@@ -1,39 +1,33 @@
 import type { ChatMessage, CommandResult } from "../ports";
+import { code, codeBlock, escapeWithin, type Mrkdwn, mrkdwn, truncateMrkdwn } from "./slack-text";
 
-/** Output shown inline; Slack folds long messages and a section holds 3,000 characters. */
+/**
+ * Escaped output shown inline; a section holds 3,000 characters, and this leaves room for the
+ * headline (at most ~200: the command line is cut to 150) and the fences.
+ */
 export const INLINE_OUTPUT_LIMIT = 2800;
 
-/** Keeps triple backticks in output from closing our code block early. */
-function fence(output: string): string {
-  const body = output.replace(/```/g, "`\u200b``").trimEnd();
-  return `\`\`\`${body || "(no output)"}\`\`\``;
-}
+/** Slack refuses a section whose text is longer (invalid_blocks), and the user would be told nothing. */
+const SECTION_TEXT_LIMIT = 3000;
 
 export interface CommandReply extends ChatMessage {
   /** The full output when it did not fit inline (callers attach it as a file where they can). */
   overflow?: string;
 }
 
-function withOutput(headline: string, output: string, footnote: (shown: number) => string): CommandReply {
-  if (output.length <= INLINE_OUTPUT_LIMIT) {
-    const text = `${headline}\n${fence(output)}`;
-    return { text, blocks: [{ type: "section", text: { type: "mrkdwn", text } }] };
-  }
-  const shown = output.slice(0, INLINE_OUTPUT_LIMIT);
-  const note = footnote(shown.length);
-  const text = `${headline}\n${fence(shown)}\n${note}`;
+const section = (text: Mrkdwn) => ({ type: "section", text: { type: "mrkdwn", text: text.text } });
+
+function withOutput(headline: Mrkdwn, output: string): CommandReply {
+  const { block, shown, total } = codeBlock(output, { max: INLINE_OUTPUT_LIMIT, placeholder: "(no output)" });
+  const inline = mrkdwn`${headline}\n${block}`;
+  if (shown === total) return { text: inline.text, blocks: [section(inline)] };
+  const note = mrkdwn`:scissors: Output truncated: showing the first ${shown.toLocaleString("en")} of ${total.toLocaleString("en")} characters.`;
   return {
-    text,
-    blocks: [
-      { type: "section", text: { type: "mrkdwn", text: `${headline}\n${fence(shown)}` } },
-      { type: "context", elements: [{ type: "mrkdwn", text: note }] },
-    ],
+    text: mrkdwn`${inline}\n${note}`.text,
+    blocks: [section(inline), { type: "context", elements: [{ type: "mrkdwn", text: note.text }] }],
     overflow: output,
   };
 }
-
-const truncatedNote = (total: number) => (shown: number) =>
-  `:scissors: Output truncated: showing the first ${shown.toLocaleString("en")} of ${total.toLocaleString("en")} characters.`;
 
 export function commandLine(args: readonly string[]): string {
   return [
@@ -44,14 +38,23 @@ export function commandLine(args: readonly string[]): string {
 
 /** The reply for a command that ran: its output in a code block, and whether it failed. */
 export function resultReply(args: readonly string[], result: CommandResult): CommandReply {
-  const full = commandLine(args).replace(/`/g, "'");
-  const line = `\`${full.length > 150 ? `${full.slice(0, 150)}…` : full}\``;
+  const line = code(commandLine(args), 150);
   const headline =
-    result.exitCode === 0 ? `:white_check_mark: ${line}` : `:x: ${line} failed (non-zero exit status)`;
-  return withOutput(headline, result.output, truncatedNote(result.output.length));
+    result.exitCode === 0
+      ? mrkdwn`:white_check_mark: ${line}`
+      : mrkdwn`:x: ${line} failed (non-zero exit status)`;
+  return withOutput(headline, result.output);
 }
 
-/** A short message with no output (refusals, errors before running). */
-export function noticeReply(text: string): ChatMessage {
-  return { text, blocks: [{ type: "section", text: { type: "mrkdwn", text } }] };
+/**
+ * A short message with no output (refusals, errors before running). A plain string is outside text
+ * (e.g. an authorization refusal naming the user's email) and is escaped whole; build anything with
+ * formatting or a mention with the `mrkdwn` tag, which is taken as it is.
+ */
+export function noticeReply(text: string | Mrkdwn): ChatMessage {
+  const message =
+    typeof text === "string"
+      ? escapeWithin(text, SECTION_TEXT_LIMIT)
+      : truncateMrkdwn(text, SECTION_TEXT_LIMIT);
+  return { text: message.text, blocks: [section(message)] };
 }

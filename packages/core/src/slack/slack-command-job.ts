@@ -1,10 +1,11 @@
 import type { Logger } from "../logging/json-logger";
 import type { Chat, ChatMessage, CommandResult } from "../ports";
-import { type AuditLog, type AuditRecord, truncateForAudit } from "../security/audit-log";
+import { type AuditLog, type AuditRecord, outputForAudit } from "../security/audit-log";
 import { type AuthorizationChain, authorizeSlackUser } from "../security/authorize-slack-user";
 import * as z from "../validation/zod";
 import { type CommandReply, noticeReply, resultReply } from "./command-reply";
 import { TokenizeError, tokenize } from "./command-tokenizer";
+import { code, escapeWithin, mrkdwn } from "./slack-text";
 
 export const SLACK_COMMAND_JOB = "slack-command";
 
@@ -49,6 +50,7 @@ async function reply(
     return;
   }
   if (privately && job.source === "app_mention") {
+    // Ephemeral, even in a thread: only the asker sees it.
     await chat.postEphemeral({
       ...pick(message),
       channel: job.channelId,
@@ -59,7 +61,8 @@ async function reply(
   }
   await chat.postMessage({ ...pick(message), channel: job.channelId, threadTs: job.threadTs });
   const overflow = "overflow" in message ? message.overflow : undefined;
-  if (overflow !== undefined) {
+  // A file in a DM stays private; private output elsewhere has no file, only its cut.
+  if (overflow !== undefined && (!privately || job.source === "direct_message")) {
     await chat.uploadFile({
       channel: job.channelId,
       threadTs: job.threadTs,
@@ -102,7 +105,7 @@ export function createSlackCommandHandler(deps: SlackCommandDeps): (job: SlackCo
         chat,
         job,
         noticeReply(
-          `Sorry, I could not read that command: ${error.message}. Quote arguments that contain spaces, e.g. \`encrypt data 'two words'\`, and escape a lone quote as \\'.`,
+          mrkdwn`Sorry, I could not read that command: ${error.message}. Quote arguments that contain spaces, e.g. \`encrypt data 'two words'\`, and escape a lone quote as \\'.`,
         ),
         true,
       );
@@ -150,17 +153,23 @@ export function createSlackCommandHandler(deps: SlackCommandDeps): (job: SlackCo
       }).catch((e: Error) =>
         logger.error("audit write failed", { requestId: job.requestId, errorMessage: e.message }),
       );
-      await reply(chat, job, noticeReply(`:warning: I could not run \`${job.text}\`: ${reason}`), true);
+      await reply(
+        chat,
+        job,
+        noticeReply(mrkdwn`:warning: I could not run ${code(job.text, 200)}: ${escapeWithin(reason, 2000)}`),
+        true,
+      );
       return;
     }
     await record("finished", {
       email: authorization.email,
       exitStatus: result.exitCode,
       durationMs: Math.round(performance.now() - started),
-      output: truncateForAudit(result.output),
+      ...outputForAudit(result.output, result.sensitive === true),
     }).catch((error: Error) =>
       logger.error("audit write failed", { requestId: job.requestId, errorMessage: error.message }),
     );
-    await reply(chat, job, resultReply(args, result), false);
+    // A decrypted secret or a stored file is for the requester's eyes only.
+    await reply(chat, job, resultReply(args, result), result.sensitive === true);
   };
 }

@@ -1,10 +1,10 @@
-import { readFile } from "node:fs/promises";
-import { parse as parseYaml } from "yaml";
+import { parse as parseYaml, YAMLError } from "yaml";
 import { describeIssues } from "../validation/describe-issues";
 import * as z from "../validation/zod";
 import { orDefault } from "../validation/zod";
+import { fileErrorReason, readFileBounded } from "./bounded-file";
 import { DEFAULT_CONFIG_YAML } from "./default-config";
-import { ConfigError } from "./errors";
+import { CommandFailure, ConfigError } from "./errors";
 
 const providerSection = z.record(z.string(), z.unknown());
 
@@ -39,7 +39,10 @@ export function parseConfig(text: string, source: string): VictoriaConfig {
   try {
     raw = parseYaml(text);
   } catch (error) {
-    throw new ConfigError(`Error in config file '${source}': invalid YAML: ${(error as Error).message}`);
+    // Position and code only: the parser's message quotes the file, which holds credentials.
+    const where = error instanceof YAMLError && error.linePos ? ` at line ${error.linePos[0].line}` : "";
+    const code = error instanceof YAMLError ? ` (${error.code})` : "";
+    throw new ConfigError(`Error in config file '${source}': invalid YAML${where}${code}`);
   }
   const result = victoriaConfigSchema.safeParse(raw ?? {});
   if (!result.success) {
@@ -53,11 +56,9 @@ export async function loadConfig(path: string | null): Promise<LoadedConfig> {
   if (path === null) return { config: parseConfig(DEFAULT_CONFIG_YAML, "bundled default"), path: null };
   let text: string;
   try {
-    text = await readFile(path, "utf8");
+    text = (await readFileBounded(path)).toString("utf8");
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason =
-      code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : String(code);
+    const reason = error instanceof CommandFailure ? error.message : fileErrorReason(error);
     throw new ConfigError(`Error opening config file '${path}': ${reason}`);
   }
   return { config: parseConfig(text, path), path };

@@ -21,6 +21,7 @@ const probePlugin = definePlugin({
     {
       name: "echo",
       summary: "Print the arguments.",
+      sensitive: false,
       args: [
         { name: "first", description: "first" },
         { name: "second", description: "second", optional: true },
@@ -32,6 +33,7 @@ const probePlugin = definePlugin({
     {
       name: "opts",
       summary: "Print the options.",
+      sensitive: false,
       args: [{ name: "first", description: "first", optional: true }],
       options: [
         { name: "state", description: "Pick a state.", takesValue: true, choices: ["parked", "replayed"] },
@@ -45,6 +47,7 @@ const probePlugin = definePlugin({
     {
       name: "fail",
       summary: "Fail like a command does.",
+      sensitive: false,
       args: [],
       async run() {
         throw new CommandFailure("the widget is broken");
@@ -53,6 +56,7 @@ const probePlugin = definePlugin({
     {
       name: "crash",
       summary: "Crash like a bug does.",
+      sensitive: false,
       args: [],
       async run() {
         throw new TypeError("cannot read properties of undefined");
@@ -303,6 +307,7 @@ describe("the actor and the deadLetters service", () => {
       {
         name: "am-i",
         summary: "Print the actor.",
+        sensitive: false,
         args: [],
         async run(ctx) {
           ctx.out.out(ctx.actor ?? "(none)");
@@ -311,6 +316,7 @@ describe("the actor and the deadLetters service", () => {
       {
         name: "dl",
         summary: "Touch the dead-letter service.",
+        sensitive: false,
         args: [],
         async run(ctx) {
           const actions = await ctx.services.deadLetters?.();
@@ -341,6 +347,97 @@ describe("the actor and the deadLetters service", () => {
       exitCode: 1,
       output:
         "Error: dead-letter operations are not available here: the vault and Service Bus are not configured\n",
+    });
+  });
+});
+
+describe("server mode (a remote caller: /execute, Slack)", () => {
+  const server = createVictoria({ plugins: [configPlugin, probePlugin], providers, env: {}, mode: "server" });
+
+  async function runRemote(argv: string[]) {
+    const out = new BufferedOutput();
+    const outcome = await server.execute(argv, { out, configPath: null });
+    return { ...outcome, output: out.text() };
+  }
+
+  it("refuses -c and --config-file as a usage error naming why", async () => {
+    for (const argv of [
+      ["-c", "/etc/passwd", "config", "view"],
+      ["--config-file=/proc/self/environ", "config", "view"],
+      ["-c/dev/zero", "config", "view"],
+    ]) {
+      const result = await runRemote(argv);
+      expect(result).toMatchObject({ exitCode: 2, failureClass: "usage" });
+      expect(result.output).toContain("Option '-c/--config-file' is not accepted here");
+    }
+  });
+
+  it("refuses a command's file argument through the services, as a usage error", async () => {
+    const reader = definePlugin({
+      name: "reader",
+      summary: "Reads a file.",
+      commands: [
+        {
+          name: "cat",
+          summary: "Print FILE.",
+          sensitive: true,
+          args: [{ name: "file", description: "A file." }],
+          async run(ctx) {
+            ctx.out.out(Buffer.from(await ctx.services.localFile(ctx.args.file ?? "", "FILE")).toString());
+          },
+        },
+      ],
+    });
+    const remote = createVictoria({ plugins: [reader], providers, env: {}, mode: "server" });
+    const out = new BufferedOutput();
+    const outcome = await remote.execute(["reader", "cat", "/etc/passwd"], { out, configPath: null });
+    expect(outcome).toEqual({ exitCode: 2, failureClass: "usage" });
+    expect(out.text()).toContain("FILE would name a file on the server");
+    expect(out.text()).not.toContain("root:");
+    // At a terminal the same command reads the file: it is the user's own machine.
+    const local = createVictoria({ plugins: [reader], providers, env: {} });
+    const localOut = new BufferedOutput();
+    expect(await local.run(["reader", "cat", "/etc/passwd"], { out: localOut, configPath: null })).toBe(0);
+    expect(localOut.text()).toContain("root:");
+  });
+
+  it("says which commands are sensitive without running them", () => {
+    expect(server.isSensitive(["config", "view"])).toBe(false);
+    expect(server.isSensitive(["nope"])).toBeUndefined();
+    expect(server.isSensitive(["--version"])).toBeUndefined();
+  });
+
+  it("finds no plugin or command through inherited property names", async () => {
+    for (const argv of [
+      ["__proto__", "x"],
+      ["constructor"],
+      ["config", "toString"],
+      ["config", "__proto__"],
+    ]) {
+      const result = await runRemote(argv);
+      expect(result, argv.join(" ")).toMatchObject({ exitCode: 2, failureClass: "usage" });
+    }
+  });
+});
+
+describe("bounded reads", () => {
+  it("reads at most 1 MiB of a config file, whatever it is (-c /dev/zero at a terminal)", async () => {
+    const result = await run(["-c", "/dev/zero", "config", "view"]);
+    expect(result.exitCode).toBe(1);
+    expect(result.output).toBe(
+      "Error: Error opening config file '/dev/zero': '/dev/zero' is larger than 1,048,576 bytes\n",
+    );
+  });
+
+  it("classifies failures: 1 for what a retry cannot fix, 75 for transient, 2 for usage", async () => {
+    const out = new BufferedOutput();
+    expect(await victoria.execute(["probe", "x", "fail"], { out, configPath: null })).toEqual({
+      exitCode: 1,
+      failureClass: "invalid",
+    });
+    expect(await victoria.execute(["probe", "x", "nope"], { out, configPath: null })).toEqual({
+      exitCode: 2,
+      failureClass: "usage",
     });
   });
 });

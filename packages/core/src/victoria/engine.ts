@@ -1,9 +1,10 @@
+import { EXIT_TRANSIENT, type FailureClass, isTransientError } from "../failure-class";
 import { bindPositionals, splitGlobalOptions } from "./argv";
 import { loadConfig } from "./config";
 import { CommandFailure, EXIT_FAILURE, EXIT_USAGE, UsageError } from "./errors";
 import { commandHelp, commandUsage, pluginHelp, pluginUsage, rootHelp, rootUsage } from "./help";
 import type { Output } from "./output";
-import type { Plugin } from "./plugin";
+import type { CommandSpec, Plugin } from "./plugin";
 import { loadPluginConfig } from "./plugin-config";
 import type { ProviderFactories } from "./providers";
 import { createServices, type DeadLetterActionsFactory } from "./services";
@@ -15,6 +16,18 @@ export interface VictoriaOptions {
   env?: NodeJS.ProcessEnv;
   /** The `deadletter` plugin's operations; absent → those commands fail with a ConfigError (exit 1). */
   deadLetters?: DeadLetterActionsFactory;
+  /**
+   * `server`: the command line comes from a remote caller (`/execute`, Slack), so no argument may name
+   * a file on this machine and `-c` is refused (the config is the operator's). `cli` (default): a
+   * person at their own terminal, whose files are theirs to name.
+   */
+  mode?: "cli" | "server";
+}
+
+/** How a run ended: the exit status, and for a failure its class (whether a retry could help). */
+export interface RunOutcome {
+  exitCode: number;
+  failureClass?: FailureClass;
 }
 
 export interface RunOptions {
@@ -38,6 +51,20 @@ export interface Victoria {
    * Anything other than a usage error or CommandFailure is an uncaught exception and rejects.
    */
   run(argv: readonly string[], options: RunOptions): Promise<number>;
+  /** As `run`, with the failure's class: what `/execute` needs to decide on a retry. */
+  execute(argv: readonly string[], options: RunOptions): Promise<RunOutcome>;
+  /**
+   * Whether the command this line names prints secrets (`encrypt decrypt`, `store get`), found
+   * without running it; `undefined` when the line names no command (usage errors print none).
+   */
+  isSensitive(argv: readonly string[]): boolean | undefined;
+}
+
+/** Exit status for a failure of the given class, as the CLI reports it. */
+export function exitCodeOf(failureClass: FailureClass): number {
+  if (failureClass === "usage") return EXIT_USAGE;
+  if (failureClass === "transient") return EXIT_TRANSIENT;
+  return EXIT_FAILURE;
 }
 
 export function createVictoria({
@@ -45,43 +72,61 @@ export function createVictoria({
   providers,
   env = process.env,
   deadLetters,
+  mode = "cli",
 }: VictoriaOptions): Victoria {
+  // Maps, not objects: a plugin named `__proto__` or `constructor` must not find Object.prototype.
   const byName = new Map(plugins.map((p) => [p.name, p]));
+  const commandsOf = new Map(plugins.map((p) => [p, new Map(p.commands.map((c) => [c.name, c]))]));
 
-  async function dispatch(
-    argv: readonly string[],
-    { out, configPath = null, signal, actor }: RunOptions,
-  ): Promise<number> {
+  /** The plugin and command a line names, with their parsed arguments; help lines name none. */
+  function resolve(argv: readonly string[]) {
     const { options, rest } = splitGlobalOptions(argv, rootUsage());
-    if (options.version) {
-      out.out(`victoria, version ${VICTORIA_VERSION}`);
-      return 0;
+    if (options.configFile !== undefined && mode === "server") {
+      throw new UsageError(
+        "Option '-c/--config-file' is not accepted here: this server's configuration is its operator's (VICTORIA_CONFIG).",
+        rootUsage(),
+      );
     }
     const [pluginName, ...afterPlugin] = rest;
-    if (options.help || pluginName === undefined) {
-      out.out(rootHelp(plugins));
-      return 0;
-    }
+    if (options.version || options.help || pluginName === undefined) return { options };
     const plugin = byName.get(pluginName);
     if (!plugin) throw new UsageError(`No such command '${pluginName}'.`, rootUsage());
 
     const ownArgs = bindPositionals(afterPlugin, plugin.pluginArgs ?? [], pluginUsage(plugin), true);
     const [commandName, ...commandArgv] = ownArgs.rest;
-    if (ownArgs.help || commandName === undefined) {
-      out.out(pluginHelp(plugin));
-      return 0;
-    }
-    const command = plugin.commands.find((c) => c.name === commandName);
+    if (ownArgs.help || commandName === undefined) return { options, plugin };
+    const command: CommandSpec | undefined = commandsOf.get(plugin)?.get(commandName);
     if (!command) throw new UsageError(`No such command '${commandName}'.`, pluginUsage(plugin));
     const usage = commandUsage(plugin, command);
     const parsed = bindPositionals(commandArgv, command.args, usage, false, command.options);
-    if (parsed.help) {
+    if (parsed.help) return { options, plugin, command };
+    return { options, plugin, command, ownArgs, parsed };
+  }
+
+  async function dispatch(
+    argv: readonly string[],
+    { out, configPath = null, signal, actor }: RunOptions,
+  ): Promise<number> {
+    const { options, plugin, command, ownArgs, parsed } = resolve(argv);
+    if (options.version) {
+      out.out(`victoria, version ${VICTORIA_VERSION}`);
+      return 0;
+    }
+    if (!plugin) {
+      out.out(rootHelp(plugins));
+      return 0;
+    }
+    if (!command) {
+      out.out(pluginHelp(plugin));
+      return 0;
+    }
+    if (!parsed) {
       out.out(commandHelp(plugin, command));
       return 0;
     }
 
     const loaded = await loadConfig(options.configFile ?? configPath);
-    const services = createServices(loaded.config, providers, env, deadLetters);
+    const services = createServices(loaded.config, providers, env, deadLetters, mode);
     const pluginConfig = await loadPluginConfig(plugin, loaded.config, services);
     await command.run({
       config: loaded.config,
@@ -98,24 +143,40 @@ export function createVictoria({
     return 0;
   }
 
+  async function execute(argv: readonly string[], options: RunOptions): Promise<RunOutcome> {
+    try {
+      return { exitCode: await dispatch(argv, options) };
+    } catch (error) {
+      if (error instanceof UsageError) {
+        options.out.err(error.usage);
+        options.out.err("Try 'victoria --help' for help.");
+        options.out.err("");
+        options.out.err(`Error: ${error.message}`);
+        return { exitCode: EXIT_USAGE, failureClass: "usage" };
+      }
+      if (error instanceof CommandFailure) {
+        options.out.err(`Error: ${error.message}`);
+        return { exitCode: exitCodeOf(error.failureClass), failureClass: error.failureClass };
+      }
+      // An SDK's network error or 5xx that no adapter worded: the caller reports it, but may retry.
+      if (isTransientError(error)) {
+        options.out.err(`Error: ${error instanceof Error ? error.message : String(error)}`);
+        return { exitCode: EXIT_TRANSIENT, failureClass: "transient" };
+      }
+      throw error;
+    }
+  }
+
   return {
     plugins,
-    async run(argv, options) {
+    execute,
+    run: async (argv, options) => (await execute(argv, options)).exitCode,
+    isSensitive(argv) {
       try {
-        return await dispatch(argv, options);
-      } catch (error) {
-        if (error instanceof UsageError) {
-          options.out.err(error.usage);
-          options.out.err("Try 'victoria --help' for help.");
-          options.out.err("");
-          options.out.err(`Error: ${error.message}`);
-          return EXIT_USAGE;
-        }
-        if (error instanceof CommandFailure) {
-          options.out.err(`Error: ${error.message}`);
-          return EXIT_FAILURE;
-        }
-        throw error;
+        const { command, parsed } = resolve(argv);
+        return command && parsed ? command.sensitive : undefined;
+      } catch {
+        return undefined;
       }
     },
   };

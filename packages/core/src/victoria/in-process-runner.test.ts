@@ -12,6 +12,7 @@ const slowPlugin = definePlugin({
     {
       name: "wait",
       summary: "Wait for the abort signal.",
+      sensitive: false,
       args: [],
       run: (ctx) =>
         new Promise((_, reject) => {

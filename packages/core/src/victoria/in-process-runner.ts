@@ -32,15 +32,16 @@ export function createInProcessRunner({
         }, timeoutMs);
       });
       try {
-        const exitCode = await Promise.race([
-          victoria.run(args, { out, configPath, signal: controller.signal, ...(actor ? { actor } : {}) }),
+        const sensitive = victoria.isSensitive(args) ?? false;
+        const outcome = await Promise.race([
+          victoria.execute(args, { out, configPath, signal: controller.signal, ...(actor ? { actor } : {}) }),
           timedOut,
         ]);
-        if (exitCode === TIMED_OUT) {
+        if (outcome === TIMED_OUT) {
           out.err(`Error: command timed out after ${timeoutMs} ms`);
-          return { exitCode: EXIT_TIMEOUT, output: out.text() };
+          return { exitCode: EXIT_TIMEOUT, output: out.text(), failureClass: "transient", sensitive };
         }
-        return { exitCode, output: out.text() };
+        return { ...outcome, output: out.text(), sensitive };
       } finally {
         clearTimeout(timer);
       }

@@ -25,9 +25,13 @@ export async function loadPluginConfig(
   services: VictoriaServices,
 ): Promise<unknown> {
   if (!plugin.configSchema) return undefined;
-  let raw: unknown = config.plugins_config[plugin.name];
+  let raw: unknown = Object.hasOwn(config.plugins_config, plugin.name)
+    ? config.plugins_config[plugin.name]
+    : undefined;
   let source = `plugins_config.${plugin.name}`;
-  const location = config.plugins_config_location[plugin.name];
+  const location = Object.hasOwn(config.plugins_config_location, plugin.name)
+    ? config.plugins_config_location[plugin.name]
+    : undefined;
   if (location !== undefined) {
     const { provider, key } = parseLocation(plugin.name, location);
     const bytes = await (await services.storage(provider)).get(key);

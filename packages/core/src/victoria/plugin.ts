@@ -61,6 +61,13 @@ export interface CommandSpec<C = unknown> {
   args: ArgSpec[];
   /** `--name` options, listed in the command's help and parsed wherever they appear. */
   options?: OptionSpec[];
+  /**
+   * Whether its output can reveal a secret (a decrypted value, a stored file) or its command line
+   * holds one (`encrypt data <plaintext>`). Sensitive output goes to the requester only, never to
+   * a channel or thread, and the audit keeps its digest and length, not the text. Every command
+   * must say.
+   */
+  sensitive: boolean;
   /** Throw CommandFailure (exit 1) for a failure the user can act on. */
   run(ctx: CommandContext<C>): Promise<void>;
 }
@@ -81,6 +88,12 @@ export function definePlugin<C>(plugin: Plugin<C>): Plugin<unknown> {
 
 /** Providers built from the core config on demand (and only once per run). */
 export interface VictoriaServices {
+  /**
+   * Reads a file of this machine named on the command line (at most MAX_READ_BYTES). In server mode
+   * (a remote caller) no argument may name a server file: it fails as a usage error naming
+   * `argument`, so commands offer another way in (`--data`, `--store`, `--envelope`).
+   */
+  localFile(path: string, argument: string): Promise<Uint8Array>;
   encryption(): Promise<EncryptionProvider>;
   storage(name: string): Promise<StorageProvider>;
   /**

@@ -1,7 +1,8 @@
 import type { DeadLetterActions } from "../deadletter/dead-letter-actions-types";
+import { fileErrorReason, readFileBounded } from "./bounded-file";
 import type { VictoriaConfig } from "./config";
 import type { EncryptionProvider } from "./encryption/envelope-types";
-import { ConfigError } from "./errors";
+import { CommandFailure, ConfigError } from "./errors";
 import type { VictoriaServices } from "./plugin";
 import type { ProviderFactories } from "./providers";
 import type { StorageProvider } from "./storage/storage-types";
@@ -16,17 +17,37 @@ export const DEAD_LETTERS_UNAVAILABLE =
 export const unavailableDeadLetters: DeadLetterActionsFactory = () =>
   Promise.reject(new ConfigError(DEAD_LETTERS_UNAVAILABLE));
 
+/** A file named at the terminal (CLI mode), bounded, with a failure that names it and why. */
+export async function readLocalFile(path: string): Promise<Uint8Array> {
+  try {
+    return await readFileBounded(path);
+  } catch (error) {
+    if (error instanceof CommandFailure) throw error;
+    throw new CommandFailure(`Could not open file '${path}': ${fileErrorReason(error)}`);
+  }
+}
+
 /** Builds providers from the config on first use, once per run. */
 export function createServices(
   config: VictoriaConfig,
   factories: ProviderFactories,
   env: NodeJS.ProcessEnv,
   deadLetterActions: DeadLetterActionsFactory = unavailableDeadLetters,
+  mode: "cli" | "server" = "cli",
 ): VictoriaServices {
   let encryption: Promise<EncryptionProvider> | undefined;
   let deadLetters: Promise<DeadLetterActions> | undefined;
   const storage = new Map<string, Promise<StorageProvider>>();
   return {
+    async localFile(path, argument) {
+      if (mode === "server") {
+        throw new CommandFailure(
+          `${argument} would name a file on the server, which remote commands may not do; see 'victoria <command> --help' for the ways to pass data instead.`,
+          { failureClass: "usage" },
+        );
+      }
+      return readLocalFile(path);
+    },
     encryption() {
       encryption ??= (async () => {
         const section = config.encryption_provider;
@@ -34,7 +55,10 @@ export function createServices(
           throw new ConfigError(
             "No encryption provider configured: set 'encryption_provider' in victoria.yaml",
           );
-        const factory = factories.encryption[section.provider];
+        // Own properties only: `__proto__` or `toString` must be "unknown", not Object.prototype.
+        const factory = Object.hasOwn(factories.encryption, section.provider)
+          ? factories.encryption[section.provider]
+          : undefined;
         if (!factory) {
           throw new ConfigError(
             `encryption_provider.provider: unknown provider '${section.provider}' (known: ${Object.keys(factories.encryption).join(", ")})`,
@@ -48,14 +72,16 @@ export function createServices(
       let provider = storage.get(name);
       if (!provider) {
         provider = (async () => {
-          const section = config.storage_providers[name];
+          const section = Object.hasOwn(config.storage_providers, name)
+            ? config.storage_providers[name]
+            : undefined;
           if (!section) {
             const configured = Object.keys(config.storage_providers);
             throw new ConfigError(
               `No configuration for storage provider '${name}' in storage_providers (configured: ${configured.join(", ") || "none"})`,
             );
           }
-          const factory = factories.storage[name];
+          const factory = Object.hasOwn(factories.storage, name) ? factories.storage[name] : undefined;
           if (!factory) {
             throw new ConfigError(
               `storage_providers.${name}: unknown provider type (known: ${Object.keys(factories.storage).join(", ")})`,

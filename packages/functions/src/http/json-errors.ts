@@ -3,7 +3,10 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
-/** The `error` title for each status we answer with; the `message` says what exactly is wrong. */
+/**
+ * The `error` title for each status we answer with (every one needs its own: the fallback "Error"
+ * tells the caller nothing); the `message` says what exactly is wrong.
+ */
 const TITLES: Partial<Record<number, string>> = {
   400: "Invalid request",
   401: "Unauthorized",
@@ -12,6 +15,7 @@ const TITLES: Partial<Record<number, string>> = {
   405: "Method not allowed",
   413: "Payload too large",
   415: "Unsupported media type",
+  422: "Unprocessable Entity",
   500: "Internal error",
   501: "Not implemented",
   503: "Service unavailable",

@@ -1,4 +1,5 @@
 import { createExecuteClient } from "@victoria/core/adapters/http/execute-client";
+import { connectionFor } from "@victoria/core/deadletter/service-bus-connections";
 import { retryFailedRequests } from "@victoria/core/failed-requests/retry-failed-requests";
 import { createJsonLogger } from "@victoria/core/logging/json-logger";
 import { createBus } from "../dead-letter-wiring";
@@ -21,7 +22,7 @@ const configured = configuredHandler(["VICTORIA_EXECUTE_URL", "VICTORIA_SHARED_S
 export async function handler(): Promise<void> {
   const { settings, execute } = await configured();
   const cluster = settings.failedRequestsCluster;
-  const connection = cluster === undefined ? undefined : settings.connections[cluster];
+  const connection = cluster === undefined ? undefined : connectionFor(settings.connections, cluster);
   if (connection === undefined) {
     logger.error("no connection for the failed-requests queue", { cluster });
     return;

@@ -42,6 +42,7 @@ const floodPlugin = definePlugin({
     {
       name: "chars",
       summary: "Print COUNT characters.",
+      sensitive: false,
       args: [{ name: "count", description: "how many" }],
       async run(ctx) {
         ctx.out.out("y".repeat(Number(ctx.args.count)));
@@ -502,5 +503,77 @@ describe("POST /authenticate: hand-off failures", () => {
       signedPost(body, "application/json", { "x-slack-retry-num": "1" }),
     );
     expect(retry.status).toBe(200);
+  });
+});
+
+describe("POST /authenticate: outside text in what Slack is told", () => {
+  const HOSTILE = "<!channel> <!here> <http://evil|click> a & b\u0000\u001b[31m\u202e";
+  // Slack's link markup in a command is undone into its URL before the command sees it.
+  const ESCAPED = "&lt;!channel&gt; &lt;!here&gt; http://evil a &amp; b";
+
+  it("escapes the command's output and command line once, and removes control characters", async () => {
+    const { app, dispatcher } = setup();
+    // /execute refuses a NUL in an argument; the refusal is checked below.
+    const { request, responseUrl } = slashCommand(`config '${HOSTILE.replace("\u0000", "")}'`);
+    const ack = await app.request("/authenticate", request);
+    expect(await ack.json()).toEqual({
+      response_type: "ephemeral",
+      text: `Running \`/victoria config '${ESCAPED}'\`…`,
+    });
+    await dispatcher.idle();
+    const [response] = slack.responses(responseUrl);
+    const text = String(response?.body.text);
+    expect(text).toContain(`:x: \`victoria config '${ESCAPED}'\` failed`);
+    expect(text).toContain(`No such command '${ESCAPED}'`);
+    expect(text).not.toMatch(/<|>|&amp;amp;/);
+    for (const control of ["\u001b", "\u202e"]) expect(text).not.toContain(control);
+    expect(response?.body.blocks).toEqual([{ type: "section", text: { type: "mrkdwn", text } }]);
+  });
+
+  it("escapes the command in the note that /execute refused it, controls removed", async () => {
+    const { app, dispatcher } = setup();
+    const { request, responseUrl } = slashCommand(`config '${HOSTILE}'`);
+    await app.request("/authenticate", request);
+    await dispatcher.idle();
+    const [note] = responseText(responseUrl);
+    expect(note?.startsWith(`:warning: I could not run \`config '${ESCAPED}'\`: `)).toBe(true);
+    expect(note).toContain("NUL byte");
+  });
+
+  it("keeps text that grew when escaped within Slack's 3,000-character section", async () => {
+    const { app, dispatcher } = setup();
+    // Run (output truncated), and refused by /execute for an over-long argument (the note cut).
+    const ran = slashCommand(`config ${"<".repeat(4000)}`);
+    const refused = slashCommand(`config ${"<".repeat(5000)}`);
+    await app.request("/authenticate", ran.request);
+    await app.request("/authenticate", refused.request);
+    await dispatcher.idle();
+    // The stand-in refuses a section over 3,000 characters (invalid_blocks), as Slack does.
+    const [output] = slack.responses(ran.responseUrl);
+    expect(output?.body.text).toContain("Output truncated: showing the first");
+    expect(output?.body.text).toContain("&lt;".repeat(100));
+    const [note] = responseText(refused.responseUrl);
+    expect(note).toMatch(/^:warning: I could not run `config (&lt;)+…`: .*at most 4096 characters/);
+  });
+
+  it("keeps backticks in the command from breaking the note's code span", async () => {
+    const { app, dispatcher } = setup({ sharedSecret: "mismatched-secret" });
+    const { request, responseUrl } = slashCommand("config view 'a & b' `<!here>`");
+    await app.request("/authenticate", request);
+    await dispatcher.idle();
+    expect(responseText(responseUrl)[0]).toContain(
+      ":warning: I could not run `config view 'a &amp; b' '&lt;!here&gt;'`: the execute service refused our signature",
+    );
+  });
+
+  it("escapes the email address from a Slack profile in a refusal", async () => {
+    slack.addUser({ id: "U0HOSTILE", email: "<!here>&x\u202e@example.com" });
+    const { app, dispatcher } = setup();
+    const { request, responseUrl } = slashCommand("config view", "U0HOSTILE");
+    await app.request("/authenticate", request);
+    await dispatcher.idle();
+    expect(responseText(responseUrl)).toEqual([
+      "Sorry, &lt;!here&gt;&amp;x@example.com is not a member of the SRE group, so you cannot run Victoria.",
+    ]);
   });
 });

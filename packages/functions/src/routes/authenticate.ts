@@ -4,12 +4,13 @@ import type { Logger } from "@victoria/core/logging/json-logger";
 import type { Dispatcher } from "@victoria/core/ports";
 import { stripLeadingMentions, unformatSlackText } from "@victoria/core/slack/command-tokenizer";
 import { SLACK_COMMAND_JOB, type SlackCommandJob } from "@victoria/core/slack/slack-command-job";
+import { code, mrkdwn } from "@victoria/core/slack/slack-text";
 import { describeIssues } from "@victoria/core/validation/describe-issues";
 import * as z from "@victoria/core/validation/zod";
 import { Hono } from "hono";
 import { limitBodySize } from "../http/body-size-limit";
 import { jsonError } from "../http/json-errors";
-import { requireSlackSignature } from "../http/slack-signature-middleware";
+import { requireSlackSignature, requireSlackSignatureHeaders } from "../http/slack-signature-middleware";
 
 export const MAX_SLACK_BODY_BYTES = 256 * 1024;
 /** Slack retries for up to about an hour; remember deliveries a little longer. */
@@ -93,6 +94,7 @@ export function authenticateRoute(deps: AuthenticateDeps): Hono {
 
   return new Hono().post(
     "/authenticate",
+    requireSlackSignatureHeaders({ ...deps, route: "/authenticate" }),
     limitBodySize(MAX_SLACK_BODY_BYTES),
     requireSlackSignature({ ...deps, route: "/authenticate" }),
     async (c) => {
@@ -132,7 +134,7 @@ export function authenticateRoute(deps: AuthenticateDeps): Hono {
         logger.info("slack command accepted", { requestId, source: "slash_command", outcome, retry });
         if (outcome === "duplicate") return c.body(null, 200);
         const shown = text ? `${slash.command} ${text}` : slash.command;
-        return c.json({ response_type: "ephemeral", text: `Running \`${shown.replace(/`/g, "'")}\`…` });
+        return c.json({ response_type: "ephemeral", text: mrkdwn`Running ${code(shown, 200)}…`.text });
       }
 
       if (!type.startsWith("application/json")) {

@@ -26,10 +26,38 @@ const flakyPlugin = definePlugin({
   commands: [
     {
       name: "fail",
-      summary: "Fail.",
+      summary: "Fail as a timeout from Azure would.",
+      sensitive: false,
       args: [],
       async run() {
-        throw new CommandFailure("upstream timed out");
+        throw new CommandFailure("upstream timed out", { failureClass: "transient" });
+      },
+    },
+    {
+      name: "reset",
+      summary: "Throw a network error no adapter worded.",
+      sensitive: false,
+      args: [],
+      async run() {
+        throw Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
+      },
+    },
+    ...(["not_found", "conflict", "configuration", "invalid"] as const).map((failureClass) => ({
+      name: failureClass,
+      summary: `Fail as ${failureClass}.`,
+      sensitive: false,
+      args: [],
+      async run(): Promise<void> {
+        throw new CommandFailure(`a ${failureClass} failure`, { failureClass });
+      },
+    })),
+    {
+      name: "crash",
+      summary: "A bug.",
+      sensitive: false,
+      args: [],
+      async run() {
+        throw new TypeError("cannot read properties of undefined");
       },
     },
   ],
@@ -104,14 +132,35 @@ describe("/execute publishes failed commands to FAILED_REQUESTS_QUEUE", () => {
       payload: { args: ["flaky", "fail"], requestId: "req-9", requester: "sre@example.com", attempt: 1 },
     });
     expect(envelope.payload.error).toContain("upstream timed out");
+    expect(envelope.payload.failureClass).toBe("transient");
+  });
+
+  it("publishes a network error that reached the engine unworded, as transient (exit 75)", async () => {
+    const res = await call(["flaky", "reset"]);
+    expect(res.status).toBe(500);
+    expect(await res.json()).toMatchObject({ failureClass: "transient" });
+    expect(broker.depth(QUEUE)).toMatchObject({ active: 1 });
   });
 
   it.each([
     ["a success", ["config", "path"], {}],
     ["a usage error (it would fail the same on every retry)", ["config", "nope"], {}],
+    ["a missing key or dead letter", ["flaky", "not_found"], {}],
+    ["something already done", ["flaky", "conflict"], {}],
+    ["a configuration error", ["flaky", "configuration"], {}],
+    ["bad input", ["flaky", "invalid"], {}],
+    ["a bug (uncaught exception)", ["flaky", "crash"], {}],
     ["a retry's own failure (already on the queue)", ["flaky", "fail"], { "x-victoria-retry": "2" }],
   ])("publishes nothing for %s", async (_, args, headers) => {
-    await call(args, headers);
+    const res = await call(args, headers);
+    if (res.status === 500) {
+      const body = (await res.json()) as { failureClass?: string };
+      // The class travels in the answer too, so /authenticate and the retry consumer can read it.
+      if (args[1] !== "fail")
+        expect(body.failureClass).toBe(
+          args[0] === "config" ? "usage" : args[1] === "crash" ? "internal" : args[1],
+        );
+    }
     expect(broker.depth(QUEUE)).toMatchObject({ active: 0, locked: 0 });
   });
 });

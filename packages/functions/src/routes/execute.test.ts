@@ -17,6 +17,7 @@ const crashPlugin = definePlugin({
     {
       name: "now",
       summary: "Crash.",
+      sensitive: false,
       args: [],
       async run() {
         throw new RangeError("engine exploded");
@@ -85,6 +86,7 @@ describe("POST /execute", () => {
     expect(await res.json()).toEqual({
       error: "Command failed: uncaught Victoria exception detected",
       message: "RangeError: engine exploded",
+      failureClass: "internal",
     });
     expect(logger.lines.at(-1)).toMatchObject({ exitStatus: "exception" });
   });
@@ -97,6 +99,12 @@ describe("POST /execute", () => {
     ["a non-string arg", json({ args: ["config", 7] }), /^args\.1: /],
     ["too many args", json({ args: Array(MAX_ARGS + 1).fill("x") }), /at most 64 arguments/],
     ["an over-long arg", json({ args: ["x".repeat(MAX_ARG_LENGTH + 1)] }), /at most 4096 characters/],
+    [
+      "a NUL byte in an arg",
+      json({ args: ["store", "local", "get", "a\u0000b"] }),
+      /^args\.3: contains a NUL byte/,
+    ],
+    ["a lone surrogate", json({ args: ["config", "\ud800"] }), /^args\.1: is not valid Unicode/],
   ])("answers 400 Invalid request for %s", async (_, body, message) => {
     const { app } = setup();
     const res = await app.request("/execute", signed(body));

@@ -277,14 +277,34 @@ describe("POST /listener: inputs", () => {
     const { app, dispatcher } = setup();
     const res = await app.request(...post(commonAlert("Fired", "orders", "gw-sb-staging9")));
     expect(res.status).toBe(422);
-    expect(((await res.json()) as { message: string }).message).toBe(
-      "No connection in SERVICE_BUS_CONNECTIONS for cluster 'staging9'",
-    );
+    expect(await res.json()).toEqual({
+      error: "Unprocessable Entity",
+      message: "No connection in SERVICE_BUS_CONNECTIONS for cluster 'staging9'",
+    });
     await dispatcher.idle();
     const [note] = slack.messages(CHANNEL);
     expect(note?.text).toContain("no connection for cluster `staging9`");
     expect(note?.text).toContain("known clusters: prod1");
     expect(note?.text).not.toContain(broker.connectionString);
+  });
+
+  it("escapes what the alert names in the unknown-cluster note, once, and removes control characters", async () => {
+    const { app, dispatcher } = setup();
+    const event = eventGrid({
+      namespaceName: "gw-sb-<!here> & \u202e<http://evil|click>\u0000",
+      entityType: "subscriber",
+      queueName: null,
+      topicName: "<!channel>\u001b[31m",
+      subscriptionName: "a & b",
+    });
+    expect((await app.request(...post(event))).status).toBe(422);
+    await dispatcher.idle();
+    const [note] = slack.messages(CHANNEL);
+    const cluster = "&lt;!here&gt; &amp; &lt;http://evil|click&gt;";
+    expect(note?.text).toBe(
+      `:warning: Dead letters were reported on \`&lt;!channel&gt;/Subscriptions/a &amp; b\` in namespace \`gw-sb-${cluster}\`, but there is no connection for cluster \`${cluster}\` in SERVICE_BUS_CONNECTIONS (known clusters: prod1). They stay on the bus until one is configured.`,
+    );
+    expect(note?.blocks).toEqual([{ type: "section", text: { type: "mrkdwn", text: note?.text } }]);
   });
 
   it.each([
@@ -311,5 +331,177 @@ describe("POST /listener: inputs", () => {
     const { app } = setup();
     const res = await app.request(...post({ pad: "x".repeat(1_100_000) }));
     expect(res.status).toBe(413);
+  });
+});
+
+/** A body that records whether anything read it: refusals that need no body must not. */
+function watchedBody(text: string) {
+  const watch = { read: false };
+  const body = new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        watch.read = true;
+        controller.enqueue(new TextEncoder().encode(text));
+        controller.close();
+      },
+    },
+    // Nothing is pulled until someone reads.
+    { highWaterMark: 0 },
+  );
+  return { watch, init: { method: "POST", body, duplex: "half" } as RequestInit };
+}
+
+describe("POST /listener: what is refused before the body is read", () => {
+  it("answers 401 for a missing token without reading the body", async () => {
+    const { app } = setup();
+    const { watch, init } = watchedBody(JSON.stringify(commonAlert("Fired")));
+    const res = await app.request("/listener", {
+      ...init,
+      headers: { "content-type": "application/json", "transfer-encoding": "chunked" },
+    });
+    expect(res.status).toBe(401);
+    expect(watch.read).toBe(false);
+    // Node would otherwise read the unread upload to its end to keep the connection alive.
+    expect(res.headers.get("connection")).toBe("close");
+  });
+
+  it.each([
+    ["text/plain", "text/plain"],
+    ["XML", "application/xml"],
+    ["no content type", undefined],
+  ])("answers 415 for %s, without reading the body", async (_, type) => {
+    const { app, dispatcher } = setup();
+    const { watch, init } = watchedBody(JSON.stringify(commonAlert("Fired")));
+    const res = await app.request(`/listener?token=${TOKEN}`, {
+      ...init,
+      headers: type === undefined ? {} : { "content-type": type },
+    });
+    expect(res.status).toBe(415);
+    expect(await res.json()).toEqual({
+      error: "Unsupported media type",
+      message: `Content-Type must be application/json (got ${type === undefined ? "none" : `'${type}'`})`,
+    });
+    expect(watch.read).toBe(false);
+    await dispatcher.idle();
+    expect(slack.calls).toHaveLength(0);
+  });
+
+  it.each([
+    ["Azure Monitor's", "application/json; charset=utf-8", commonAlert("Resolved"), 200],
+    ["Event Grid's", "application/json", eventGrid({ entityType: "queue", queueName: "orders" }), 202],
+    [
+      "a CloudEvent's",
+      "application/cloudevents+json; charset=utf-8",
+      {
+        specversion: "1.0",
+        type: "Microsoft.ServiceBus.DeadletterMessagesAvailableWithNoListeners",
+        source: "/subscriptions/s/resourcegroups/rg/providers/Microsoft.ServiceBus/namespaces/gw-sb-prod1",
+        id: "ce1",
+        time: "2026-11-22T10:00:00.000Z",
+        data: { namespaceName: NAMESPACE, entityType: "queue", queueName: "orders" },
+      },
+      202,
+    ],
+    [
+      "a CloudEvents batch's",
+      "application/cloudevents-batch+json",
+      [
+        {
+          specversion: "1.0",
+          type: "Microsoft.ServiceBus.DeadletterMessagesAvailablePeriodicNotifications",
+          source: "/subscriptions/s",
+          id: "ce2",
+          data: { namespaceName: NAMESPACE, entityType: "queue", queueName: "orders" },
+        },
+      ],
+      202,
+    ],
+  ])("accepts %s content type", async (_, type, body, status) => {
+    const { app, dispatcher } = setup();
+    const res = await app.request(...post(body, { headers: { "content-type": type } }));
+    expect(res.status).toBe(status);
+    await dispatcher.idle();
+  });
+});
+
+describe("POST /listener: cluster names are never inherited properties", () => {
+  it.each(["__proto__", "constructor", "toString"])(
+    "treats a namespace of cluster '%s' as an unknown cluster: 422 and a note in Slack",
+    async (name) => {
+      const { app, dispatcher } = setup();
+      const cluster = name.toLowerCase();
+      const res = await app.request(...post(commonAlert("Fired", "orders", `gw-sb-${name}`)));
+      expect(res.status).toBe(422);
+      expect(((await res.json()) as { message: string }).message).toBe(
+        `No connection in SERVICE_BUS_CONNECTIONS for cluster '${cluster}'`,
+      );
+      await dispatcher.idle();
+      const [note] = slack.messages(CHANNEL);
+      expect(note?.text).toContain(cluster);
+      expect(note?.text).toContain("SERVICE_BUS_CONNECTIONS");
+    },
+  );
+
+  it.each(["__proto__", "constructor", "toString", "hasOwnProperty"])(
+    "a drain job for cluster '%s' (as dispatched) finds no connection and says so",
+    async (cluster) => {
+      const { dispatcher } = setup();
+      await dispatcher.dispatch({
+        kind: DRAIN_JOB,
+        payload: { cluster, namespace: `gw-sb-${cluster}`, entity: { kind: "queue", queue: "orders" } },
+      });
+      await dispatcher.idle();
+      const [note] = slack.messages(CHANNEL);
+      expect(note?.text).toContain(cluster);
+      expect(note?.text).toContain("SERVICE_BUS_CONNECTIONS");
+    },
+  );
+});
+
+describe("POST /listener: an entity that does not exist", () => {
+  it.each([
+    ["a queue", { entityType: "queue", queueName: "ghost-queue" }, "ghost-queue", "queue `ghost-queue`"],
+    [
+      "a subscription",
+      { entityType: "subscriber", topicName: "transactions", subscriptionName: "ghost" },
+      "transactions/Subscriptions/ghost",
+      "subscription `transactions/Subscriptions/ghost`",
+    ],
+    [
+      "a subscription of a topic",
+      { entityType: "subscriber", topicName: "no-topic", subscriptionName: "audit" },
+      "no-topic/Subscriptions/audit",
+      "subscription `no-topic/Subscriptions/audit`",
+    ],
+  ])(
+    "is answered 202, then the alert channel is told that nothing was drained (%s)",
+    async (_, data, entity, named) => {
+      const { app, dispatcher, logger } = setup();
+      const res = await app.request(...post(eventGrid(data)));
+      expect(res.status).toBe(202);
+      expect(await res.json()).toMatchObject({
+        draining: [{ cluster: "prod1", namespace: NAMESPACE, entity }],
+      });
+      await dispatcher.idle();
+      const notes = slack.messages(CHANNEL);
+      expect(notes).toHaveLength(1);
+      expect(notes[0]?.text).toContain(named);
+      expect(notes[0]?.text).toContain(`namespace \`${NAMESPACE}\` (cluster \`prod1\`)`);
+      expect(notes[0]?.text).toContain("does not exist, so nothing was drained");
+      expect(await vault.list()).toEqual([]);
+      expect(JSON.stringify(logger.lines)).toContain("dead letters on an entity that does not exist");
+    },
+  );
+
+  it("escapes the names it quotes from the alert", async () => {
+    const { app, dispatcher } = setup();
+    const res = await app.request(
+      ...post(eventGrid({ entityType: "queue", queueName: "ghost<!channel>&co" })),
+    );
+    expect(res.status).toBe(202);
+    await dispatcher.idle();
+    const [note] = slack.messages(CHANNEL);
+    expect(note?.text).toContain("`ghost&lt;!channel&gt;&amp;co`");
+    expect(note?.text).not.toContain("<!channel>");
   });
 });

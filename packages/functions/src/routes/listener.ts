@@ -13,6 +13,8 @@ import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import { limitBodySize } from "../http/body-size-limit";
 import { jsonError } from "../http/json-errors";
+import { refuseUnreadBody } from "../http/refuse-unread-body";
+import { requireJsonContentType } from "../http/require-json-content-type";
 
 export const MAX_LISTENER_BODY_BYTES = 1024 * 1024;
 
@@ -33,7 +35,7 @@ function requireListenerToken({ token, logger }: ListenerDeps) {
         route: "/listener",
         reason: given ? "wrong token" : "no token",
       });
-      return jsonError(c, 401, "Present the listener token as ?token= or the X-Listener-Token header");
+      return refuseUnreadBody(c, 401, "Present the listener token as ?token= or the X-Listener-Token header");
     }
     await next();
   });
@@ -57,54 +59,61 @@ export function listenerRoute(deps: ListenerDeps): Hono {
       c.header("WebHook-Allowed-Rate", "*");
       return c.body(null, 200);
     })
-    .post("/listener", limitBodySize(MAX_LISTENER_BODY_BYTES), requireListenerToken(deps), async (c) => {
-      let body: unknown;
-      try {
-        body = JSON.parse(await c.req.text());
-      } catch {
-        return jsonError(c, 400, "Malformed JSON in request body");
-      }
-      let input: ListenerInput;
-      try {
-        input = parseListenerInput(body);
-      } catch (error) {
-        if (error instanceof ListenerInputError) return jsonError(c, 400, error.message);
-        throw error;
-      }
-      if (input.kind === "validation") return c.json({ validationResponse: input.validationResponse });
-      if (input.kind === "resolved")
-        return c.json({ status: "ignored", message: "The alert is resolved; nothing to drain" });
+    .post(
+      "/listener",
+      // The token and the content type need no body: an upload that fails them is never read.
+      requireListenerToken(deps),
+      requireJsonContentType,
+      limitBodySize(MAX_LISTENER_BODY_BYTES),
+      async (c) => {
+        let body: unknown;
+        try {
+          body = JSON.parse(await c.req.text());
+        } catch {
+          return jsonError(c, 400, "Malformed JSON in request body");
+        }
+        let input: ListenerInput;
+        try {
+          input = parseListenerInput(body);
+        } catch (error) {
+          if (error instanceof ListenerInputError) return jsonError(c, 400, error.message);
+          throw error;
+        }
+        if (input.kind === "validation") return c.json({ validationResponse: input.validationResponse });
+        if (input.kind === "resolved")
+          return c.json({ status: "ignored", message: "The alert is resolved; nothing to drain" });
 
-      const jobs = uniqueJobs(input);
-      for (const job of jobs) await dispatcher.dispatch({ kind: DRAIN_JOB, payload: job });
-      const describe = (job: DrainJob) => ({
-        cluster: job.cluster,
-        namespace: job.namespace,
-        entity: entityPath(job.entity),
-      });
-      const unknown = jobs.filter((job) => !clusters.has(job.cluster));
-      logger.info("dead-letter alert accepted", {
-        source: input.source,
-        entities: jobs.length,
-        unknownClusters: unknown.length,
-      });
-      if (unknown.length === jobs.length) {
-        // Still dispatched: the job posts the Slack note that someone must add the connection.
-        return jsonError(
-          c,
-          422,
-          `No connection in SERVICE_BUS_CONNECTIONS for cluster ${[...new Set(unknown.map((j) => `'${j.cluster}'`))].join(", ")}`,
+        const jobs = uniqueJobs(input);
+        for (const job of jobs) await dispatcher.dispatch({ kind: DRAIN_JOB, payload: job });
+        const describe = (job: DrainJob) => ({
+          cluster: job.cluster,
+          namespace: job.namespace,
+          entity: entityPath(job.entity),
+        });
+        const unknown = jobs.filter((job) => !clusters.has(job.cluster));
+        logger.info("dead-letter alert accepted", {
+          source: input.source,
+          entities: jobs.length,
+          unknownClusters: unknown.length,
+        });
+        if (unknown.length === jobs.length) {
+          // Still dispatched: the job posts the Slack note that someone must add the connection.
+          return jsonError(
+            c,
+            422,
+            `No connection in SERVICE_BUS_CONNECTIONS for cluster ${[...new Set(unknown.map((j) => `'${j.cluster}'`))].join(", ")}`,
+          );
+        }
+        return c.json(
+          {
+            status: "accepted",
+            draining: jobs.filter((j) => clusters.has(j.cluster)).map(describe),
+            unknownClusters: unknown.map(describe),
+          },
+          202,
         );
-      }
-      return c.json(
-        {
-          status: "accepted",
-          draining: jobs.filter((j) => clusters.has(j.cluster)).map(describe),
-          unknownClusters: unknown.map(describe),
-        },
-        202,
-      );
-    });
+      },
+    );
 }
 
 /** One drain per entity, however many conditions or events named it. */

@@ -344,6 +344,12 @@ describe("POST /resolve: actions on a parked dead letter", () => {
       response_action: "errors",
       errors: { recipient: "'not-an-address' is not an email address" },
     });
+    // The error is plain_text: control characters removed, nothing entity-escaped.
+    const hostile = await app.request("/resolve", submit("<!here> & \u202e\u0000x"));
+    expect(await hostile.json()).toEqual({
+      response_action: "errors",
+      errors: { recipient: "'<!here> & x' is not an email address" },
+    });
     const valid = await app.request("/resolve", submit("team@example.com"));
     expect(valid.status).toBe(200);
     await dispatcher.idle();
@@ -532,5 +538,51 @@ describe("victoria deadletter over /execute (the same operations as the buttons)
     });
     expect((await run(["deadletter", "delete", second, "--note", "known issue"])).status).toBe(200);
     expect(await vault.get(second)).toMatchObject({ state: "deleted", resolution: { note: "known issue" } });
+  });
+});
+
+describe("POST /resolve: outside text in what Slack is told", () => {
+  it("escapes a hostile id in the answer, once, and removes control characters", async () => {
+    await park(1);
+    const { app, dispatcher } = setup();
+    const id = "<!channel> <!here> <http://evil|click> a & b\u0000\u001b[31m\u202e";
+    await app.request("/resolve", click("deadletter_replay", id));
+    await dispatcher.idle();
+    expect(ephemeralTexts()).toEqual([
+      "No dead letter with id &lt;!channel&gt; &lt;!here&gt; &lt;http://evil|click&gt; a &amp; b in the vault.",
+    ]);
+    const [response] = slack.responses();
+    expect(response?.body.blocks).toEqual([
+      { type: "section", text: { type: "mrkdwn", text: ephemeralTexts()[0] } },
+    ]);
+  });
+
+  it("escapes the email address from a Slack profile in a refusal", async () => {
+    await park(1);
+    slack.addUser({ id: "U0HOSTILE", email: "<!here>&x\u202e@example.com" });
+    const { app, dispatcher } = setup();
+    await app.request("/resolve", click("deadletter_replay", recordIds[0] as string, "U0HOSTILE"));
+    await dispatcher.idle();
+    expect(ephemeralTexts()).toEqual([
+      "Sorry, &lt;!here&gt;&amp;x@example.com is not a member of the SRE group, so you cannot run Victoria.",
+    ]);
+  });
+
+  it("posts a re-run's output in the thread escaped inside its code block", async () => {
+    const envelope = failedRequestEnvelope({
+      args: ["store", "get", "<!channel> & b"],
+      requestId: "r1",
+      error: "boom",
+      attempt: 3,
+      failedAt: "2026-11-22T10:00:00Z",
+    });
+    await park(1, () => envelope);
+    const { app, dispatcher } = setup();
+    await app.request("/resolve", click("deadletter_replay", recordIds[0] as string));
+    await dispatcher.idle();
+    const [result] = slack.messages(CHANNEL).filter((m) => m.threadTs === notificationTs);
+    expect(result?.text).toBe(
+      "```victoria store get &lt;!channel&gt; &amp; b → exit 0\nran store get &lt;!channel&gt; &amp; b```",
+    );
   });
 });

@@ -4,12 +4,13 @@ import { DEADLETTER_ACTIONS } from "@victoria/core/deadletter/notification-block
 import { RESOLVE_JOB, type ResolveJob } from "@victoria/core/deadletter/resolve-job";
 import type { Logger } from "@victoria/core/logging/json-logger";
 import type { Chat, Dispatcher } from "@victoria/core/ports";
+import { cleanPlainText } from "@victoria/core/slack/slack-text";
 import { describeIssues } from "@victoria/core/validation/describe-issues";
 import * as z from "@victoria/core/validation/zod";
 import { Hono } from "hono";
 import { limitBodySize } from "../http/body-size-limit";
 import { jsonError } from "../http/json-errors";
-import { requireSlackSignature } from "../http/slack-signature-middleware";
+import { requireSlackSignature, requireSlackSignatureHeaders } from "../http/slack-signature-middleware";
 
 export const MAX_INTERACTION_BODY_BYTES = 256 * 1024;
 export const EMAIL_CALLBACK_ID = "deadletter_email";
@@ -107,6 +108,7 @@ export function resolveRoute(deps: ResolveDeps): Hono {
   const { dispatcher, chat, logger } = deps;
   return new Hono().post(
     "/resolve",
+    requireSlackSignatureHeaders({ ...deps, route: "/resolve" }),
     limitBodySize(MAX_INTERACTION_BODY_BYTES),
     requireSlackSignature({ ...deps, route: "/resolve" }),
     async (c) => {
@@ -145,7 +147,7 @@ export function resolveRoute(deps: ResolveDeps): Hono {
         if (!isValidEmailAddress(address)) {
           return c.json({
             response_action: "errors",
-            errors: { recipient: `'${address}' is not an email address` },
+            errors: { recipient: cleanPlainText(`'${address}' is not an email address`) },
           });
         }
         await dispatcher.dispatch({

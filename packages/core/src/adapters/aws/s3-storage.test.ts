@@ -8,6 +8,7 @@ import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MAX_READ_BYTES } from "../../victoria/bounded-file";
 import { CommandFailure } from "../../victoria/errors";
 import { createS3Storage, S3Storage, type S3StorageOptions } from "./s3-storage";
 
@@ -115,6 +116,16 @@ describe("S3Storage over the wire (s3rver)", () => {
     expect(await s3.ls()).toEqual(keys);
     expect(listCalls).toBe(3);
     client.destroy();
+  });
+
+  it("refuses to read an object over the read bound, without reading it", async () => {
+    const big = new Uint8Array(MAX_READ_BYTES + 1);
+    await storage().put("big.bin", big);
+    const failure = await storage()
+      .get("big.bin")
+      .catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(CommandFailure);
+    expect((failure as Error).message).toContain("more than the 1,048,576 a command reads");
   });
 
   it("fails naming the key when it does not exist", async () => {

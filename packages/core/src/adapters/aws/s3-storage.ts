@@ -1,4 +1,6 @@
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { isTransientError } from "../../failure-class";
+import { MAX_READ_BYTES } from "../../victoria/bounded-file";
 import { CommandFailure } from "../../victoria/errors";
 import type { StorageProvider } from "../../victoria/storage/storage-types";
 
@@ -47,10 +49,18 @@ export class S3Storage implements StorageProvider {
         new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }),
       );
       if (!response.Body) return new Uint8Array();
+      // Refused before the body is read: a command never holds more than MAX_READ_BYTES of it.
+      if ((response.ContentLength ?? 0) > MAX_READ_BYTES) {
+        await response.Body.transformToWebStream().cancel();
+        throw tooLarge(key, response.ContentLength ?? 0);
+      }
       return await response.Body.transformToByteArray();
     } catch (error) {
+      if (error instanceof CommandFailure) throw error;
       if (errorName(error) === "NoSuchKey") {
-        throw new CommandFailure(`No such key '${key}' in S3 bucket '${this.bucket}'`);
+        throw new CommandFailure(`No such key '${key}' in S3 bucket '${this.bucket}'`, {
+          failureClass: "not_found",
+        });
       }
       throw this.failure(`Could not read '${key}'`, error);
     }
@@ -90,10 +100,20 @@ export class S3Storage implements StorageProvider {
   private failure(what: string, error: unknown): CommandFailure {
     const name = errorName(error);
     if (name === "NoSuchBucket")
-      return new CommandFailure(`${what}: S3 bucket '${this.bucket}' does not exist`);
+      return new CommandFailure(`${what}: S3 bucket '${this.bucket}' does not exist`, {
+        failureClass: "configuration",
+      });
     const message = error instanceof Error ? error.message : String(error);
-    return new CommandFailure(`${what} in S3 bucket '${this.bucket}': ${name ? `${name}: ` : ""}${message}`);
+    return new CommandFailure(`${what} in S3 bucket '${this.bucket}': ${name ? `${name}: ` : ""}${message}`, {
+      failureClass: isTransientError(error) ? "transient" : "configuration",
+    });
   }
+}
+
+function tooLarge(key: string, bytes: number): CommandFailure {
+  return new CommandFailure(
+    `'${key}' is ${bytes.toLocaleString("en")} bytes, more than the ${MAX_READ_BYTES.toLocaleString("en")} a command reads`,
+  );
 }
 
 function errorName(error: unknown): string | undefined {

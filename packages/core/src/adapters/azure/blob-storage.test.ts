@@ -10,6 +10,7 @@ import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import { BlobServiceClient } from "@azure/storage-blob";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MAX_READ_BYTES } from "../../victoria/bounded-file";
 import { CommandFailure } from "../../victoria/errors";
 import { createBlobStorage } from "./blob-storage";
 
@@ -144,6 +145,15 @@ describe("BlobStorage over the wire (Azurite)", () => {
   it("lists every key, sorted", async () => {
     const keys = await storage().ls();
     expect(keys).toEqual(["a/b/blob.bin", "dossier/résumé.txt"]);
+  });
+
+  it("refuses to read a blob over the read bound", async () => {
+    await storage().put("big.bin", new Uint8Array(MAX_READ_BYTES + 1));
+    const failure = await storage()
+      .get("big.bin")
+      .catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(CommandFailure);
+    expect((failure as Error).message).toContain("larger than the 1,048,576 bytes a command reads");
   });
 
   it("fails naming the key when the blob does not exist", async () => {

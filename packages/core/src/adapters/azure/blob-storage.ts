@@ -1,5 +1,7 @@
 import type { TokenCredential } from "@azure/identity";
 import { BlobServiceClient, type ContainerClient } from "@azure/storage-blob";
+import { isTransientError } from "../../failure-class";
+import { MAX_READ_BYTES } from "../../victoria/bounded-file";
 import { CommandFailure } from "../../victoria/errors";
 import type { StorageProvider } from "../../victoria/storage/storage-types";
 
@@ -33,12 +35,30 @@ export class BlobStorage implements StorageProvider {
       // A plain GET rather than downloadToBuffer: its HEAD probe fails without the service's error code.
       const response = await this.container.getBlobClient(checked(key)).download();
       const chunks: Buffer[] = [];
-      for await (const chunk of response.readableStreamBody ?? []) chunks.push(chunk as Buffer);
+      let total = 0;
+      const tooLarge = () =>
+        new CommandFailure(
+          `'${key}' is larger than the ${MAX_READ_BYTES.toLocaleString("en")} bytes a command reads`,
+        );
+      // A declared length is refused before reading; a stream without one is cut at the bound.
+      if ((response.contentLength ?? 0) > MAX_READ_BYTES) {
+        response.readableStreamBody?.destroy();
+        throw tooLarge();
+      }
+      for await (const chunk of response.readableStreamBody ?? []) {
+        total += (chunk as Buffer).length;
+        if (total > MAX_READ_BYTES) {
+          response.readableStreamBody?.destroy();
+          throw tooLarge();
+        }
+        chunks.push(chunk as Buffer);
+      }
       return new Uint8Array(Buffer.concat(chunks));
     } catch (error) {
       if (errorCode(error) === "BlobNotFound") {
         throw new CommandFailure(
           `No such key '${key}' in Azure Blob container '${this.container.containerName}'`,
+          { failureClass: "not_found" },
         );
       }
       throw this.failure(`Could not read '${key}'`, error);
@@ -64,11 +84,14 @@ export class BlobStorage implements StorageProvider {
     const name = this.container.containerName;
     const code = errorCode(error);
     if (code === "ContainerNotFound")
-      return new CommandFailure(`${what}: Azure Blob container '${name}' does not exist`);
+      return new CommandFailure(`${what}: Azure Blob container '${name}' does not exist`, {
+        failureClass: "configuration",
+      });
     // The first line only: the SDK appends request ids and timestamps that are noise to a CLI user.
     const message = (error instanceof Error ? error.message : String(error)).split("\n")[0];
     return new CommandFailure(
       `${what} in Azure Blob container '${name}': ${code ? `${code}: ` : ""}${message}`,
+      { failureClass: isTransientError(error) ? "transient" : "configuration" },
     );
   }
 }

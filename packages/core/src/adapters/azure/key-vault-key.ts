@@ -1,5 +1,6 @@
 import type { TokenCredential } from "@azure/identity";
 import { CryptographyClient, KeyClient, type KeyClientOptions, type KeyVaultKey } from "@azure/keyvault-keys";
+import { isTransientError } from "../../failure-class";
 import type { KeyEncryptionKey } from "../../victoria/encryption/envelope";
 import { CommandFailure } from "../../victoria/errors";
 
@@ -43,22 +44,29 @@ function describeFailure(error: unknown, doing: string, vaultUrl: string): Comma
   if (e.name === "AuthenticationError" || e.name === "CredentialUnavailableError") {
     return new CommandFailure(
       `Could not get a token for Azure Key Vault ${vaultUrl} while ${doing}: ${e.message}`,
+      { failureClass: isTransientError(error) ? "transient" : "configuration" },
     );
   }
   if (e.statusCode === 404)
-    return new CommandFailure(`Azure Key Vault ${vaultUrl}: ${doing}: not found (${detail})`);
+    return new CommandFailure(`Azure Key Vault ${vaultUrl}: ${doing}: not found (${detail})`, {
+      failureClass: "configuration",
+    });
   if (e.statusCode === 401 || e.statusCode === 403) {
     return new CommandFailure(
       `Azure Key Vault ${vaultUrl} refused ${doing} (HTTP ${e.statusCode}: ${detail}); ` +
         "check that the identity may get, encrypt and decrypt with the key",
+      { failureClass: "configuration" },
     );
   }
   if (e.statusCode !== undefined) {
     return new CommandFailure(
       `Azure Key Vault ${vaultUrl}: ${doing} failed (HTTP ${e.statusCode}: ${detail})`,
+      { failureClass: isTransientError(error) ? "transient" : "invalid" },
     );
   }
-  return new CommandFailure(`Azure Key Vault ${vaultUrl}: ${doing} failed: ${detail || String(error)}`);
+  return new CommandFailure(`Azure Key Vault ${vaultUrl}: ${doing} failed: ${detail || String(error)}`, {
+    failureClass: isTransientError(error) ? "transient" : "internal",
+  });
 }
 
 /**

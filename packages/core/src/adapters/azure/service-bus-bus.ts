@@ -1,11 +1,24 @@
 import {
+  isServiceBusError,
   ServiceBusClient,
   type ServiceBusMessage,
   type ServiceBusReceivedMessage,
   type ServiceBusReceiver,
 } from "@azure/service-bus";
-import type { Bus, LockedMessage, MessageReceiver, OutgoingMessage } from "../../deadletter/bus";
-import type { DeadLetter, EntityRef, MessageBody, PropertyValue } from "../../deadletter/dead-letter";
+import {
+  type Bus,
+  EntityNotFoundError,
+  type LockedMessage,
+  type MessageReceiver,
+  type OutgoingMessage,
+} from "../../deadletter/bus";
+import {
+  type DeadLetter,
+  type EntityRef,
+  entityPath,
+  type MessageBody,
+  type PropertyValue,
+} from "../../deadletter/dead-letter";
 
 export type ServiceBusClientFactory = (connectionString: string) => ServiceBusClient;
 
@@ -126,8 +139,16 @@ export function createServiceBusBus(
           : client(connection).createReceiver(entity.topic, entity.subscription, options);
       return {
         async receive(max, waitMs) {
-          const messages = await receiver.receiveMessages(max, { maxWaitTimeInMs: waitMs });
-          return messages.map((m) => lockedMessage(receiver, m));
+          try {
+            const messages = await receiver.receiveMessages(max, { maxWaitTimeInMs: waitMs });
+            return messages.map((m) => lockedMessage(receiver, m));
+          } catch (error) {
+            // Service Bus refuses the link of an entity that does not exist (amqp:not-found on attach).
+            if (isServiceBusError(error) && error.code === "MessagingEntityNotFound") {
+              throw new EntityNotFoundError(entityPath(entity), { cause: error });
+            }
+            throw error;
+          }
         },
         close: () => receiver.close(),
       };

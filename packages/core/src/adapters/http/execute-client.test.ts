@@ -30,8 +30,18 @@ beforeAll(async () => {
       if (!check.ok) return send(401, { error: "Unauthorized", message: check.reason });
       const { args } = JSON.parse(body) as { args: string[] };
       if (args[0] === "ok") return send(200, `ran ${args.join(" ")}\n`);
+      if (args[0] === "secret") {
+        res.setHeader("x-victoria-sensitive", "true");
+        return send(200, "hunter2\n");
+      }
       if (args[0] === "fail")
         return send(500, { error: "Command failed: non-zero status code", message: "Error: x\n" });
+      if (args[0] === "gone")
+        return send(500, {
+          error: "Command failed: non-zero status code",
+          message: "Error: No such key\n",
+          failureClass: "not_found",
+        });
       if (args[0] === "crash")
         return send(500, {
           error: "Command failed: uncaught Victoria exception detected",
@@ -50,13 +60,28 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 describe("execute client", () => {
   it("signs requests and maps 200 to exit 0 with the output", async () => {
     const client = createExecuteClient({ url, sharedSecret: SECRET, timeoutMs: 1_000 });
-    expect(await client.runWithId(["ok", "now"], "req-7")).toEqual({ exitCode: 0, output: "ran ok now\n" });
+    expect(await client.runWithId(["ok", "now"], "req-7")).toEqual({
+      exitCode: 0,
+      output: "ran ok now\n",
+      sensitive: false,
+    });
     expect(seen.at(-1)?.requestId).toBe("req-7");
   });
 
   it("maps a non-zero exit to a failed result, not an exception", async () => {
     const client = createExecuteClient({ url: () => url, sharedSecret: SECRET, timeoutMs: 1_000 });
-    expect(await client.run(["fail"])).toEqual({ exitCode: 1, output: "Error: x\n" });
+    expect(await client.run(["fail"])).toEqual({ exitCode: 1, output: "Error: x\n", sensitive: false });
+  });
+
+  it("reads the failure's class and the sensitive-output mark from the answer", async () => {
+    const client = createExecuteClient({ url, sharedSecret: SECRET, timeoutMs: 1_000 });
+    expect(await client.run(["gone"])).toEqual({
+      exitCode: 1,
+      output: "Error: No such key\n",
+      sensitive: false,
+      failureClass: "not_found",
+    });
+    expect(await client.run(["secret"])).toEqual({ exitCode: 0, output: "hunter2\n", sensitive: true });
   });
 
   it.each([

@@ -1,3 +1,4 @@
+import { FAILURE_CLASSES } from "../../failure-class";
 import type { CommandResult, CommandRunner } from "../../ports";
 import { signServiceRequest } from "../../security/service-signature";
 
@@ -21,6 +22,8 @@ export interface ExecuteContext {
 }
 
 const NON_ZERO = "Command failed: non-zero status code";
+/** `/execute` marks answers whose output may reveal a secret (its SENSITIVE_HEADER). */
+const SENSITIVE_HEADER = "x-victoria-sensitive";
 
 /** Runs commands through `/execute` over HTTP, signed with the service-to-service secret. */
 export function createExecuteClient({
@@ -65,11 +68,14 @@ export function createExecuteClient({
     } catch {
       throw new ExecuteError(`the execute service answered ${response.status} with a body that is not JSON`);
     }
-    if (response.status === 200 && typeof parsed === "string") return { exitCode: 0, output: parsed };
-    const error = parsed as { error?: unknown; message?: unknown };
+    const sensitive = response.headers.get(SENSITIVE_HEADER) === "true";
+    if (response.status === 200 && typeof parsed === "string")
+      return { exitCode: 0, output: parsed, sensitive };
+    const error = parsed as { error?: unknown; message?: unknown; failureClass?: unknown };
     if (response.status === 500 && error.error === NON_ZERO && typeof error.message === "string") {
-      // The contract does not carry the exit status, only that it was not zero.
-      return { exitCode: 1, output: error.message };
+      // The contract does not carry the exit status, only that it was not zero (and, since, why).
+      const failureClass = FAILURE_CLASSES.find((known) => known === error.failureClass);
+      return { exitCode: 1, output: error.message, sensitive, ...(failureClass ? { failureClass } : {}) };
     }
     if (response.status === 401) {
       throw new ExecuteError(

@@ -31,7 +31,7 @@ describe("external victoria executable", () => {
     const marker = join(dir, "pwned");
     const args = ["config", "view", `$(touch ${marker})`, "; rm -rf /", "'quoted' \"words\""];
     const result = await runner.run(args);
-    expect(result).toEqual({ exitCode: 0, output: `${JSON.stringify(args)}\n` });
+    expect(result).toEqual({ exitCode: 0, output: `${JSON.stringify(args)}\n`, sensitive: true });
     await expect(access(marker)).rejects.toThrow();
   });
 

@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { failureClassOfExit } from "../../failure-class";
 import { type CommandResult, type CommandRunner, EXIT_TIMEOUT } from "../../ports";
 
 export interface ProcessRunnerOptions {
@@ -8,7 +9,15 @@ export interface ProcessRunnerOptions {
   prefixArgs?: readonly string[];
   timeoutMs: number;
   maxOutputBytes?: number;
+  /** The child's whole environment (pass an allow-listed one: the child must not see our secrets). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Run the child as this user and group (needs root): a different uid cannot read this process's
+   * `/proc/<pid>/environ`, which holds its secrets whatever environment the child was given.
+   */
+  user?: { uid: number; gid: number };
+  /** Whether a command line prints secrets; unknown commands count as sensitive (we cannot tell). */
+  isSensitive?: (args: readonly string[]) => boolean | undefined;
 }
 
 /** Thrown when the executable cannot be started at all: an uncaught failure, not a non-zero exit. */
@@ -26,14 +35,18 @@ export function createProcessRunner({
   timeoutMs,
   maxOutputBytes = 1024 * 1024,
   env = process.env,
+  user,
+  isSensitive = () => undefined,
 }: ProcessRunnerOptions): CommandRunner {
   return {
     run(args, { actor } = {}): Promise<CommandResult> {
+      const sensitive = isSensitive(args) ?? true;
       return new Promise((resolve, reject) => {
         const child = spawn(bin, [...prefixArgs, ...args], {
           shell: false,
           env: actor ? { ...env, VICTORIA_ACTOR: actor } : env,
           stdio: ["ignore", "pipe", "pipe"],
+          ...(user ? { uid: user.uid, gid: user.gid } : {}),
         });
         const chunks: Buffer[] = [];
         let size = 0;
@@ -65,15 +78,16 @@ export function createProcessRunner({
           clearTimeout(timer);
           let output = Buffer.concat(chunks).toString("utf8");
           if (truncated) output += "\n[output truncated]\n";
+          const result = (exitCode: number, text: string): CommandResult => {
+            const failureClass = failureClassOfExit(exitCode);
+            return { exitCode, output: text, sensitive, ...(failureClass ? { failureClass } : {}) };
+          };
           if (timedOut) {
-            resolve({
-              exitCode: EXIT_TIMEOUT,
-              output: `${output}Error: command timed out after ${timeoutMs} ms\n`,
-            });
+            resolve(result(EXIT_TIMEOUT, `${output}Error: command timed out after ${timeoutMs} ms\n`));
           } else if (code === null) {
-            resolve({ exitCode: 128, output: `${output}Error: killed by ${signal}\n` });
+            resolve(result(128, `${output}Error: killed by ${signal}\n`));
           } else {
-            resolve({ exitCode: code, output });
+            resolve(result(code, output));
           }
         });
       });

@@ -51,8 +51,14 @@ describe("parseSmtpUrl", () => {
 describe("createMailerFromEnv", () => {
   it.each([
     [{}, "Email is not configured: set SMTP_URL, MAIL_FROM"],
-    [{ SMTP_URL: `smtp://u:${SECRET}@host`, MAIL_FROM: "  " }, "Email is not configured: set MAIL_FROM"],
-    [{ MAIL_FROM: "victoria@example.com" }, "Email is not configured: set SMTP_URL"],
+    [
+      { SMTP_URL: `smtp://u:${SECRET}@host`, MAIL_FROM: "  " },
+      "Email is half configured: SMTP_URL is set but MAIL_FROM is not; set both, or neither",
+    ],
+    [
+      { MAIL_FROM: "victoria@example.com" },
+      "Email is half configured: MAIL_FROM is set but SMTP_URL is not; set both, or neither",
+    ],
   ])("names what is missing, never a value", (env, message) => {
     const error = thrown(() => createMailerFromEnv(env));
     expect(error.message).toBe(message);

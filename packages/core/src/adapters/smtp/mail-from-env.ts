@@ -69,6 +69,13 @@ function isValidSender(text: string): boolean {
  */
 export function createMailerFromEnv(env: MailEnv, deps: MailEnvDeps = {}): Mailer {
   const missing = MAIL_VARIABLES.filter((name) => value(env, name) === undefined);
+  const given = MAIL_VARIABLES.filter((name) => !missing.includes(name));
+  if (missing.length > 0 && given.length > 0) {
+    // Named both ways: the operator who set one of them meant to configure email.
+    throw new Error(
+      `Email is half configured: ${given.join(", ")} is set but ${missing.join(", ")} is not; set both, or neither`,
+    );
+  }
   if (missing.length > 0) throw new Error(`Email is not configured: set ${missing.join(", ")}`);
   const from = value(env, "MAIL_FROM") as string;
   if (!isValidSender(from)) {

@@ -31,6 +31,7 @@ export const configPlugin = definePlugin({
     {
       name: "path",
       summary: "Print the path to the config file Victoria uses.",
+      sensitive: false,
       args: [],
       async run(ctx) {
         ctx.out.out(
@@ -41,6 +42,7 @@ export const configPlugin = definePlugin({
     {
       name: "view",
       summary: "Print the current loaded config (credentials masked) and exit.",
+      sensitive: false,
       args: [],
       async run(ctx) {
         const text = stringify(maskSecrets(ctx.config), { indent: ctx.pluginConfig.indent });

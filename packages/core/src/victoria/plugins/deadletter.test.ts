@@ -278,11 +278,16 @@ describe("deadletter plugin", () => {
     ]);
   });
 
-  it("turns a refused or failed outcome into exit 1 with its message", async () => {
+  it("turns a refused or failed outcome into exit 1 with its message (75 when a retry may help)", async () => {
     const { run, fake } = setup();
+    fake.refuse = { ok: false, reason: "failed", message: "Could not replay it: ServiceBusy." };
+    expect(await run("replay", "a1")).toEqual({
+      exitCode: 75,
+      output: "Error: Could not replay it: ServiceBusy.\n",
+    });
     fake.refuse = {
       ok: false,
-      reason: "failed",
+      reason: "unconfigured",
       message: "Email is not configured here (SMTP_URL, MAIL_FROM).",
     };
     expect(await run("email", "a1", "ops@example.com")).toEqual({

@@ -6,6 +6,7 @@ import type {
   DeadLetterFilter,
 } from "../../deadletter/dead-letter-actions-types";
 import type { VaultRecord, VaultState } from "../../deadletter/vault";
+import type { FailureClass } from "../../failure-class";
 import { CommandFailure } from "../errors";
 import { type CommandContext, definePlugin, type OptionSpec } from "../plugin";
 import { unavailableDeadLetters } from "../services";
@@ -130,9 +131,20 @@ export function recordDocument(record: VaultRecord): Record<string, unknown> {
   };
 }
 
-/** Prints a successful outcome; a refused or failed one is the command's failure (exit 1). */
+/** Which failures a retry could fix: only an effect that failed (Service Bus, SMTP down). */
+const FAILURE_CLASS_OF: Record<Extract<ActionOutcome, { ok: false }>["reason"], FailureClass> = {
+  missing: "not_found",
+  already: "conflict",
+  limit: "conflict",
+  invalid: "invalid",
+  unconfigured: "configuration",
+  failed: "transient",
+};
+
+/** Prints a successful outcome; a refused or failed one is the command's failure (exit 1, or 75 when transient). */
 function report(ctx: CommandContext, outcome: ActionOutcome, done: string): void {
-  if (!outcome.ok) throw new CommandFailure(outcome.message);
+  if (!outcome.ok)
+    throw new CommandFailure(outcome.message, { failureClass: FAILURE_CLASS_OF[outcome.reason] });
   const r = outcome.record;
   ctx.out.out(`${done} dead letter ${r.id} (${r.cluster}/${entityPath(r.entity)}) as ${actor(ctx)}.`);
   if (outcome.detail) ctx.out.out(outcome.detail);
@@ -153,6 +165,7 @@ export const deadletterPlugin = definePlugin({
     {
       name: "ls",
       summary: "List parked and resolved dead letters, newest first.",
+      sensitive: false,
       args: [],
       options: [
         { name: "state", description: "Only dead letters in this state.", takesValue: true, choices: STATES },
@@ -180,17 +193,22 @@ export const deadletterPlugin = definePlugin({
     {
       name: "show",
       summary: "Print one dead letter: metadata, reason, properties and body.",
+      sensitive: false,
       args: [idArg],
       async run(ctx) {
         const id = ctx.args.id ?? "";
         const record = await (await actions(ctx)).show(id);
-        if (!record) throw new CommandFailure(`No dead letter with id ${id} in the vault.`);
+        if (!record)
+          throw new CommandFailure(`No dead letter with id ${id} in the vault.`, {
+            failureClass: "not_found",
+          });
         ctx.out.out(stringify(recordDocument(record), { lineWidth: 0 }).trimEnd());
       },
     },
     {
       name: "replay",
       summary: "Send a parked dead letter back to its queue or topic.",
+      sensitive: false,
       args: [idArg],
       async run(ctx) {
         report(ctx, await (await actions(ctx)).replay(ctx.args.id ?? "", actor(ctx)), "Replayed");
@@ -199,6 +217,7 @@ export const deadletterPlugin = definePlugin({
     {
       name: "delete",
       summary: "Resolve a parked dead letter without replaying it (the vault keeps its copy).",
+      sensitive: false,
       args: [idArg],
       options: [noteOption],
       async run(ctx) {
@@ -213,6 +232,7 @@ export const deadletterPlugin = definePlugin({
     {
       name: "email",
       summary: "Email a parked dead letter's details and body to ADDRESS.",
+      sensitive: false,
       args: [idArg, { name: "address", description: "Where to send it." }],
       options: [noteOption],
       async run(ctx) {

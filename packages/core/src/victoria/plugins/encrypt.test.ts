@@ -17,6 +17,7 @@ import {
 import { CommandFailure } from "../errors";
 import { BufferedOutput } from "../output";
 import type { CommandContext } from "../plugin";
+import { readLocalFile } from "../services";
 import { encryptPlugin } from "./encrypt";
 
 let dir: string;
@@ -48,6 +49,7 @@ async function run(
     args,
     out,
     services: {
+      localFile: readLocalFile,
       encryption: async () => provider,
       storage: async () => {
         throw new Error("encrypt does not use storage");
@@ -153,11 +155,11 @@ describe("encrypt plugin", () => {
 
     it("missing file", async () => {
       const path = join(dir, "absent.yaml");
-      expect(await failure({ file: path, path: "a" })).toBe(`Cannot read '${path}': no such file`);
+      expect(await failure({ file: path, path: "a" })).toBe(`Could not open file '${path}': no such file`);
     });
 
     it("a directory", async () => {
-      expect(await failure({ file: dir, path: "a" })).toBe(`Cannot read '${dir}': it is a directory`);
+      expect(await failure({ file: dir, path: "a" })).toBe(`Could not open file '${dir}': it is a directory`);
     });
 
     it("bad YAML, without quoting the file (it may hold secrets)", async () => {
@@ -185,7 +187,7 @@ describe("encrypt plugin", () => {
       const path = await file("partial.yaml", `s:\n  data: abc\n  key: def\n  version: "1"\n`);
       expect(await failure({ file: path, path: "s" })).toMatch(
         new RegExp(
-          `^The value at 's' in '${path}' is not an encrypted envelope \\{data, iv, key, version\\}: iv: `,
+          `^The value at 's' of '${path}' is not an encrypted envelope \\{data, iv, key, version\\}: iv: `,
         ),
       );
       const scalar = await file("scalar.yaml", "s: just text\n");

@@ -7,6 +7,7 @@ import { createVictoria } from "../engine";
 import { CommandFailure, ConfigError } from "../errors";
 import { BufferedOutput } from "../output";
 import type { CommandContext } from "../plugin";
+import { readLocalFile } from "../services";
 import { LocalFolderStorage } from "../storage/local-folder";
 import { storageFactories } from "../storage/storage-factories";
 import type { StorageProvider } from "../storage/storage-types";
@@ -42,6 +43,7 @@ async function runStore(provider: string, command: string, args: Record<string, 
     args,
     out,
     services: {
+      localFile: readLocalFile,
       encryption: () => Promise.reject(new Error("store must not need encryption")),
       storage: async (name) => {
         requested.push(name);

@@ -2,6 +2,7 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promise
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { MAX_READ_BYTES } from "../bounded-file";
 import { CommandFailure } from "../errors";
 import { LocalFolderStorage } from "./local-folder";
 
@@ -20,6 +21,12 @@ afterEach(async () => {
 });
 
 describe("LocalFolderStorage", () => {
+  it("reads no more than the read bound of a stored file", async () => {
+    const storage = new LocalFolderStorage(folder);
+    await storage.put("big.bin", new Uint8Array(MAX_READ_BYTES + 1));
+    await expect(storage.get("big.bin")).rejects.toThrow(/is larger than 1,048,576 bytes/);
+  });
+
   it("creates the folder on the first put and reads back what it wrote", async () => {
     const storage = new LocalFolderStorage(folder);
     await expect(stat(folder)).rejects.toThrow();

@@ -1,6 +1,7 @@
 import type { Dirent } from "node:fs";
-import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readdir, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { readFileBounded } from "../bounded-file";
 import { CommandFailure } from "../errors";
 import type { StorageProvider } from "./storage-types";
 
@@ -28,12 +29,15 @@ export class LocalFolderStorage implements StorageProvider {
   async get(key: string): Promise<Uint8Array> {
     const file = this.pathOf(key);
     try {
-      return new Uint8Array(await readFile(file));
+      return new Uint8Array(await readFileBounded(file));
     } catch (error) {
+      if (error instanceof CommandFailure) throw error;
       const code = (error as NodeJS.ErrnoException).code;
       // A directory or a path through a file is as absent as a missing file, from the key's point of view.
       if (code === "ENOENT" || code === "EISDIR" || code === "ENOTDIR") {
-        throw new CommandFailure(`No such key '${key}' in local folder '${this.root}'`);
+        throw new CommandFailure(`No such key '${key}' in local folder '${this.root}'`, {
+          failureClass: "not_found",
+        });
       }
       throw new CommandFailure(`Could not read '${key}' from local folder '${this.root}': ${reason(error)}`);
     }
