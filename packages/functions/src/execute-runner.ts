@@ -2,6 +2,7 @@ import { createProcessRunner } from "@victoria/core/adapters/local/process-runne
 import type { DeadLetterActions } from "@victoria/core/deadletter/dead-letter-actions-types";
 import { lazyPort } from "@victoria/core/lazy-port";
 import type { CommandRunner } from "@victoria/core/ports";
+import { engineConfigLoader } from "./engine-config-source";
 import type { ExecuteSettings } from "./settings";
 
 /**
@@ -77,6 +78,12 @@ export function createCommandRunner(
   deadLetters?: () => Promise<DeadLetterActions>,
 ): CommandRunner {
   const bin = settings.victoriaBin;
+  const loadDefaultConfig = engineConfigLoader(env);
+  if (bin && loadDefaultConfig) {
+    throw new Error(
+      "VICTORIA_BIN reads its config from a file (VICTORIA_CONFIG=<path>); VICTORIA_CONFIG_YAML and s3:// locations serve the in-process engine",
+    );
+  }
   if (bin) {
     const childEnv = childEnvironment(env);
     const user = childUser(env);
@@ -101,6 +108,7 @@ export function createCommandRunner(
     return createInProcessRunner({
       victoria,
       configPath: settings.configPath,
+      ...(loadDefaultConfig ? { loadDefaultConfig } : {}),
       timeoutMs: settings.timeoutMs,
     });
   });

@@ -1,42 +1,22 @@
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
-import { createLazyWebApiChat } from "@victoria/core/adapters/slack/lazy-web-api-chat";
-import { DRAIN_JOB } from "@victoria/core/deadletter/drain-jobs";
-import { RESOLVE_JOB, resolveJobSchema } from "@victoria/core/deadletter/resolve-job";
 import { createInProcessDispatcher } from "@victoria/core/dispatch/in-process-dispatcher";
 import { createMemoryDedupeStore } from "@victoria/core/idempotency/dedupe-store";
 import { createJsonLogger, type Logger } from "@victoria/core/logging/json-logger";
 import { parseMemberList } from "@victoria/core/security/static-directory";
-import { SLACK_COMMAND_JOB, slackCommandJobSchema } from "@victoria/core/slack/slack-command-job";
 import { type ServiceBusStandIn, startServiceBusStandIn } from "@victoria/emulators/service-bus/broker";
 import { type SlackStandIn, startSlackStandIn } from "@victoria/emulators/slack";
 import type { Hono } from "hono";
 import { createApp } from "./app";
-import {
-  createBus,
-  createVault,
-  wireDeadLetterActions,
-  wireDrainJobHandler,
-  wireFailedRequestPublisher,
-  wireResolveHandler,
-} from "./dead-letter-wiring";
-import { createCommandRunner } from "./execute-runner";
+import { composeAuthenticateRoute } from "./composition/authenticate";
+import { composeExecuteRoute } from "./composition/execute";
+import { composeListenerRoute } from "./composition/listener";
+import { composeResolveRoute } from "./composition/resolve";
+import { createSharedResources } from "./composition/shared-resources";
+import { composeWorkerJobs } from "./composition/worker-jobs";
 import { withLingeringClose } from "./http/lingering-close";
 import { loopbackOnly } from "./http/loopback-guard";
-import { authenticateRoute } from "./routes/authenticate";
-import { executeRoute } from "./routes/execute";
-import { listenerRoute } from "./routes/listener";
-import { resolveRoute } from "./routes/resolve";
-import {
-  type Env,
-  portSetting,
-  readBusSettings,
-  readExecuteSettings,
-  readSlackCommandSettings,
-  requireSetting,
-  withDevDefaults,
-} from "./settings";
-import { wireSlackCommandHandler } from "./slack-command-wiring";
+import { type Env, portSetting, readSlackCommandSettings, requireSetting, withDevDefaults } from "./settings";
 import { workbenchRoute } from "./workbench/workbench-route";
 
 /** People the embedded Slack stand-in knows: an SRE (in the default SRE_MEMBERS) and a guest. */
@@ -75,37 +55,16 @@ function listedMember(env: Env, email: string): boolean | undefined {
  * every piece of configuration has been read, so a bad one fails the start, not a later request.
  */
 export async function createLocalApp({ env, logger, selfUrl, embedded = {} }: LocalAppParts) {
-  const executeSettings = readExecuteSettings(env);
   const slackSettings = readSlackCommandSettings(env);
   /** The local server's own `/execute`, unless VICTORIA_EXECUTE_URL points elsewhere. */
-  const executeUrl = () => `${selfUrl()}/execute`;
-  const handleSlackCommand = wireSlackCommandHandler({
-    settings: slackSettings,
-    env,
-    logger,
-    defaultExecuteUrl: executeUrl,
-  });
-  const busSettings = readBusSettings(env);
-  const bus = createBus();
-  const vault = createVault(env);
-  const drain = wireDrainJobHandler({ env, bus, vault, busSettings, logger });
-  const resolve = await wireResolveHandler({
-    env,
-    bus,
-    vault,
-    logger,
-    executeUrl: slackSettings.executeUrl ?? executeUrl,
-  });
-  const dispatcher = createInProcessDispatcher(
-    {
-      [SLACK_COMMAND_JOB]: (payload) => handleSlackCommand(slackCommandJobSchema.parse(payload)),
-      [DRAIN_JOB]: async (payload) => {
-        await drain(payload);
-      },
-      [RESOLVE_JOB]: (payload) => resolve(resolveJobSchema.parse(payload)),
-    },
-    { logger },
-  );
+  const selfExecuteUrl = () => `${selfUrl()}/execute`;
+  const shared = createSharedResources(env);
+  const { bus } = shared;
+  const vault = shared.vault();
+  // The same job table as the worker Lambda, run in this process after each acknowledgement.
+  const jobs = await composeWorkerJobs({ env, logger, shared, selfExecuteUrl, eager: true });
+  const dispatcher = createInProcessDispatcher(jobs, { logger });
+  const frontDoor = { env, logger, dispatcher: () => dispatcher };
   const allowRemote = /^(1|true|yes)$/i.test(env.LOCAL_ALLOW_REMOTE ?? "");
   const workbench = workbenchRoute({
     ...(embedded.slack === undefined ? {} : { slack: embedded.slack }),
@@ -131,52 +90,10 @@ export async function createLocalApp({ env, logger, selfUrl, embedded = {} }: Lo
     guards: [loopbackOnly({ allowRemote, logger })],
     extraRouters: [workbench],
     routes: [
-      {
-        path: "/execute",
-        method: "POST",
-        router: executeRoute({
-          runner: createCommandRunner(executeSettings, env, () =>
-            wireDeadLetterActions({ env, bus, vault, executeUrl: slackSettings.executeUrl ?? executeUrl }),
-          ),
-          sharedSecret: executeSettings.sharedSecret,
-          failedRequests: wireFailedRequestPublisher(bus, busSettings),
-          logger,
-        }),
-      },
-      {
-        path: "/authenticate",
-        method: "POST",
-        router: authenticateRoute({
-          signingSecret: slackSettings.signingSecret,
-          botUserId: slackSettings.botUserId,
-          dispatcher,
-          dedupe: createMemoryDedupeStore(),
-          logger,
-        }),
-      },
-      {
-        path: "/listener",
-        method: "POST",
-        router: listenerRoute({
-          token: requireSetting(env, "LISTENER_TOKEN"),
-          clusters: new Set(Object.keys(busSettings.connections)),
-          dispatcher,
-          logger,
-        }),
-      },
-      {
-        path: "/resolve",
-        method: "POST",
-        router: resolveRoute({
-          signingSecret: slackSettings.signingSecret,
-          dispatcher,
-          chat: createLazyWebApiChat({
-            token: slackSettings.botToken,
-            slackApiUrl: slackSettings.slackApiUrl,
-          }),
-          logger,
-        }),
-      },
+      composeExecuteRoute({ env, logger, selfExecuteUrl, shared }),
+      composeAuthenticateRoute({ ...frontDoor, dedupe: createMemoryDedupeStore }),
+      composeListenerRoute(frontDoor),
+      composeResolveRoute(frontDoor),
     ],
   });
   return { app, dispatcher, bus };

@@ -1,6 +1,6 @@
 import { EXIT_TRANSIENT, type FailureClass, isTransientError } from "../failure-class";
 import { bindPositionals, splitGlobalOptions } from "./argv";
-import { loadConfig } from "./config";
+import { type LoadedConfig, loadConfig } from "./config";
 import { CommandFailure, EXIT_FAILURE, EXIT_USAGE, UsageError } from "./errors";
 import { commandHelp, commandUsage, pluginHelp, pluginUsage, rootHelp, rootUsage } from "./help";
 import type { Output } from "./output";
@@ -34,6 +34,11 @@ export interface RunOptions {
   out: Output;
   /** Config file used when the command line has no `-c`; `null`/absent means the bundled default. */
   configPath?: string | null;
+  /**
+   * Loads the config when the command line has no `-c`, instead of `configPath`: where it lives
+   * elsewhere than a file (the configuration secret, the vault bucket on AWS).
+   */
+  loadDefaultConfig?: () => Promise<LoadedConfig>;
   signal?: AbortSignal;
   /** Who runs the command (e.g. `slack:U123`), recorded by commands that change things; default: see `actorFromEnv`. */
   actor?: string;
@@ -105,7 +110,7 @@ export function createVictoria({
 
   async function dispatch(
     argv: readonly string[],
-    { out, configPath = null, signal, actor }: RunOptions,
+    { out, configPath = null, loadDefaultConfig, signal, actor }: RunOptions,
   ): Promise<number> {
     const { options, plugin, command, ownArgs, parsed } = resolve(argv);
     if (options.version) {
@@ -125,7 +130,10 @@ export function createVictoria({
       return 0;
     }
 
-    const loaded = await loadConfig(options.configFile ?? configPath);
+    const loaded =
+      options.configFile === undefined && loadDefaultConfig
+        ? await loadDefaultConfig()
+        : await loadConfig(options.configFile ?? configPath);
     const services = createServices(loaded.config, providers, env, deadLetters, mode);
     const pluginConfig = await loadPluginConfig(plugin, loaded.config, services);
     await command.run({

@@ -1,4 +1,5 @@
 import { type CommandResult, type CommandRunner, EXIT_TIMEOUT } from "../ports";
+import type { LoadedConfig } from "./config";
 import type { Victoria } from "./engine";
 import { BufferedOutput } from "./output";
 
@@ -8,6 +9,8 @@ export interface InProcessRunnerOptions {
   victoria: Victoria;
   /** Config file when the command line has no `-c`; null = bundled default. */
   configPath: string | null;
+  /** Where the config comes from when it is not a file (see RunOptions.loadDefaultConfig). */
+  loadDefaultConfig?: () => Promise<LoadedConfig>;
   timeoutMs: number;
   maxOutputBytes?: number;
 }
@@ -16,6 +19,7 @@ export interface InProcessRunnerOptions {
 export function createInProcessRunner({
   victoria,
   configPath,
+  loadDefaultConfig,
   timeoutMs,
   maxOutputBytes,
 }: InProcessRunnerOptions): CommandRunner {
@@ -34,7 +38,13 @@ export function createInProcessRunner({
       try {
         const sensitive = victoria.isSensitive(args) ?? false;
         const outcome = await Promise.race([
-          victoria.execute(args, { out, configPath, signal: controller.signal, ...(actor ? { actor } : {}) }),
+          victoria.execute(args, {
+            out,
+            configPath,
+            ...(loadDefaultConfig ? { loadDefaultConfig } : {}),
+            signal: controller.signal,
+            ...(actor ? { actor } : {}),
+          }),
           timedOut,
         ]);
         if (outcome === TIMED_OUT) {

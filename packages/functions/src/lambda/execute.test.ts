@@ -129,3 +129,110 @@ describe("execute Lambda entry with its configuration in Secrets Manager", () =>
     }
   });
 });
+
+describe("execute Lambda entry: failed commands reach the failed-requests queue (as the local server's do)", () => {
+  it("publishes a transient failure to FAILED_REQUESTS_QUEUE on the configured cluster, over AMQP", async () => {
+    const { startServiceBusStandIn } = await import("@victoria/emulators/service-bus/broker");
+    const { mkdtemp, writeFile } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const broker = await startServiceBusStandIn({ queues: ["victoria-failed-requests"] });
+    try {
+      // An S3 store nobody listens on: the command fails the way a network blip makes it fail.
+      const dir = await mkdtemp(join(tmpdir(), "lambda-execute-"));
+      const config = join(dir, "victoria.yaml");
+      await writeFile(
+        config,
+        "logging_config: {}\nstorage_providers:\n  s3: {bucket: b, region: us-east-1, endpoint: 'http://127.0.0.1:9', force_path_style: true, access_key_id: AKIDEXAMPLE, secret_access_key: secret}\n",
+      );
+      const handler = await loadHandler({
+        VICTORIA_SHARED_SECRET: SECRET,
+        VICTORIA_CONFIG: config,
+        VICTORIA_BIN: "",
+        SERVICE_BUS_CONNECTIONS: JSON.stringify({ local: broker.connectionString }),
+      });
+      const body = JSON.stringify({ args: ["store", "s3", "ls"] });
+      const result = (await handler(
+        functionUrlEvent(body, signServiceRequest(SECRET, body), false) as never,
+        lambdaContext,
+      )) as APIGatewayProxyResult;
+      expect(result.statusCode).toBe(500);
+      expect(JSON.parse(result.body)).toMatchObject({ failureClass: "transient" });
+      const [queued] = broker.peekAll("victoria-failed-requests");
+      expect(queued).toBeDefined();
+    } finally {
+      await broker.close();
+    }
+  }, 20_000);
+});
+
+describe("execute Lambda entry: the engine's configuration on AWS", () => {
+  const yaml =
+    "logging_config: {}\nplugins_config:\n  config:\n    indent: 4\nstorage_providers:\n  s3: {bucket: team-files}\n";
+
+  it("reads victoria.yaml from the secret (VICTORIA_CONFIG_YAML)", async () => {
+    const handler = await loadHandler({
+      VICTORIA_SHARED_SECRET: SECRET,
+      VICTORIA_CONFIG: "",
+      VICTORIA_BIN: "",
+      VICTORIA_CONFIG_YAML: yaml,
+    });
+    for (const [args, expected] of [
+      [["config", "view"], "storage_providers:\n    s3:\n        bucket: team-files"],
+      [["config", "path"], "VICTORIA_CONFIG_YAML (the configuration secret)"],
+    ] as const) {
+      const body = JSON.stringify({ args });
+      const result = (await handler(
+        functionUrlEvent(body, signServiceRequest(SECRET, body), false) as never,
+        lambdaContext,
+      )) as APIGatewayProxyResult;
+      expect(result.statusCode).toBe(200);
+      expect(JSON.parse(result.body)).toContain(expected);
+    }
+  });
+
+  it("reads victoria.yaml from the vault bucket (VICTORIA_CONFIG=s3://…), over the wire, naming a missing one", async () => {
+    const { startS3StandIn } = await import("@victoria/emulators/s3");
+    const { S3Client, PutObjectCommand } = await import("@aws-sdk/client-s3");
+    const s3 = await startS3StandIn({ buckets: ["victoria-vault"] });
+    try {
+      await new S3Client(s3.clientConfig).send(
+        new PutObjectCommand({ Bucket: "victoria-vault", Key: "config/victoria.yaml", Body: yaml }),
+      );
+      const env = {
+        VICTORIA_SHARED_SECRET: SECRET,
+        VICTORIA_BIN: "",
+        AWS_ENDPOINT_URL_S3: s3.endpoint,
+        AWS_REGION: s3.region,
+        AWS_ACCESS_KEY_ID: "AKIDEXAMPLE",
+        AWS_SECRET_ACCESS_KEY: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+      };
+      const run = async (handler: Awaited<ReturnType<typeof loadHandler>>, args: string[]) => {
+        const body = JSON.stringify({ args });
+        return (await handler(
+          functionUrlEvent(body, signServiceRequest(SECRET, body), false) as never,
+          lambdaContext,
+        )) as APIGatewayProxyResult;
+      };
+      const found = await loadHandler({
+        ...env,
+        VICTORIA_CONFIG: "s3://victoria-vault/config/victoria.yaml",
+      });
+      const view = await run(found, ["config", "view"]);
+      expect(view.statusCode).toBe(200);
+      expect(JSON.parse(view.body)).toContain("bucket: team-files");
+
+      const missing = await loadHandler({ ...env, VICTORIA_CONFIG: "s3://victoria-vault/config/nope.yaml" });
+      const failed = await run(missing, ["config", "view"]);
+      expect(failed.statusCode).toBe(500);
+      expect(JSON.parse(failed.body)).toMatchObject({
+        failureClass: "configuration",
+        message: expect.stringContaining(
+          "Error opening config 's3://victoria-vault/config/nope.yaml': No such key",
+        ),
+      });
+    } finally {
+      await s3.close();
+    }
+  });
+});

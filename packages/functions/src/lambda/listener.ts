@@ -1,9 +1,8 @@
-import { createLambdaDispatcher } from "@victoria/core/adapters/aws/lambda-dispatcher";
 import { createJsonLogger } from "@victoria/core/logging/json-logger";
 import { createApp } from "../app";
-import { listenerRoute } from "../routes/listener";
-import { readBusSettings, requireSetting } from "../settings";
+import { composeListenerRoute } from "../composition/listener";
 import { functionUrlHandler } from "./lambda-app";
+import { workerDispatcher } from "./lambda-runtime";
 
 const logger = createJsonLogger();
 
@@ -12,18 +11,6 @@ export const handler = functionUrlHandler(
   "listener",
   ["LISTENER_TOKEN", "VICTORIA_WORKER_FUNCTION"],
   logger,
-  (env) => {
-    const router = listenerRoute({
-      token: requireSetting(env, "LISTENER_TOKEN"),
-      clusters: new Set(Object.keys(readBusSettings(env).connections)),
-      // One attempt: a retried Invoke whose first response was lost would queue the job twice.
-      // A failed hand-off is answered with an error so the caller (Slack, Azure) retries instead.
-      dispatcher: createLambdaDispatcher({
-        functionName: requireSetting(env, "VICTORIA_WORKER_FUNCTION"),
-        clientConfig: { maxAttempts: 1, requestHandler: { requestTimeout: 2_000 } },
-      }),
-      logger,
-    });
-    return createApp({ logger, routes: [{ path: "/listener", method: "POST", router }] });
-  },
+  (env) =>
+    createApp({ logger, routes: [composeListenerRoute({ env, logger, dispatcher: workerDispatcher(env) })] }),
 );

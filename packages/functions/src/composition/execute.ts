@@ -1,0 +1,43 @@
+import type { Logger } from "@victoria/core/logging/json-logger";
+import type { RouteMount } from "../app";
+import { wireDeadLetterActions, wireFailedRequestPublisher } from "../dead-letter-wiring";
+import { createCommandRunner } from "../execute-runner";
+import { executeRoute } from "../routes/execute";
+import { type Env, readBusSettings, readExecuteSettings } from "../settings";
+import { createSharedResources, type SharedResources } from "./shared-resources";
+
+export interface ExecuteComposition {
+  env: Env;
+  logger: Logger;
+  /** Where `/execute` is when VICTORIA_EXECUTE_URL is not set (the local server's own); replays use it. */
+  selfExecuteUrl?: () => string;
+  /** One bus and vault per process, shared with the jobs where a runtime runs both. */
+  shared?: SharedResources;
+}
+
+/**
+ * `POST /execute` with everything it needs, for every runtime: the runner (in-process or
+ * VICTORIA_BIN) with the dead-letter operations, and the failed-requests publisher on the cluster
+ * that holds FAILED_REQUESTS_QUEUE. The local server and the execute Lambda both mount this.
+ */
+export function composeExecuteRoute({
+  env,
+  logger,
+  selfExecuteUrl,
+  shared = createSharedResources(env),
+}: ExecuteComposition): RouteMount {
+  const settings = readExecuteSettings(env);
+  const busSettings = readBusSettings(env);
+  const { bus } = shared;
+  const executeUrl = env.VICTORIA_EXECUTE_URL || selfExecuteUrl;
+  const router = executeRoute({
+    // `victoria deadletter …` works on the vault and bus configured for this function.
+    runner: createCommandRunner(settings, env, () =>
+      wireDeadLetterActions({ env, bus, vault: shared.vault(), executeUrl }),
+    ),
+    sharedSecret: settings.sharedSecret,
+    failedRequests: wireFailedRequestPublisher(bus, busSettings),
+    logger,
+  });
+  return { path: "/execute", method: "POST", router };
+}
