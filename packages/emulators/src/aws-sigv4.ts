@@ -17,7 +17,7 @@ export function standInCredentials(): StandInClientConfig["credentials"] {
 }
 
 const SIGV4 =
-  /^AWS4-HMAC-SHA256 Credential=[^/\s]+\/\d{8}\/([^/\s]+)\/([^/\s]+)\/aws4_request,\s*SignedHeaders=[a-z0-9;-]+,\s*Signature=[0-9a-f]{64}$/;
+  /^AWS4-HMAC-SHA256 Credential=([^/\s]+)\/\d{8}\/([^/\s]+)\/([^/\s]+)\/aws4_request,\s*SignedHeaders=[a-z0-9;-]+,\s*Signature=[0-9a-f]{64}$/;
 
 /** What is wrong with an `Authorization` header; `wrong-scope` carries the scope it was signed for. */
 export type SigV4Fault =
@@ -34,11 +34,19 @@ export function sigV4Fault(
   if (!header) return { kind: "missing" };
   const match = SIGV4.exec(header);
   if (!match) return { kind: "malformed" };
-  const [, scopeRegion, scopeService] = match;
+  const [, , scopeRegion, scopeService] = match;
   if (scopeRegion !== region || scopeService !== service) {
     return { kind: "wrong-scope", region: scopeRegion, service: scopeService };
   }
   return undefined;
+}
+
+/**
+ * The access key id a well-formed SigV4 `Authorization` header was signed with (the first part of
+ * its `Credential=AKID/date/region/service/aws4_request`); undefined when the header is not SigV4.
+ */
+export function sigV4AccessKeyId(header: string | undefined): string | undefined {
+  return header === undefined ? undefined : SIGV4.exec(header)?.[1];
 }
 
 /**

@@ -7,7 +7,8 @@ let client: LambdaClient;
 const decoder = new TextDecoder();
 
 beforeAll(async () => {
-  lambda = await startLambdaStandIn({ maxEventPayloadBytes: 1024 });
+  // Lambda's default event invoke config (2 retries), with the waits between attempts in ms.
+  lambda = await startLambdaStandIn({ maxEventPayloadBytes: 1024, retryDelaysMs: [5, 10] });
   client = new LambdaClient({ ...lambda.clientConfig, maxAttempts: 1 });
   lambda.register("echo", async (event) => ({ echoed: event }));
   lambda.register("fails", async () => {
@@ -101,7 +102,12 @@ describe("Lambda Invoke stand-in, through the AWS SDK", () => {
     const before = lambda.invocations.length;
     await client.send(new InvokeCommand({ FunctionName: "fails", InvocationType: "Event", Payload: "{}" }));
     await lambda.idle();
-    expect(lambda.invocations[before]).toMatchObject({ status: "failed", error: "RangeError: out of range" });
+    expect(lambda.invocations[before]).toMatchObject({
+      status: "failed",
+      error: "RangeError: out of range",
+      attempts: 3,
+      condition: "RetriesExhausted",
+    });
   });
 
   it("answers 404 ResourceNotFoundException for an unknown function, as AWS does", async () => {

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { crc32 } from "node:zlib";
+import { type AccessDecision, type Authorize, decideAccess, notAuthorizedMessage } from "./aws-authorization";
 import { type StandInClientConfig, sigV4Fault, standInCredentials } from "./aws-sigv4";
 import { header, readBodyBytes, sendText } from "./http-io";
 import { type Exchange, standInFailure, startLoopbackServer } from "./loopback-server";
@@ -15,6 +16,11 @@ import { type Exchange, standInFailure, startLoopbackServer } from "./loopback-s
  * Requests must carry a SigV4 `Authorization` header scoped to this region and the `s3` service;
  * the signature itself is not verified. Each request is handled to completion on the event loop
  * once its body is read, so a conditional write is an atomic check-and-set, as on S3.
+ *
+ * With `authorize`, each request is authorized as S3 authorizes it (see `s3Access`): an unknown
+ * access key id answers 403 InvalidAccessKeyId, a refused action 403 AccessDenied with S3's
+ * wording; a missing bucket is still NoSuchBucket, and a missing key is 404 NoSuchKey only to a
+ * caller allowed `s3:ListBucket` on the bucket (403 AccessDenied to anyone else), as on S3.
  */
 export interface S3StandInOptions {
   host?: string;
@@ -23,6 +29,8 @@ export interface S3StandInOptions {
   region?: string;
   /** Buckets that exist from the start. */
   buckets?: string[];
+  /** IAM for every request (see aws-authorization.ts); without it nothing is checked. */
+  authorize?: Authorize;
 }
 
 export interface S3StandIn {
@@ -108,6 +116,60 @@ function checkSignature(authorization: string | undefined, region: string): void
   }
 }
 
+/** The IAM action and resource S3 authorizes a request as. */
+interface S3Access {
+  action: string;
+  resource: string;
+  bucket: string;
+}
+
+/**
+ * What S3 authorizes a request as: objects as `arn:aws:s3:::bucket/key`, listing (ListObjectsV2 is
+ * `s3:ListBucket`) and creation on `arn:aws:s3:::bucket`. HeadObject is `s3:GetObject`. Undefined
+ * for requests this stand-in does not serve (they answer 501 or 405 unchecked).
+ */
+function s3Access(method: string, bucket: string, key: string, query: URLSearchParams): S3Access | undefined {
+  if (bucket === "") return undefined;
+  const bucketArn = `arn:aws:s3:::${bucket}`;
+  if (key === "") {
+    if (method === "PUT") return { action: "s3:CreateBucket", resource: bucketArn, bucket };
+    if (method === "GET" && query.get("list-type") === "2") {
+      return { action: "s3:ListBucket", resource: bucketArn, bucket };
+    }
+    return undefined;
+  }
+  const action = {
+    GET: "s3:GetObject",
+    HEAD: "s3:GetObject",
+    PUT: "s3:PutObject",
+    DELETE: "s3:DeleteObject",
+  }[method];
+  return action === undefined ? undefined : { action, resource: `${bucketArn}/${key}`, bucket };
+}
+
+/** S3's answer to a request `decision` refuses; undefined when it is allowed. */
+function s3Refusal(decision: AccessDecision, access: S3Access): S3Error | undefined {
+  switch (decision.kind) {
+    case "allowed":
+      return undefined;
+    case "unknown-key":
+      return new S3Error(
+        403,
+        "InvalidAccessKeyId",
+        "The AWS Access Key Id you provided does not exist in our records.",
+        {
+          AWSAccessKeyId: decision.accessKeyId,
+        },
+      );
+    case "denied":
+      return new S3Error(
+        403,
+        "AccessDenied",
+        notAuthorizedMessage(decision.caller, access.action, `"${access.resource}"`),
+      );
+  }
+}
+
 /** S3 lists keys in UTF-8 byte order, which differs from JavaScript's UTF-16 order for astral characters. */
 function byteOrder(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
@@ -137,6 +199,26 @@ export async function startS3StandIn(options: S3StandInOptions = {}): Promise<S3
     if (!bucket)
       throw new S3Error(404, "NoSuchBucket", "The specified bucket does not exist", { BucketName: name });
     return bucket;
+  }
+
+  /** Throws S3's refusal unless the request's signer may perform `access`. */
+  function authorizeRequest(authorization: string | undefined, access: S3Access): void {
+    const decision = decideAccess(options.authorize, authorization, access.action, access.resource);
+    const refusal = s3Refusal(decision, access);
+    if (!refusal) return;
+    // S3 tells anyone that a bucket does not exist before it asks whether they may use it.
+    if (decision.kind === "denied" && access.action !== "s3:CreateBucket") bucketOf(access.bucket);
+    throw refusal;
+  }
+
+  /** A missing key is NoSuchKey only to who may list the bucket; anyone else gets AccessDenied. */
+  function missingKey(authorization: string | undefined, bucketName: string, key: string): S3Error {
+    const list = { action: "s3:ListBucket", resource: `arn:aws:s3:::${bucketName}`, bucket: bucketName };
+    const decision = decideAccess(options.authorize, authorization, list.action, list.resource);
+    return (
+      s3Refusal(decision, list) ??
+      new S3Error(404, "NoSuchKey", "The specified key does not exist.", { Key: key })
+    );
   }
 
   function sortedKeys(bucket: Map<string, StoredObject>): string[] {
@@ -205,7 +287,7 @@ export async function startS3StandIn(options: S3StandInOptions = {}): Promise<S3
 
   function getObject(req: IncomingMessage, res: ServerResponse, bucketName: string, key: string) {
     const object = bucketOf(bucketName).get(key);
-    if (!object) throw new S3Error(404, "NoSuchKey", "The specified key does not exist.", { Key: key });
+    if (!object) throw missingKey(header(req, "authorization"), bucketName, key);
     const ifMatch = header(req, "if-match");
     if (ifMatch !== undefined && ifMatch !== "*" && ifMatch !== object.etag) {
       throw new S3Error(
@@ -292,6 +374,8 @@ export async function startS3StandIn(options: S3StandInOptions = {}): Promise<S3
     const key = slash === -1 ? "" : decodeURIComponent(url.pathname.slice(slash + 1));
     const method = req.method ?? "GET";
     const { body } = await readBodyBytes(req);
+    const access = s3Access(method, bucketName, key, url.searchParams);
+    if (access) authorizeRequest(header(req, "authorization"), access);
     if (bucketName === "")
       throw new S3Error(501, "NotImplemented", "ListBuckets is not supported by this stand-in");
 

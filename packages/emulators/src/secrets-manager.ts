@@ -1,5 +1,12 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type { ServerResponse } from "node:http";
+import {
+  type AccessDecision,
+  type Authorize,
+  decideAccess,
+  notAuthorizedMessage,
+  UNRECOGNIZED_CLIENT,
+} from "./aws-authorization";
 import { type StandInClientConfig, sigV4JsonRefusal, standInCredentials } from "./aws-sigv4";
 import { header, readBody, sendText } from "./http-io";
 import { type Exchange, standInFailure, startLoopbackServer } from "./loopback-server";
@@ -15,6 +22,12 @@ import { type Exchange, standInFailure, startLoopbackServer } from "./loopback-s
  * Requests must carry a SigV4 `Authorization` header scoped to this region and the
  * `secretsmanager` service (missing → 400 MissingAuthenticationTokenException, as AWS answers);
  * the signature itself is not verified. Other operations answer 501.
+ *
+ * With `authorize`, GetSecretValue is authorized as `secretsmanager:GetSecretValue` on the secret's
+ * full ARN, whichever way the SecretId names it (see `secretArnOf`), before anything else about the
+ * secret is looked at (a secret the caller may not read answers AccessDenied whether or not it
+ * exists). A refusal is 400 `AccessDeniedException` naming the SecretId as sent; an unknown access
+ * key id is 400 `UnrecognizedClientException`.
  */
 export interface SecretsManagerStandInOptions {
   host?: string;
@@ -23,6 +36,8 @@ export interface SecretsManagerStandInOptions {
   region?: string;
   /** Secrets that exist from the start, by name. */
   secrets?: Record<string, SecretValue>;
+  /** IAM for every GetSecretValue (see aws-authorization.ts); without it nothing is checked. */
+  authorize?: Authorize;
 }
 
 /** A string is the SecretString, an object its JSON text, bytes the SecretBinary. */
@@ -63,7 +78,7 @@ export interface SecretsManagerStandIn {
   clientConfig: StandInClientConfig;
   /** Creates the secret (by name) or gives an existing one a new current version; returns its ARN. */
   putSecret(id: string, value: SecretValue): string;
-  /** The next `count` GetSecretValue calls that pass authentication fail with `type`. */
+  /** The next `count` GetSecretValue calls that pass authentication (and `authorize`) fail with `type`. */
   failNext(count: number, type: SecretsManagerErrorType): void;
   /** Every request received, refused ones included; `.length` counts calls for cache tests. */
   readonly requests: ReadonlyArray<Readonly<SecretsManagerRequest>>;
@@ -88,8 +103,28 @@ class SecretsManagerError extends Error {
     readonly status: number,
     readonly type: string,
     message: string,
+    /** AWS's own refusals spell it `message`; the IAM layer's AccessDeniedException, `Message`. */
+    readonly messageKey: "message" | "Message" = "message",
   ) {
     super(message);
+  }
+}
+
+/** What Secrets Manager answers a GetSecretValue on `secretId` that `decision` refuses; undefined when allowed. */
+function accessRefusal(decision: AccessDecision, secretId: string): SecretsManagerError | undefined {
+  const action = "secretsmanager:GetSecretValue";
+  switch (decision.kind) {
+    case "allowed":
+      return undefined;
+    case "unknown-key":
+      return new SecretsManagerError(400, UNRECOGNIZED_CLIENT.type, UNRECOGNIZED_CLIENT.message);
+    case "denied":
+      return new SecretsManagerError(
+        400,
+        "AccessDeniedException",
+        notAuthorizedMessage(decision.caller, action, secretId),
+        "Message",
+      );
   }
 }
 
@@ -131,6 +166,19 @@ export async function startSecretsManagerStandIn(
     return undefined;
   }
 
+  /**
+   * The ARN IAM evaluates a SecretId against: the secret's full ARN when it exists (however it was
+   * named), else the ARN as sent, else the ARN a secret of that name would have, without the random
+   * suffix (so a grant on another secret's ARN does not match it).
+   */
+  function secretArnOf(secretId: string): string {
+    const arn = find(secretId)?.arn;
+    if (arn !== undefined) return arn;
+    return secretId.startsWith("arn:")
+      ? secretId
+      : `arn:aws:secretsmanager:${region}:${ACCOUNT_ID}:secret:${secretId}`;
+  }
+
   function putSecret(id: string, value: SecretValue): string {
     let secret = find(id);
     if (!secret) {
@@ -154,7 +202,11 @@ export async function startSecretsManagerStandIn(
   }
   for (const [name, value] of Object.entries(options.secrets ?? {})) putSecret(name, value);
 
-  function getSecretValue(body: Record<string, unknown>, record: SecretsManagerRequest) {
+  function getSecretValue(
+    body: Record<string, unknown>,
+    record: SecretsManagerRequest,
+    authorization: string | undefined,
+  ) {
     const { SecretId: secretId, VersionId: versionId, VersionStage: versionStage } = body;
     if (typeof secretId !== "string" || secretId === "") {
       throw new SecretsManagerError(
@@ -164,6 +216,14 @@ export async function startSecretsManagerStandIn(
       );
     }
     record.secretId = secretId;
+    const decision = decideAccess(
+      options.authorize,
+      authorization,
+      "secretsmanager:GetSecretValue",
+      secretArnOf(secretId),
+    );
+    const refusal = accessRefusal(decision, secretId);
+    if (refusal) throw refusal;
     const injected = failures.shift();
     if (injected) {
       const { status, message } = SECRETS_MANAGER_ERRORS[injected];
@@ -234,7 +294,8 @@ export async function startSecretsManagerStandIn(
     if (target !== `${TARGET_PREFIX}GetSecretValue`) {
       throw new SecretsManagerError(501, "NotImplemented", `${target} is not supported by this stand-in`);
     }
-    sendJson(res, 200, getSecretValue(body, record), { "x-amzn-requestid": randomUUID() });
+    const answer = getSecretValue(body, record, header(req, "authorization"));
+    sendJson(res, 200, answer, { "x-amzn-requestid": randomUUID() });
   }
 
   const server = await startLoopbackServer(options, requests, {
@@ -253,7 +314,7 @@ export async function startSecretsManagerStandIn(
       sendJson(
         res,
         failure.status,
-        { __type: failure.type, message: failure.message },
+        { __type: failure.type, [failure.messageKey]: failure.message },
         { "x-amzn-requestid": randomUUID(), "x-amzn-ErrorType": failure.type },
       );
     },

@@ -1,6 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { recordConfig } from "@victoria/twin/config-recording";
+import { describeValue, isComponentRef, isDeclaredValue } from "@victoria/twin/declared-value";
 import { afterEach, describe, expect, it, vi } from "vitest";
 
 /**
@@ -9,96 +11,22 @@ import { afterEach, describe, expect, it, vi } from "vitest";
  * checks what the deployment declares: functions, handlers, environment, grants, async plumbing,
  * outputs and per-stage settings. Component outputs (`fn.arn`, `bucket.name`, …) are opaque
  * references that refuse to be used in a plain template string, as Pulumi outputs should not be.
+ * The evaluation is the twin's (`@victoria/twin/config-recording`, one fresh worker per call).
  */
 
 const REPO_ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
-// A path in a variable: tsc does not follow it into sst.config.ts, whose globals only SST declares.
-const CONFIG_FILE = join(REPO_ROOT, "sst.config.ts");
-
-/** A stand-in for a Pulumi Output: `{Component.property}`, or text built by `$interpolate`. */
-class Ref {
-  constructor(readonly text: string) {}
-  toString(): string {
-    throw new Error(`Output ${this.text} used in a plain string: use $interpolate`);
-  }
-  [Symbol.toPrimitive](): string {
-    return this.toString();
-  }
-}
-
-interface Declared {
-  kind: string;
-  name: string;
-  args: unknown;
-  opts: unknown;
-  instance: object;
-}
 
 /** Recorded arguments, read loosely: each assertion states the shape it expects. */
 // biome-ignore lint/suspicious/noExplicitAny: the config's arguments are checked by value, not by type.
 type Args = Record<string, any>;
 
-/** Output-valued properties of a declared component: any property, except `nodes` (nested). */
-function instanceFor(name: string, path = name): object {
-  return new Proxy(
-    {},
-    {
-      get(_target, prop) {
-        if (typeof prop === "symbol" || prop === "then") return undefined;
-        if (prop === "nodes") return instanceFor(name, `${path}.nodes`);
-        if (path !== name) return instanceFor(name, `${path}.${prop}`);
-        return new Ref(`{${path}.${prop}}`);
-      },
-    },
-  );
-}
-
-/** `sst.aws.Function`, `aws.lambda.FunctionEventInvokeConfig`, …: any component, recorded. */
-function namespace(prefix: string, declared: Declared[]): object {
-  const classes = new Map<string, unknown>();
-  return new Proxy(
-    {},
-    {
-      get(_target, prop) {
-        if (typeof prop === "symbol" || prop === "then") return undefined;
-        const kind = `${prefix}.${prop}`;
-        if (/^[a-z]/.test(prop)) return namespace(kind, declared);
-        if (!classes.has(kind)) {
-          classes.set(
-            kind,
-            class {
-              constructor(name: string, args: unknown, opts: unknown) {
-                const instance = instanceFor(name);
-                declared.push({ kind, name, args, opts, instance });
-                // biome-ignore lint/correctness/noConstructorReturn: the proxy stands in for the component.
-                return instance;
-              }
-            },
-          );
-        }
-        return classes.get(kind);
-      },
-    },
-  );
-}
-
-function interpolate(strings: TemplateStringsArray, ...values: unknown[]): Ref {
-  return new Ref(
-    strings.reduce((text, part, i) => text + part + (i < values.length ? textOf(values[i]) : ""), ""),
-  );
-}
-
-function textOf(value: unknown): string {
-  return value instanceof Ref ? value.text : String(value);
-}
-
-/** Refs replaced by their text, deeply; components replaced by `<kind Name>`. */
-function resolved(value: unknown, components: Map<object, string>): unknown {
-  if (value instanceof Ref) return value.text;
-  if (typeof value === "object" && value !== null && components.has(value)) return components.get(value);
-  if (Array.isArray(value)) return value.map((v) => resolved(v, components));
+/** Outputs as their text (`{Worker.name}`, `{Execute.url}execute`), components as `<kind Name>`, deeply. */
+function resolved(value: unknown): unknown {
+  if (isDeclaredValue(value) && typeof value !== "string") return describeValue(value);
+  if (isComponentRef(value)) return `<${value.kind} ${value.component}>`;
+  if (Array.isArray(value)) return value.map(resolved);
   if (typeof value === "object" && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolved(v, components)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolved(v)]));
   }
   return value;
 }
@@ -111,39 +39,18 @@ interface AppConfig {
   providers: { aws: { region: string; version: string } };
 }
 
-const GLOBALS = ["$config", "$app", "sst", "aws", "$interpolate", "$concat"] as const;
-
 afterEach(() => {
-  for (const name of GLOBALS) Reflect.deleteProperty(globalThis, name);
   vi.unstubAllEnvs();
 });
 
 /** Loads the config afresh and runs it for `stage`, as `sst deploy --stage <stage>` would. */
 async function evaluate(stage: string) {
-  vi.resetModules();
-  const declared: Declared[] = [];
-  const app: Record<string, unknown> = {};
-  Object.assign(globalThis, {
-    $config: (config: unknown) => config,
-    $app: app,
-    sst: { aws: namespace("sst.aws", declared) },
-    aws: namespace("aws", declared),
-    $interpolate: interpolate,
-    $concat: (...parts: unknown[]) => new Ref(parts.map(textOf).join("")),
-  });
-  const config = (await import(CONFIG_FILE)).default as {
-    app(input: { stage: string }): AppConfig;
-    run(): Promise<Record<string, unknown>>;
-  };
-  const settings = config.app({ stage });
-  Object.assign(app, { name: settings.name, stage, removal: settings.removal, protect: settings.protect });
-  const rawOutputs = await config.run();
-
-  const components = new Map(declared.map((d) => [d.instance, `<${d.kind} ${d.name}>`]));
-  const resources = declared.map((d) => ({
-    ...d,
-    args: resolved(d.args, components) as Args,
-    opts: resolved(d.opts, components) as Args | undefined,
+  const recording = await recordConfig({ stage });
+  const resources = recording.components.map((c) => ({
+    kind: c.kind,
+    name: c.id,
+    args: resolved(c.args) as Args,
+    opts: resolved(c.opts) as Args | undefined,
   }));
   const find = (kind: string, name: string) => {
     const found = resources.filter((r) => r.kind === kind && r.name === name);
@@ -151,7 +58,8 @@ async function evaluate(stage: string) {
     return found[0] as (typeof resources)[number];
   };
   const functions = resources.filter((r) => r.kind === "sst.aws.Function");
-  return { settings, resources, functions, find, outputs: resolved(rawOutputs, components) };
+  const settings = recording.settings as unknown as AppConfig;
+  return { settings, resources, functions, find, outputs: resolved(recording.outputs) };
 }
 
 /** A function's grants as sorted `action resource` lines (effect must be allow). */

@@ -1,0 +1,64 @@
+// `npm run twin [-- --stage NAME] [--secret FILE] [--tick-ms N]`: the SST deployment on loopback.
+import { existsSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { startTwin } from "./twin";
+import { readTwinSecret, TwinConfigError } from "./twin-secret";
+
+/** Development values (public, as `npm start`'s defaults): a fresh clone runs with them. */
+const DEVELOPMENT_SECRET = {
+  SLACK_SIGNING_SECRET: "dev-slack-signing-secret",
+  SLACK_BOT_TOKEN: "xoxb-dev-bot-token",
+  SLACK_ALERT_CHANNEL: "C0DEVALERTS",
+  VICTORIA_SHARED_SECRET: "dev-victoria-shared-secret",
+  LISTENER_TOKEN: "dev-listener-token",
+  SRE_MEMBERS: "sre@example.com",
+};
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      stage: { type: "string", default: "dev" },
+      secret: { type: "string" },
+      "tick-ms": { type: "string" },
+    },
+  });
+  const stage = values.stage ?? "dev";
+  const secretFile = resolve(values.secret ?? join(".victoria", "twin", `secret.${stage}.json`));
+  if (values.secret === undefined && !existsSync(secretFile)) {
+    await mkdir(dirname(secretFile), { recursive: true });
+    await writeFile(secretFile, `${JSON.stringify(DEVELOPMENT_SECRET, null, 2)}\n`);
+    process.stdout.write(`wrote ${secretFile} with development values; edit it (same keys as production)\n`);
+  }
+  const tickMs = values["tick-ms"] === undefined ? undefined : Number(values["tick-ms"]);
+  if (tickMs !== undefined && !(tickMs > 0)) throw new TwinConfigError("--tick-ms must be a positive number");
+  const twin = await startTwin({
+    stage,
+    secret: await readTwinSecret(secretFile),
+    ...(tickMs === undefined ? {} : { scheduleTicks: tickMs }),
+  });
+  const stop = async () => {
+    await twin.close();
+    process.exit(0);
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  // Every Function URL answers (a cold start of each) before the outputs are printed.
+  for (const [name, url] of Object.entries(twin.outputs)) {
+    if (name.endsWith("Url")) await fetch(url, { method: "GET" });
+  }
+  process.stdout.write(
+    `twin of sst.config.ts (stage ${stage}) is up; outputs in .victoria/twin/outputs.json:\n`,
+  );
+  for (const [name, value] of Object.entries(twin.outputs)) process.stdout.write(`  ${name}: ${value}\n`);
+  if (twin.slack) process.stdout.write(`  (embedded Slack stand-in: ${twin.slack.url})\n`);
+}
+
+main().catch((error: Error) => {
+  // One line, no stack: a config error names its file and line itself.
+  process.stderr.write(
+    `twin: ${error instanceof TwinConfigError ? "" : `${error.name}: `}${error.message}\n`,
+  );
+  process.exit(1);
+});

@@ -1,0 +1,216 @@
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
+import { signSlackRequest } from "@victoria/core/security/slack-signature";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTwin, type Twin } from "../src/twin";
+
+/*
+ * The deployment, proven over the wire: requests go to the twin's Function URLs, each function runs
+ * its built bundle in its own process with its declared environment, and every AWS call it makes
+ * passes through IAM as sst.config.ts grants it.
+ */
+
+const SECRET = {
+  SLACK_SIGNING_SECRET: "twin-signing-secret",
+  SLACK_BOT_TOKEN: "xoxb-twin",
+  SLACK_ALERT_CHANNEL: "C0ALERTS",
+  VICTORIA_SHARED_SECRET: "twin-shared-secret",
+  LISTENER_TOKEN: "twin-listener-token",
+  SRE_MEMBERS: "sre@example.com",
+};
+
+let dir: string;
+let twin: Twin;
+const logs: string[] = [];
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "twin-"));
+  twin = await startTwin({
+    secret: SECRET,
+    scheduleTicks: false,
+    retryDelaysMs: [10, 20],
+    outputsFile: join(dir, "outputs.json"),
+    buildDir: join(dir, "lambda"),
+    log: (line) => logs.push(line),
+    env: {},
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await twin?.close();
+});
+
+async function slash(url: string, user: string, text: string) {
+  const slack = twin.slack;
+  if (!slack) throw new Error("the embedded Slack stand-in is not running");
+  const responseUrl = slack.responseUrl({ channel: "C0OPS", user });
+  const body = new URLSearchParams({
+    team_id: "T0TWIN",
+    channel_id: "C0OPS",
+    user_id: user,
+    command: "/victoria",
+    text,
+    response_url: responseUrl,
+    trigger_id: `t-${Date.now()}-${Math.random()}`,
+  }).toString();
+  const res = await fetch(url, {
+    method: "POST",
+    body,
+    headers: {
+      "content-type": "application/x-www-form-urlencoded",
+      ...signSlackRequest(SECRET.SLACK_SIGNING_SECRET, body),
+    },
+  });
+  return { res, responseUrl };
+}
+
+async function eventually<T>(
+  check: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting; twin log:\n${logs.slice(-30).join("\n")}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe("the twin of sst.config.ts", () => {
+  it("prints the stack outputs: every route's full URL, on its own Function URL", () => {
+    for (const name of ["authenticateUrl", "resolveUrl", "listenerUrl", "executeUrl"]) {
+      expect(twin.outputs[name]).toMatch(
+        /^http:\/\/127\.0\.0\.1:\d+\/(authenticate|resolve|listener|execute)$/,
+      );
+    }
+    const routes = ["authenticateUrl", "resolveUrl", "listenerUrl", "executeUrl"].map(
+      (n) => twin.outputs[n] as string,
+    );
+    expect(new Set(routes.map((u) => new URL(u).port)).size).toBe(4);
+    expect(twin.outputs.workerName).toBe("serverless-victoria-dev-Worker");
+  });
+
+  it("answers a member's slash command through authenticate → worker (async) → execute", async () => {
+    const { res, responseUrl } = await slash(
+      twin.outputs.authenticateUrl as string,
+      "U0MEMBER",
+      "config path",
+    );
+    expect(res.status).toBe(200);
+    const answer = await eventually(() =>
+      twin.slack?.responses(responseUrl).find((r) => !String(r.body.text).startsWith("Running")),
+    );
+    expect(String(answer.body.text)).toContain("bundled default config");
+    const worker = twin.lambda.invocations.find((i) => i.functionName === twin.functionName("Worker"));
+    expect(worker).toMatchObject({ invocationType: "Event" });
+    // Every AWS call on the way was one the config grants.
+    expect(twin.iam.checks.filter((c) => !c.allowed)).toEqual([]);
+    expect(twin.iam.checks.map((c) => `${c.principal} ${c.action}`)).toEqual(
+      expect.arrayContaining([
+        "Authenticate secretsmanager:GetSecretValue",
+        "Authenticate lambda:InvokeFunction",
+        "Worker secretsmanager:GetSecretValue",
+        "Execute secretsmanager:GetSecretValue",
+      ]),
+    );
+  }, 60_000);
+
+  it("refuses a guest, telling them why", async () => {
+    const { responseUrl } = await slash(twin.outputs.authenticateUrl as string, "U0GUEST", "config view");
+    const refusal = await eventually(() =>
+      twin.slack?.responses(responseUrl).find((r) => String(r.body.text).includes("not a member")),
+    );
+    expect(refusal.body.response_type).toBe("ephemeral");
+  }, 60_000);
+
+  it("delivers a worker job that failed, with its event, to WorkerFailures (no retry)", async () => {
+    // Invoked as the front doors invoke it, with Authenticate's own identity.
+    const asAuthenticate = new LambdaClient({
+      ...twin.lambda.clientConfig,
+      credentials: { accessKeyId: "AKIATWINAUTHENTICATE", secretAccessKey: "twin-secret-access-key" },
+    });
+    const event = { kind: "no-such-job", payload: { marker: "lost-job" } };
+    await asAuthenticate.send(
+      new InvokeCommand({
+        FunctionName: twin.functionName("Worker"),
+        InvocationType: "Event",
+        Payload: JSON.stringify(event),
+      }),
+    );
+    const queue = twin.sqs.messages("serverless-victoria-dev-WorkerFailures");
+    const message = await eventually(() => twin.sqs.messages("serverless-victoria-dev-WorkerFailures")[0]);
+    expect(queue).toBeDefined();
+    const record = JSON.parse(message.body) as {
+      requestContext: { condition: string; approximateInvokeCount: number };
+      requestPayload: unknown;
+      responsePayload: { errorMessage: string };
+    };
+    expect(record.requestContext).toMatchObject({ condition: "RetriesExhausted", approximateInvokeCount: 1 });
+    expect(record.requestPayload).toEqual(event);
+    expect(record.responsePayload.errorMessage).toContain("no-such-job");
+  }, 60_000);
+});
+
+describe("a grant removed from the config", () => {
+  let denied: Twin;
+  const deniedLogs: string[] = [];
+
+  beforeAll(async () => {
+    denied = await startTwin({
+      secret: SECRET,
+      scheduleTicks: false,
+      outputsFile: join(dir, "denied-outputs.json"),
+      buildDir: join(dir, "lambda-denied"),
+      log: (line) => deniedLogs.push(line),
+      env: {},
+      // Authenticate may no longer invoke the worker.
+      transformModel: (model) => ({
+        ...model,
+        functions: model.functions.map((fn) =>
+          fn.id === "Authenticate"
+            ? {
+                ...fn,
+                permissions: fn.permissions.filter((g) => !g.actions.includes("lambda:InvokeFunction")),
+              }
+            : fn,
+        ),
+      }),
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await denied?.close();
+  });
+
+  it("fails that flow with AccessDenied, as AWS would, and logs it", async () => {
+    const responseUrl = denied.slack?.responseUrl({ channel: "C0OPS", user: "U0MEMBER" }) as string;
+    const body = new URLSearchParams({
+      team_id: "T0TWIN",
+      channel_id: "C0OPS",
+      user_id: "U0MEMBER",
+      command: "/victoria",
+      text: "config path",
+      response_url: responseUrl,
+      trigger_id: "t-denied",
+    }).toString();
+    const res = await fetch(denied.outputs.authenticateUrl as string, {
+      method: "POST",
+      body,
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        ...signSlackRequest(SECRET.SLACK_SIGNING_SECRET, body),
+      },
+    });
+    // Slack is told at once, privately, that the command could not start.
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ text: expect.stringContaining("could not start your command") });
+    expect(denied.iam.checks).toContainEqual(
+      expect.objectContaining({ principal: "Authenticate", action: "lambda:InvokeFunction", allowed: false }),
+    );
+    expect(deniedLogs.join("\n")).toMatch(/IAM AccessDenied: Authenticate may not lambda:InvokeFunction/);
+    expect(denied.lambda.invocations).toEqual([]);
+  }, 60_000);
+});
