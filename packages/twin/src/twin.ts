@@ -26,6 +26,7 @@ import {
 import { createFunctionHost, type FunctionHost, type InvocationOutcome } from "./function-host";
 import { type FunctionUrl, serveFunctionUrl } from "./function-url";
 import { createIamAuthority, type IamAuthority } from "./iam-policy";
+import { type ReceivedMail, type SmtpStandIn, startSmtpStandIn } from "./smtp-stand-in";
 import { missingSecretKeys, TwinConfigError } from "./twin-secret";
 
 /*
@@ -51,6 +52,11 @@ export interface TwinOptions {
   scheduleTicks?: boolean | number;
   /** Lambda's waits before the first and second retry of an async event (AWS: ~1 and ~2 minutes). */
   retryDelaysMs?: readonly [number, number];
+  /**
+   * VICTORIA_SECRET_TTL_SECONDS on every function: how soon a rotated secret is read (production's
+   * default is 5 minutes; tests rotate in seconds).
+   */
+  secretTtlSeconds?: number;
   /** Where the stack outputs are written (default `.victoria/twin/outputs.json`). */
   outputsFile?: string;
   /** Where the bundles are built (default `.victoria/twin/<stage>/lambda`). */
@@ -73,6 +79,8 @@ export interface Twin {
   sqs: SqsStandIn;
   slack?: SlackStandIn;
   serviceBus?: ServiceBusStandIn;
+  /** What the embedded SMTP stand-in received (SMTP_URL given in the secret or env: absent). */
+  mail?: readonly ReceivedMail[];
   /** Runs a schedule's target now, as EventBridge Scheduler does (asynchronous invoke). */
   tick(scheduleId: string): Promise<void>;
   /** Replaces the secret's value (a rotation). */
@@ -159,7 +167,6 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
         botToken: String(secret.SLACK_BOT_TOKEN),
         users: [...LOCAL_SLACK_USERS],
         botUserId: LOCAL_BOT_USER_ID,
-        channels: [String(secret.SLACK_ALERT_CHANNEL)],
       });
       closers.push(() => slack?.close() ?? Promise.resolve());
       secret.SLACK_API_URL = slack.url;
@@ -177,6 +184,17 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
       closers.push(() => serviceBus?.close() ?? Promise.resolve());
       secret.SERVICE_BUS_CONNECTIONS = { [LOCAL_CLUSTER]: serviceBus.connectionString };
     } else if (env.SERVICE_BUS_CONNECTIONS) secret.SERVICE_BUS_CONNECTIONS ??= env.SERVICE_BUS_CONNECTIONS;
+    // SMTP for the Email button: the operator's server when given, else a loopback stand-in.
+    let smtp: SmtpStandIn | undefined;
+    if (!secret.SMTP_URL && !env.SMTP_URL) {
+      smtp = await startSmtpStandIn();
+      closers.push(() => smtp?.close() ?? Promise.resolve());
+      secret.SMTP_URL = smtp.url;
+      secret.MAIL_FROM ??= "Victoria <victoria@twin.example>";
+    } else if (env.SMTP_URL) {
+      secret.SMTP_URL ??= env.SMTP_URL;
+      if (env.MAIL_FROM) secret.MAIL_FROM ??= env.MAIL_FROM;
+    }
 
     const secretArns = new Map<string, string>();
     for (const declared of model.secrets)
@@ -269,6 +287,9 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
           AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
           AWS_ENDPOINT_URL_LAMBDA: lambda.endpoint,
           AWS_ENDPOINT_URL_SQS: sqs.endpoint,
+          ...(options.secretTtlSeconds
+            ? { VICTORIA_SECRET_TTL_SECONDS: String(options.secretTtlSeconds) }
+            : {}),
           TZ: ":UTC",
           LANG: "en_US.UTF-8",
           // Quiets the AWS SDK's Node version notice, which Lambda's Node 22 runtime does not print.
@@ -363,6 +384,7 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
       sqs,
       ...(slack ? { slack } : {}),
       ...(serviceBus ? { serviceBus } : {}),
+      ...(smtp ? { mail: smtp.received } : {}),
       tick,
       putSecret: (value) => {
         for (const declared of model.secrets) secrets.putSecret(declared.name, { ...secret, ...value });

@@ -33,8 +33,17 @@ export async function resolveEnvironment(env: Env, options: ResolveEnvironmentOp
 
 export type SecretSourceFactory = (secretId: string) => SecretSource;
 
+/**
+ * VICTORIA_SECRET_TTL_SECONDS: how long a container keeps the secret (default 5 minutes). Set on the
+ * function, not in the secret: it decides when the secret is read.
+ */
+function ttlFromEnvironment(): { ttlMs?: number } {
+  const seconds = Number(process.env.VICTORIA_SECRET_TTL_SECONDS);
+  return Number.isFinite(seconds) && seconds > 0 ? { ttlMs: seconds * 1000 } : {};
+}
+
 const defaultFactory: SecretSourceFactory = (secretId) =>
-  cachedSecretSource(createSecretsManagerSource({ secretId }));
+  cachedSecretSource(createSecretsManagerSource({ secretId }), ttlFromEnvironment());
 
 /** One cached source per secret id for the life of the container, so warm invocations reuse it. */
 const sources = new Map<string, SecretSource>();

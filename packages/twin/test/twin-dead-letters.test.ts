@@ -1,0 +1,369 @@
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { signServiceRequest } from "@victoria/core/security/service-signature";
+import { signSlackRequest } from "@victoria/core/security/slack-signature";
+import type { SlackMessage } from "@victoria/emulators/slack";
+import { LOCAL_NAMESPACE } from "@victoria/functions/local-server";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTwin, type Twin } from "../src/twin";
+
+/*
+ * The dead-letter flows through the deployment, over the wire: a dead letter on the broker stand-in,
+ * an Azure Monitor alert at the listener's Function URL, the worker (invoked asynchronously)
+ * draining it into the S3 vault, the notification in the Slack stand-in, signed clicks at the
+ * resolve Function URL; email through the SMTP stand-in; and the failed-requests loop, from a
+ * transient failure on the deployed execute to the scheduled retry consumer and Service Bus's
+ * max delivery count. Every AWS call on the way is checked against sst.config.ts's grants.
+ */
+
+const ALERTS = "C0ALERTS";
+const MEMBER = "U0MEMBER";
+const FAILED_REQUESTS = "victoria-failed-requests";
+const SECRET = {
+  SLACK_SIGNING_SECRET: "twin-signing-secret",
+  SLACK_BOT_TOKEN: "xoxb-twin",
+  SLACK_ALERT_CHANNEL: ALERTS,
+  VICTORIA_SHARED_SECRET: "twin-shared-secret",
+  LISTENER_TOKEN: "twin-listener-token",
+  SRE_MEMBERS: "sre@example.com",
+  // A storage provider nobody listens on: `store s3 ls` fails transiently (a network error).
+  VICTORIA_CONFIG_YAML: [
+    "logging_config: {version: 1}",
+    "storage_providers:",
+    "  s3:",
+    "    bucket: b",
+    "    region: us-east-1",
+    "    endpoint: 'http://127.0.0.1:9'",
+    "    force_path_style: true",
+    "    access_key_id: x",
+    "    secret_access_key: y",
+    "",
+  ].join("\n"),
+};
+
+let dir: string;
+let twin: Twin;
+const logs: string[] = [];
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "twin-dead-letters-"));
+  twin = await startTwin({
+    secret: SECRET,
+    scheduleTicks: false,
+    retryDelaysMs: [10, 20],
+    outputsFile: join(dir, "outputs.json"),
+    buildDir: join(dir, "lambda"),
+    log: (line) => logs.push(line),
+    env: {},
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await twin?.close();
+});
+
+async function eventually<T>(
+  check: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting; twin log:\n${logs.slice(-30).join("\n")}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Every asynchronous invocation (worker, retry consumer) finished, within a bounded wait. */
+async function lambdaIdle(timeoutMs = 30_000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    twin.lambda.idle(),
+    new Promise((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(new Error(`Lambda not idle in ${timeoutMs} ms; twin log:\n${logs.slice(-30).join("\n")}`)),
+        timeoutMs,
+      );
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+const slack = () => {
+  if (!twin.slack) throw new Error("the embedded Slack stand-in is not running");
+  return twin.slack;
+};
+const broker = () => {
+  if (!twin.serviceBus) throw new Error("the embedded Service Bus stand-in is not running");
+  return twin.serviceBus;
+};
+
+/** An Azure Monitor metric alert (common schema) on DeadletteredMessages for one queue. */
+async function alert(entity: string, count: number): Promise<Response> {
+  const body = {
+    schemaId: "AzureMonitorMetricAlert",
+    data: {
+      status: "Activated",
+      context: {
+        timestamp: new Date().toISOString(),
+        resourceName: LOCAL_NAMESPACE,
+        condition: {
+          allOf: [
+            {
+              metricName: "DeadletteredMessages",
+              metricValue: count,
+              dimensions: [{ name: "EntityName", value: entity }],
+            },
+          ],
+        },
+      },
+    },
+  };
+  return fetch(`${twin.outputs.listenerUrl}?token=${SECRET.LISTENER_TOKEN}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+}
+
+/** A signed interactivity POST to the resolve Function URL, as Slack sends it. */
+function interact(payload: Record<string, unknown>): Promise<Response> {
+  const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+  return fetch(twin.outputs.resolveUrl as string, {
+    method: "POST",
+    body,
+    headers: {
+      "content-type": "application/x-www-form-urlencoded",
+      ...signSlackRequest(SECRET.SLACK_SIGNING_SECRET, body),
+    },
+  });
+}
+
+/** A click on one of the notification's buttons. */
+function click(notification: SlackMessage, actionId: string, value: string): Promise<Response> {
+  return interact({
+    type: "block_actions",
+    user: { id: MEMBER },
+    team: { id: "T0TWIN" },
+    channel: { id: ALERTS },
+    container: { type: "message", channel_id: ALERTS, message_ts: notification.ts },
+    message: { ts: notification.ts },
+    response_url: slack().responseUrl({ channel: ALERTS, user: MEMBER, messageTs: notification.ts }),
+    trigger_id: `trigger-${Date.now()}-${Math.random()}`,
+    actions: [{ action_id: actionId, block_id: "b", value, type: "button" }],
+  });
+}
+
+/** The buttons of a notification: action id and value (the vault record id). */
+function buttons(message: SlackMessage): Array<{ actionId: string; value: string }> {
+  const found: Array<{ actionId: string; value: string }> = [];
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) node.forEach(visit);
+    else if (node !== null && typeof node === "object") {
+      const element = node as Record<string, unknown>;
+      if (element.type === "button" && typeof element.action_id === "string")
+        found.push({ actionId: element.action_id, value: String(element.value) });
+      Object.values(element).forEach(visit);
+    }
+  };
+  visit(message.blocks);
+  return found;
+}
+
+/** Every `text` in a message's blocks, one per line, as a reader sees them. */
+function texts(message: SlackMessage): string {
+  const found: string[] = [];
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) node.forEach(visit);
+    else if (node !== null && typeof node === "object") {
+      for (const [key, value] of Object.entries(node)) {
+        if (key === "text" && typeof value === "string") found.push(value);
+        else visit(value);
+      }
+    }
+  };
+  visit(message.blocks);
+  return found.join("\n");
+}
+
+/** The bot's notifications in the alert channel (not thread replies, not ephemeral). */
+const notifications = () =>
+  slack()
+    .messages(ALERTS)
+    .filter((m) => !m.threadTs && !m.ephemeral);
+
+/** Dead-letters a message, alerts, and waits for the one notification the drain posts. */
+async function parkAndNotify(entity: string, messageId: string, body: unknown): Promise<SlackMessage> {
+  const before = new Set(notifications().map((m) => m.ts));
+  broker().deadLetter(
+    entity,
+    { messageId, body, subject: "order.created", applicationProperties: { tenant: "acme" } },
+    { reason: "Boom", description: `${messageId} failed` },
+  );
+  const res = await alert(entity, 1);
+  expect(res.status).toBe(202);
+  const notification = await eventually(() => notifications().find((m) => !before.has(m.ts)));
+  await lambdaIdle();
+  expect(notifications().filter((m) => !before.has(m.ts))).toHaveLength(1);
+  expect(broker().depth(`${entity}/$DeadLetterQueue`)).toMatchObject({ active: 0, locked: 0 });
+  return notification;
+}
+
+const vaultBucket = () => twin.outputs.vaultBucket as string;
+const denied = () => twin.iam.checks.filter((c) => !c.allowed);
+
+describe("dead letters through the twin", () => {
+  it("orders: alert → drain into the S3 vault → one notification → Replay puts it back, Delete resolves", async () => {
+    const first = await parkAndNotify("orders", "order-1", { order: 1 });
+    const [replay] = buttons(first).filter((b) => b.actionId === "deadletter_replay");
+    expect(replay).toBeDefined();
+    const id = replay?.value as string;
+    // Parked in the twin's vault bucket, through IAM.
+    expect(twin.s3.keys(vaultBucket())).toContain(`records/${id}.json`);
+
+    expect((await click(first, "deadletter_replay", id)).status).toBe(200);
+    const back = await eventually(() =>
+      broker()
+        .peekAll("orders")
+        .find((m) => m.messageId === "order-1"),
+    );
+    expect(back).toMatchObject({
+      body: { order: 1 },
+      subject: "order.created",
+      applicationProperties: { tenant: "acme", "x-victoria-replay-count": 1 },
+    });
+    const redrawn = await eventually(() =>
+      slack()
+        .messages(ALERTS)
+        .find((m) => m.ts === first.ts && m.updates > 0),
+    );
+    expect(JSON.stringify(redrawn.blocks)).toContain(`Replayed by <@${MEMBER}>`);
+
+    const second = await parkAndNotify("orders", "order-2", { order: 2 });
+    const del = buttons(second).find((b) => b.actionId === "deadletter_delete");
+    expect(del).toBeDefined();
+    expect((await click(second, "deadletter_delete", del?.value as string)).status).toBe(200);
+    const resolved = await eventually(() =>
+      slack()
+        .messages(ALERTS)
+        .find((m) => m.ts === second.ts && m.updates > 0),
+    );
+    expect(JSON.stringify(resolved.blocks)).toContain(`Deleted by <@${MEMBER}>`);
+    await lambdaIdle();
+    // Deleted, not replayed: only the first message went back to the queue.
+    expect(
+      broker()
+        .peekAll("orders")
+        .map((m) => m.messageId),
+    ).toEqual(["order-1"]);
+    expect(denied()).toEqual([]);
+    expect(twin.iam.checks.map((c) => `${c.principal} ${c.action}`)).toEqual(
+      expect.arrayContaining([
+        "Listener lambda:InvokeFunction",
+        "Resolve lambda:InvokeFunction",
+        "Worker s3:PutObject",
+        "Worker s3:GetObject",
+      ]),
+    );
+  }, 90_000);
+
+  it("Email: the click opens the modal, the signed view_submission sends one mail with the dead letter", async () => {
+    const mail = twin.mail;
+    if (!mail) throw new Error("the embedded SMTP stand-in is not running");
+    const notification = await parkAndNotify("orders", "order-mail", { order: "mail-me" });
+    const email = buttons(notification).find((b) => b.actionId === "deadletter_email");
+    expect(email).toBeDefined();
+    const viewsBefore = slack().views().length;
+    expect((await click(notification, "deadletter_email", email?.value as string)).status).toBe(200);
+    const view = await eventually(() => slack().views()[viewsBefore]);
+    expect(view.view.callback_id).toBe("deadletter_email");
+
+    const mailsBefore = mail.length;
+    const res = await interact({
+      type: "view_submission",
+      user: { id: MEMBER },
+      team: { id: "T0TWIN" },
+      view: {
+        id: view.id,
+        callback_id: "deadletter_email",
+        private_metadata: view.view.private_metadata,
+        state: {
+          values: {
+            recipient: { address: { type: "email_text_input", value: "team@example.com" } },
+            note: { text: { type: "plain_text_input", value: "please look" } },
+          },
+        },
+      },
+    });
+    expect(res.status).toBe(200);
+    const sent = await eventually(() => mail[mailsBefore]);
+    await lambdaIdle();
+    expect(mail.length - mailsBefore).toBe(1);
+    expect(sent.to).toEqual(["team@example.com"]);
+    expect(sent.from).toBe("victoria@twin.example");
+    expect(sent.raw).toContain("please look");
+    expect(sent.raw).toContain("body.json");
+    expect(sent.raw).toContain(email?.value as string);
+    const redrawn = await eventually(() =>
+      slack()
+        .messages(ALERTS)
+        .find((m) => m.ts === notification.ts && m.updates > 0),
+    );
+    expect(JSON.stringify(redrawn.blocks)).toMatch(/[Ee]mailed/);
+    expect(denied()).toEqual([]);
+  }, 90_000);
+
+  it("failed requests: a transient failure on execute → retried by the schedule → dead-lettered after 3 deliveries → notified", async () => {
+    const schedule = twin.model.schedules.find((s) => s.id === "RetryFailedRequestsSchedule");
+    expect(schedule).toBeDefined();
+    const body = JSON.stringify({ args: ["store", "s3", "ls"] });
+    const res = await fetch(twin.outputs.executeUrl as string, {
+      method: "POST",
+      body,
+      headers: {
+        "content-type": "application/json",
+        ...signServiceRequest(SECRET.VICTORIA_SHARED_SECRET, body),
+      },
+    });
+    expect(res.status).toBe(500);
+    expect(await res.json()).toMatchObject({ failureClass: "transient" });
+    const published = await eventually(() => broker().peekAll(FAILED_REQUESTS)[0]);
+    expect(published.body).toMatchObject({
+      type: "MSG_VICTORIA_REQUEST_FAILED",
+      payload: { args: ["store", "s3", "ls"], failureClass: "transient" },
+    });
+
+    // Each tick receives it, re-runs it through execute, which fails again: abandoned, delivery counted.
+    for (let tick = 1; tick <= 3; tick++) {
+      await twin.tick("RetryFailedRequestsSchedule");
+      await lambdaIdle(60_000);
+    }
+    expect(broker().depth(FAILED_REQUESTS)).toMatchObject({ active: 0, locked: 0, deadLetter: 1 });
+    const [dead] = broker().peekAll(`${FAILED_REQUESTS}/$DeadLetterQueue`);
+    expect(dead).toMatchObject({ deliveryCount: 3, deadLetterReason: "MaxDeliveryCountExceeded" });
+    const retries = twin.lambda.invocations.filter(
+      (i) => i.functionName === twin.functionName("RetryFailedRequests"),
+    );
+    expect(retries).toHaveLength(3);
+
+    const before = new Set(notifications().map((m) => m.ts));
+    expect((await alert(FAILED_REQUESTS, 1)).status).toBe(202);
+    const notification = await eventually(() => notifications().find((m) => !before.has(m.ts)));
+    await lambdaIdle();
+    expect(notifications().filter((m) => !before.has(m.ts))).toHaveLength(1);
+    const shown = texts(notification);
+    expect(shown).toContain(`local / ${FAILED_REQUESTS}`);
+    expect(shown).toContain("*Reason:* MaxDeliveryCountExceeded");
+    expect(shown).toContain('"args":["store","s3","ls"]');
+    expect(broker().depth(`${FAILED_REQUESTS}/$DeadLetterQueue`)).toMatchObject({ active: 0, locked: 0 });
+    const replay = buttons(notification).find((b) => b.actionId === "deadletter_replay");
+    expect(replay).toBeDefined();
+    expect(twin.s3.keys(vaultBucket())).toContain(`records/${replay?.value}.json`);
+    expect(buttons(notification).map((b) => b.actionId)).toEqual(
+      expect.arrayContaining(["deadletter_replay", "deadletter_email", "deadletter_delete"]),
+    );
+    expect(denied()).toEqual([]);
+  }, 180_000);
+});
