@@ -1,12 +1,10 @@
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { signServiceRequest } from "@victoria/core/security/service-signature";
 import { signSlackRequest } from "@victoria/core/security/slack-signature";
 import type { SlackMessage } from "@victoria/emulators/slack";
 import { LOCAL_NAMESPACE } from "@victoria/functions/local-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTwin, type Twin } from "../src/twin";
+import type { Twin } from "../src/twin";
+import { startTestTwin, TEST_SECRET, type TestTwin } from "./twin-fixture";
 
 /*
  * The dead-letter flows through the deployment, over the wire: a dead letter on the broker stand-in,
@@ -21,12 +19,7 @@ const ALERTS = "C0ALERTS";
 const MEMBER = "U0MEMBER";
 const FAILED_REQUESTS = "victoria-failed-requests";
 const SECRET = {
-  SLACK_SIGNING_SECRET: "twin-signing-secret",
-  SLACK_BOT_TOKEN: "xoxb-twin",
-  SLACK_ALERT_CHANNEL: ALERTS,
-  VICTORIA_SHARED_SECRET: "twin-shared-secret",
-  LISTENER_TOKEN: "twin-listener-token",
-  SRE_MEMBERS: "sre@example.com",
+  ...TEST_SECRET,
   // A storage provider nobody listens on: `store s3 ls` fails transiently (a network error).
   VICTORIA_CONFIG_YAML: [
     "logging_config: {version: 1}",
@@ -42,39 +35,17 @@ const SECRET = {
   ].join("\n"),
 };
 
-let dir: string;
 let twin: Twin;
-const logs: string[] = [];
+let logs: string[];
+let eventually: TestTwin["eventually"];
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "twin-dead-letters-"));
-  twin = await startTwin({
-    secret: SECRET,
-    scheduleTicks: false,
-    retryDelaysMs: [10, 20],
-    outputsFile: join(dir, "outputs.json"),
-    buildDir: join(dir, "lambda"),
-    log: (line) => logs.push(line),
-    env: {},
-  });
+  ({ twin, logs, eventually } = await startTestTwin({ secret: SECRET }));
 }, 120_000);
 
 afterAll(async () => {
   await twin?.close();
 });
-
-async function eventually<T>(
-  check: () => T | undefined | Promise<T | undefined>,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting; twin log:\n${logs.slice(-30).join("\n")}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 /** Every asynchronous invocation (worker, retry consumer) finished, within a bounded wait. */
 async function lambdaIdle(timeoutMs = 30_000): Promise<void> {

@@ -1,10 +1,8 @@
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { signSlackRequest } from "@victoria/core/security/slack-signature";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTwin, type Twin } from "../src/twin";
+import type { Twin } from "../src/twin";
+import { startTestTwin, TEST_SECRET, type TestTwin } from "./twin-fixture";
 
 /*
  * The deployment, proven over the wire: requests go to the twin's Function URLs, each function runs
@@ -12,31 +10,12 @@ import { startTwin, type Twin } from "../src/twin";
  * passes through IAM as sst.config.ts grants it.
  */
 
-const SECRET = {
-  SLACK_SIGNING_SECRET: "twin-signing-secret",
-  SLACK_BOT_TOKEN: "xoxb-twin",
-  SLACK_ALERT_CHANNEL: "C0ALERTS",
-  VICTORIA_SHARED_SECRET: "twin-shared-secret",
-  LISTENER_TOKEN: "twin-listener-token",
-  SRE_MEMBERS: "sre@example.com",
-};
-
-let dir: string;
+const SECRET = TEST_SECRET;
 let twin: Twin;
-const logs: string[] = [];
+let eventually: TestTwin["eventually"];
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "twin-"));
-  twin = await startTwin({
-    secret: SECRET,
-    scheduleTicks: false,
-    retryDelaysMs: [10, 20],
-    secretTtlSeconds: 1,
-    outputsFile: join(dir, "outputs.json"),
-    buildDir: join(dir, "lambda"),
-    log: (line) => logs.push(line),
-    env: {},
-  });
+  ({ twin, eventually } = await startTestTwin({ secretTtlSeconds: 1 }));
 }, 120_000);
 
 afterAll(async () => {
@@ -65,19 +44,6 @@ async function slash(url: string, user: string, text: string) {
     },
   });
   return { res, responseUrl };
-}
-
-async function eventually<T>(
-  check: () => T | undefined | Promise<T | undefined>,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting; twin log:\n${logs.slice(-30).join("\n")}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 describe("the twin of sst.config.ts", () => {
@@ -198,16 +164,10 @@ describe("the twin of sst.config.ts", () => {
 
 describe("a grant removed from the config", () => {
   let denied: Twin;
-  const deniedLogs: string[] = [];
+  let deniedLogs: string[] = [];
 
   beforeAll(async () => {
-    denied = await startTwin({
-      secret: SECRET,
-      scheduleTicks: false,
-      outputsFile: join(dir, "denied-outputs.json"),
-      buildDir: join(dir, "lambda-denied"),
-      log: (line) => deniedLogs.push(line),
-      env: {},
+    ({ twin: denied, logs: deniedLogs } = await startTestTwin({
       // Authenticate may no longer invoke the worker.
       transformModel: (model) => ({
         ...model,
@@ -220,7 +180,7 @@ describe("a grant removed from the config", () => {
             : fn,
         ),
       }),
-    });
+    }));
   }, 120_000);
 
   afterAll(async () => {
