@@ -94,6 +94,20 @@ describe("a function of the twin", () => {
     expect(await slow.invoke({})).toMatchObject({ ok: true, result: 1 });
   });
 
+  it("serves many invocations from one container without piling up listeners on it", async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on("warning", onWarning);
+    try {
+      const busy = host(await fakeBundle("export const handler = async () => 1;"), {});
+      for (let i = 0; i < 15; i++) expect(await busy.invoke({})).toMatchObject({ ok: true });
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.filter((w) => w.name === "MaxListenersExceededWarning")).toEqual([]);
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
+
   it("reports a thrown error as the function's error", async () => {
     const failing = host(
       await fakeBundle("export const handler = async () => { throw new RangeError('no'); };"),

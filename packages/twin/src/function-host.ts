@@ -108,6 +108,7 @@ export function createFunctionHost(options: FunctionHostOptions): FunctionHost {
       }) => {
         if (message.type !== "result" || message.id !== id) return;
         running.off("message", onMessage);
+        running.off("exit", onExit);
         const usedMB = Math.ceil(message.rssBytes / (1024 * 1024));
         maxMemoryUsedMB = Math.max(maxMemoryUsedMB, usedMB);
         const durationMs = Date.now() - began;
@@ -122,12 +123,15 @@ export function createFunctionHost(options: FunctionHostOptions): FunctionHost {
               },
         );
       };
-      running.on("message", onMessage);
-      running.once("exit", (code, signal) =>
+      // Each invocation's listeners go with its reply: one container serves many invocations.
+      const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
+        running.off("message", onMessage);
         resolve(
           failed("Runtime.ExitError", `RequestId: ${id} Error: Runtime exited with ${code ?? signal}`, began),
-        ),
-      );
+        );
+      };
+      running.on("message", onMessage);
+      running.once("exit", onExit);
     });
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<InvocationOutcome>((resolve) => {
