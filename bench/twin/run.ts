@@ -35,6 +35,7 @@ import {
   LOCAL_NAMESPACE,
   LOCAL_SLACK_USERS,
 } from "@victoria/functions/local-server";
+import { sampleAlert } from "@victoria/functions/workbench/sample-alerts";
 import { buildLocalServer } from "../../packages/functions/scripts/build-local";
 import { spawnLocalServer } from "../../packages/functions/test/spawn-local-server";
 import { startTwin } from "../../packages/twin/src/twin";
@@ -241,25 +242,14 @@ async function alert(system: System): Promise<number> {
     { messageId: `bench-${randomUUID()}`, body: Buffer.from(JSON.stringify({ order: 42 })) },
     { reason: "MaxDeliveryCountExceeded", description: "bench" },
   );
-  const body = JSON.stringify({
-    schemaId: "AzureMonitorMetricAlert",
-    data: {
-      status: "Activated",
-      context: {
-        timestamp: new Date().toISOString(),
-        resourceName: LOCAL_NAMESPACE,
-        condition: {
-          allOf: [
-            {
-              metricName: "DeadletteredMessages",
-              metricValue: 1,
-              dimensions: [{ name: "EntityName", value: LOCAL_DEMO_QUEUE }],
-            },
-          ],
-        },
-      },
-    },
-  });
+  const body = JSON.stringify(
+    sampleAlert("azure-monitor", {
+      namespace: LOCAL_NAMESPACE,
+      queue: LOCAL_DEMO_QUEUE,
+      count: 1,
+      now: new Date(),
+    }),
+  );
   const started = performance.now();
   const response = await fetch(`${system.listenerUrl}?token=${SECRET.LISTENER_TOKEN}`, {
     method: "POST",

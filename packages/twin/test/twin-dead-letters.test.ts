@@ -2,6 +2,7 @@ import { signServiceRequest } from "@victoria/core/security/service-signature";
 import { signSlackRequest } from "@victoria/core/security/slack-signature";
 import type { SlackMessage } from "@victoria/emulators/slack";
 import { LOCAL_NAMESPACE } from "@victoria/functions/local-server";
+import { sampleAlert } from "@victoria/functions/workbench/sample-alerts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Twin } from "../src/twin";
 import { startTestTwin, TEST_SECRET, type TestTwin } from "./twin-fixture";
@@ -73,25 +74,12 @@ const broker = () => {
 
 /** An Azure Monitor metric alert (common schema) on DeadletteredMessages for one queue. */
 async function alert(entity: string, count: number): Promise<Response> {
-  const body = {
-    schemaId: "AzureMonitorMetricAlert",
-    data: {
-      status: "Activated",
-      context: {
-        timestamp: new Date().toISOString(),
-        resourceName: LOCAL_NAMESPACE,
-        condition: {
-          allOf: [
-            {
-              metricName: "DeadletteredMessages",
-              metricValue: count,
-              dimensions: [{ name: "EntityName", value: entity }],
-            },
-          ],
-        },
-      },
-    },
-  };
+  const body = sampleAlert("azure-monitor", {
+    namespace: LOCAL_NAMESPACE,
+    queue: entity,
+    count,
+    now: new Date(),
+  });
   return fetch(`${twin.outputs.listenerUrl}?token=${SECRET.LISTENER_TOKEN}`, {
     method: "POST",
     headers: { "content-type": "application/json" },
