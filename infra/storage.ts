@@ -57,8 +57,12 @@ export const auditAppend = [
   { actions: ["s3:GetObject", "s3:PutObject"], resources: [$interpolate`${audit.arn}/*`] },
 ];
 
-/** Claim, inspect and release delivery ids. */
+/**
+ * Claim, inspect and release delivery ids. ListBucket too: without it S3 answers a GET of a claim
+ * released a moment ago with 403 AccessDenied instead of 404 NoSuchKey, and the claimer fails.
+ */
 export const dedupeClaims = [
+  { actions: ["s3:ListBucket"], resources: [dedupe.arn] },
   {
     actions: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
     resources: [$interpolate`${dedupe.arn}/*`],

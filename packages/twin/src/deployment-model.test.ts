@@ -174,6 +174,7 @@ describe("evaluateDeployment: the repository's sst.config.ts", () => {
         "s3:DeleteObject {Dedupe.arn}/*",
         "s3:GetObject {Dedupe.arn}/*",
         "s3:PutObject {Dedupe.arn}/*",
+        "s3:ListBucket {Dedupe.arn}",
         READ_SECRET,
       ].sort(),
     );

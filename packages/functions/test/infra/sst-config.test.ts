@@ -96,6 +96,7 @@ const EXPECTED = {
       "s3:DeleteObject {Dedupe.arn}/*",
       "s3:GetObject {Dedupe.arn}/*",
       "s3:PutObject {Dedupe.arn}/*",
+      "s3:ListBucket {Dedupe.arn}",
       READ_SECRET,
     ],
   },
