@@ -110,6 +110,34 @@ describe("Entra ID part", () => {
     expect([noSecret.status, noSecret.body.error]).toEqual([401, "invalid_client"]);
   });
 
+  it("issues tokens for the other resources it is given; only that resource's stand-in accepts them", async () => {
+    const vault = await startEntraGraphStandIn({
+      tenantId: TENANT,
+      clientId: CLIENT,
+      clientSecret: SECRET,
+      resources: ["https://vault.azure.net"],
+    });
+    try {
+      const fetchVault = createTrustingFetch(vault.ca as string);
+      const res = await fetchVault(`${vault.authorityHost}/${TENANT}/oauth2/v2.0/token`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ ...goodForm(), scope: "https://vault.azure.net/.default" }).toString(),
+      });
+      const issued = String(((await res.json()) as { access_token: string }).access_token);
+      expect(vault.acceptsToken(issued, "https://vault.azure.net")).toBe(true);
+      expect(vault.acceptsToken(issued, "https://storage.azure.com")).toBe(false);
+      expect(vault.acceptsToken("made-up", "https://vault.azure.net")).toBe(false);
+      // Graph wants a token for itself, not one for the vault.
+      const graphAnswer = await fetchVault(`${vault.graphApiUrl}/groups/g/transitiveMembers`, {
+        headers: { authorization: `Bearer ${issued}` },
+      });
+      expect(graphAnswer.status).toBe(401);
+    } finally {
+      await vault.close();
+    }
+  });
+
   it("gives the real ClientSecretCredential a token over the wire (discovery, then token), cached by MSAL", async () => {
     const before = { ...entra.counts };
     const credential = new ClientSecretCredential(TENANT, CLIENT, SECRET, {

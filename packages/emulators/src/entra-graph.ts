@@ -39,6 +39,11 @@ export interface EntraGraphStandInOptions {
   port?: number;
   /** `expires_in` of issued tokens; default 3599 as Entra does. */
   tokenLifetimeSeconds?: number;
+  /**
+   * Other resources the app may get tokens for (e.g. `https://vault.azure.net`), besides this
+   * stand-in's Graph; their stand-ins check tokens with `acceptsToken`.
+   */
+  resources?: readonly string[];
 }
 
 export interface StandInUser {
@@ -86,6 +91,8 @@ export interface EntraGraphStandIn {
     n: number,
     failure: { status: number; code: string; message?: string; retryAfterSeconds?: number },
   ): void;
+  /** Whether `token` was issued here for `resource` and has not expired (for other stand-ins' checks). */
+  acceptsToken(token: string, resource: string): boolean;
   /** Forgets every issued token, as if they had been revoked: Graph answers 401 until a new one is fetched. */
   revokeTokens(): void;
   /** Live request counters. */
@@ -146,6 +153,8 @@ export async function startEntraGraphStandIn(options: EntraGraphStandInOptions):
   const failures: Failure[] = [];
   const counts: EntraGraphStandInCounts = { discoveryRequests: 0, tokenRequests: 0, graphRequests: 0 };
   let origin = "";
+  /** Resource ids the token endpoint grants: this Graph (known once listening) and the options'. */
+  const grantable = new Set((options.resources ?? []).map((r) => r.replace(/\/+$/, "")));
 
   // ---- Entra ID: discovery and token endpoint -------------------------------------------------------------
 
@@ -244,8 +253,8 @@ export async function startEntraGraphStandIn(options: EntraGraphStandInOptions):
         `The provided value for scope ${scopes.join(" ")} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`,
       );
     }
-    const audience = (resources[0] ?? "").slice(0, -"/.default".length);
-    if (audience.replace(/\/+$/, "") !== origin) {
+    const audience = (resources[0] ?? "").slice(0, -"/.default".length).replace(/\/+$/, "");
+    if (!grantable.has(audience)) {
       throw oauthError(
         400,
         "invalid_resource",
@@ -258,7 +267,7 @@ export async function startEntraGraphStandIn(options: EntraGraphStandInOptions):
     const accessToken = [
       base64url({ typ: "JWT", alg: "RS256", kid: "stand-in" }),
       base64url({
-        aud: origin,
+        aud: audience,
         iss: `${origin}/${tenant}/v2.0`,
         iat: now,
         nbf: now,
@@ -270,7 +279,7 @@ export async function startEntraGraphStandIn(options: EntraGraphStandInOptions):
       }),
       randomBytes(32).toString("base64url"),
     ].join(".");
-    tokens.set(accessToken, { audience: origin, expiresAt: Date.now() + lifetime * 1000 });
+    tokens.set(accessToken, { audience, expiresAt: Date.now() + lifetime * 1000 });
     return {
       token_type: "Bearer",
       expires_in: lifetime,
@@ -304,7 +313,7 @@ export async function startEntraGraphStandIn(options: EntraGraphStandInOptions):
       throw graphError(401, "InvalidAuthenticationToken", "Access token is empty.");
     }
     const issued = tokens.get(bearer);
-    if (issued === undefined) {
+    if (issued === undefined || issued.audience !== origin) {
       throw graphError(
         401,
         "InvalidAuthenticationToken",
@@ -517,6 +526,7 @@ export async function startEntraGraphStandIn(options: EntraGraphStandInOptions):
   });
   const address = server.address() as AddressInfo;
   origin = `${tls === false ? "http" : "https"}://${host}:${address.port}`;
+  grantable.add(origin);
 
   return {
     authorityHost: origin,
@@ -545,6 +555,10 @@ export async function startEntraGraphStandIn(options: EntraGraphStandInOptions):
       for (let i = 0; i < n; i++) {
         failures.push({ ...failure, message: failure.message ?? `Stand-in failure ${failure.code}.` });
       }
+    },
+    acceptsToken: (token, resource) => {
+      const issued = tokens.get(token);
+      return issued?.audience === resource.replace(/\/+$/, "") && issued.expiresAt > Date.now();
     },
     revokeTokens: () => tokens.clear(),
     counts,

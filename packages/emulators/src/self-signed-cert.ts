@@ -61,7 +61,10 @@ function pem(label: string, der: Buffer): string {
 /** Makes an ECDSA P-256 certificate for `127.0.0.1` and `localhost` (by default), valid from an hour ago. */
 export function createSelfSignedCert(options: SelfSignedCertOptions = {}): SelfSignedCert {
   const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
-  const name = sequence(set(sequence(oid("2.5.4.3"), utf8(options.commonName ?? "Victoria stand-in"))));
+  // A name of its own per certificate: trust stores look issuers up by subject, so two stand-ins'
+  // certificates named alike in one NODE_EXTRA_CA_CERTS bundle would hide each other.
+  const commonName = options.commonName ?? `Victoria stand-in ${randomBytes(6).toString("hex")}`;
+  const name = sequence(set(sequence(oid("2.5.4.3"), utf8(commonName))));
   const now = Date.now();
   const altNames = [
     ...(options.ipAddresses ?? ["127.0.0.1"]).map((ip) => tlv(0x87, Buffer.from(ip.split(".").map(Number)))),

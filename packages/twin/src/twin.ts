@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
@@ -64,6 +64,12 @@ export interface TwinOptions {
   log?: (line: string) => void;
   /** SLACK_API_URL, SERVICE_BUS_CONNECTIONS…: real endpoints when set, else embedded stand-ins. */
   env?: Record<string, string | undefined>;
+  /**
+   * PEM certificates the functions trust besides the public roots (HTTPS stand-ins such as Key
+   * Vault's), given to them as NODE_EXTRA_CA_CERTS as Lambda honours it; the twin's own
+   * NODE_EXTRA_CA_CERTS file is added too.
+   */
+  trustedCertificates?: readonly string[];
 }
 
 export interface Twin {
@@ -256,6 +262,12 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
     const bundleOf = (fn: DeclaredFunction) =>
       bundles.find((b) => b.name === bundleName(fn))?.outfile as string;
 
+    const extraCaFile = await writeTrustedCertificates(
+      join(buildDir, "..", "trusted-certificates.pem"),
+      options.trustedCertificates ?? [],
+      env.NODE_EXTRA_CA_CERTS,
+    );
+
     const sqsClient = new SQSClient({ ...sqs.clientConfig });
     for (const fn of model.functions) {
       const functionName = names.function(fn.id);
@@ -290,6 +302,7 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
           ...(options.secretTtlSeconds
             ? { VICTORIA_SECRET_TTL_SECONDS: String(options.secretTtlSeconds) }
             : {}),
+          ...(extraCaFile ? { NODE_EXTRA_CA_CERTS: extraCaFile } : {}),
           TZ: ":UTC",
           LANG: "en_US.UTF-8",
           // Quiets the AWS SDK's Node version notice, which Lambda's Node 22 runtime does not print.
@@ -395,6 +408,20 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
     await close();
     throw error;
   }
+}
+
+/** One PEM bundle of what the functions must trust; undefined when there is nothing to add. */
+async function writeTrustedCertificates(
+  file: string,
+  certificates: readonly string[],
+  operatorFile: string | undefined,
+): Promise<string | undefined> {
+  const pems = [...certificates];
+  if (operatorFile) pems.push(await readFile(operatorFile, "utf8"));
+  if (pems.length === 0) return undefined;
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, pems.map((pem) => pem.trim()).join("\n"));
+  return file;
 }
 
 /** A Lambda handler's outcome as the stand-in wants it: the result, or the function's error thrown. */

@@ -1,5 +1,7 @@
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { signSlackRequest } from "@victoria/core/security/slack-signature";
+import { type EntraGraphStandIn, startEntraGraphStandIn } from "@victoria/emulators/entra-graph";
+import { type KeyVaultStandIn, startKeyVaultStandIn } from "@victoria/emulators/key-vault";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Twin } from "../src/twin";
 import { startTestTwin, TEST_SECRET, type TestTwin } from "./twin-fixture";
@@ -13,14 +15,53 @@ import { startTestTwin, TEST_SECRET, type TestTwin } from "./twin-fixture";
 const SECRET = TEST_SECRET;
 let twin: Twin;
 let eventually: TestTwin["eventually"];
+/** Azure, as an operator's Key Vault and Entra app would be: HTTPS, its own certificates, real tokens. */
+const AZURE = {
+  tenant: "11111111-2222-3333-4444-555555555555",
+  client: "victoria-app",
+  secret: "app-secret",
+};
+const VAULT_RESOURCE = "https://vault.azure.net";
+let entra: EntraGraphStandIn;
+let keyVault: KeyVaultStandIn;
 
 beforeAll(async () => {
-  ({ twin, eventually } = await startTestTwin({ secretTtlSeconds: 1 }));
+  entra = await startEntraGraphStandIn({
+    tenantId: AZURE.tenant,
+    clientId: AZURE.client,
+    clientSecret: AZURE.secret,
+    resources: [VAULT_RESOURCE],
+  });
+  keyVault = await startKeyVaultStandIn({
+    tenantId: AZURE.tenant,
+    authorityHost: entra.authorityHost,
+    acceptToken: (token) => entra.acceptsToken(token, VAULT_RESOURCE),
+  });
+  keyVault.createKey("victoria-kek");
+  ({ twin, eventually } = await startTestTwin({
+    secretTtlSeconds: 1,
+    trustedCertificates: [entra.ca as string, keyVault.ca as string],
+  }));
 }, 120_000);
 
 afterAll(async () => {
   await twin?.close();
+  await keyVault?.close();
+  await entra?.close();
 });
+
+/** A new secret value, waited on until every function's cache has expired. */
+async function rotateSecret(value: Record<string, string>) {
+  twin.putSecret(value);
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+}
+
+/** The answer to a slash command at its response_url (not the "Running …" acknowledgement). */
+function answerAt(responseUrl: string) {
+  return eventually(() =>
+    twin.slack?.responses(responseUrl).find((r) => !String(r.body.text).startsWith("Running")),
+  );
+}
 
 async function slash(url: string, user: string, text: string) {
   const slack = twin.slack;
@@ -125,6 +166,60 @@ describe("the twin of sst.config.ts", () => {
     twin.putSecret({ SLACK_SIGNING_SECRET: SECRET.SLACK_SIGNING_SECRET });
     await new Promise((resolve) => setTimeout(resolve, 1_500));
   }, 60_000);
+
+  it("encrypts with Key Vault on the deployed execute (config and credentials from the secret), answering privately", async () => {
+    await rotateSecret({
+      VICTORIA_CONFIG_YAML: [
+        "logging_config: { version: 1 }",
+        "storage_providers: {}",
+        "plugins_config: {}",
+        "plugins_config_location: {}",
+        "encryption_provider:",
+        "  provider: azure",
+        "  config:",
+        `    vault_url: ${keyVault.url}`,
+        "    key: victoria-kek",
+      ].join("\n"),
+      AZURE_TENANT_ID: AZURE.tenant,
+      AZURE_CLIENT_ID: AZURE.client,
+      AZURE_CLIENT_SECRET: AZURE.secret,
+      AZURE_AUTHORITY_HOST: entra.authorityHost,
+    });
+    try {
+      const plaintext = "p@ss wörd";
+      const encrypted = await slash(
+        twin.outputs.authenticateUrl as string,
+        "U0MEMBER",
+        `encrypt data '${plaintext}'`,
+      );
+      const envelopeAnswer = await answerAt(encrypted.responseUrl);
+      expect(envelopeAnswer.body.response_type).toBe("ephemeral");
+      const text = String(envelopeAnswer.body.text);
+      const field = (name: string) => new RegExp(`${name}: ([^\\s\\x60]+)`).exec(text)?.[1];
+      const envelope = { data: field("data"), iv: field("iv"), key: field("key"), version: field("version") };
+      expect(envelope.version, text).toBe(keyVault.latestVersion("victoria-kek"));
+      // The data key was wrapped by the vault, with a token Entra issued for the vault.
+      expect(keyVault.requests.filter((r) => r.method === "POST" && r.authorized).map((r) => r.path)).toEqual(
+        [`/keys/victoria-kek/${envelope.version}/encrypt`],
+      );
+
+      const decrypted = await slash(
+        twin.outputs.authenticateUrl as string,
+        "U0MEMBER",
+        `encrypt decrypt --envelope '${JSON.stringify(envelope)}'`,
+      );
+      const plainAnswer = await answerAt(decrypted.responseUrl);
+      expect(plainAnswer.body.response_type).toBe("ephemeral");
+      expect(String(plainAnswer.body.text)).toContain(plaintext);
+      // Private answers only: what the channel shows of it is the asker's alone.
+      const shown = twin.slack?.messages("C0OPS").filter((m) => m.text?.includes(plaintext)) ?? [];
+      expect(shown.length).toBeGreaterThan(0);
+      expect(shown.filter((m) => !m.ephemeral || m.user !== "U0MEMBER")).toEqual([]);
+      expect(twin.iam.checks.filter((c) => !c.allowed)).toEqual([]);
+    } finally {
+      await rotateSecret({});
+    }
+  }, 90_000);
 
   it("refuses a guest, telling them why", async () => {
     const { responseUrl } = await slash(twin.outputs.authenticateUrl as string, "U0GUEST", "config view");

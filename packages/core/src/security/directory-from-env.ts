@@ -1,4 +1,5 @@
 import type { ClientSecretCredentialOptions, TokenCredential } from "@azure/identity";
+import { entraAuthority } from "../adapters/azure/entra-authority";
 import {
   createGraphDirectory,
   DEFAULT_GRAPH_API_URL,
@@ -28,20 +29,6 @@ export const GRAPH_DIRECTORY_VARIABLES = [
   "AZURE_CLIENT_SECRET",
   "SRE_GROUP_ID",
 ] as const;
-
-/** Entra's own authority hosts; MSAL validates these (instance discovery). Any other host is a stand-in. */
-const MICROSOFT_AUTHORITY_HOSTS = new Set([
-  "login.microsoftonline.com",
-  "login.microsoft.com",
-  "login.windows.net",
-  "sts.windows.net",
-  "login.microsoftonline.us",
-  "login.chinacloudapi.cn",
-  "login.partner.microsoftonline.cn",
-  "login.microsoftonline.de",
-]);
-
-const DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com";
 
 const value = (env: DirectoryEnv, name: string): string | undefined => {
   const text = env[name]?.trim();
@@ -96,29 +83,17 @@ export function createDirectoryFromEnv(env: DirectoryEnv, deps: DirectoryDeps = 
     );
   }
 
-  const authorityHost =
-    value(env, "AZURE_AUTHORITY_HOST") ?? deps.credentialOptions?.authorityHost ?? DEFAULT_AUTHORITY_HOST;
-  let authorityUrl: URL;
-  try {
-    authorityUrl = new URL(authorityHost);
-  } catch {
-    throw new Error("AZURE_AUTHORITY_HOST is not a URL");
-  }
-  if (authorityUrl.protocol !== "https:") throw new Error("AZURE_AUTHORITY_HOST must be an https URL");
-
+  const authority = entraAuthority(env, deps.credentialOptions?.authorityHost);
   const credential = lazyClientSecretCredential(
     value(env, "AZURE_TENANT_ID") as string,
     value(env, "AZURE_CLIENT_ID") as string,
     value(env, "AZURE_CLIENT_SECRET") as string,
     {
       ...deps.credentialOptions,
-      // Passed explicitly so the SDK does not fall back to process.env when `env` is another object.
-      authorityHost,
-      // MSAL's instance discovery asks login.microsoftonline.com about the authority; for hosts other than
-      // Entra's own (stand-ins) that is a pointless call to the internet which fails offline.
-      disableInstanceDiscovery:
-        deps.credentialOptions?.disableInstanceDiscovery ??
-        !MICROSOFT_AUTHORITY_HOSTS.has(authorityUrl.hostname.toLowerCase()),
+      ...authority,
+      ...(deps.credentialOptions?.disableInstanceDiscovery === undefined
+        ? {}
+        : { disableInstanceDiscovery: deps.credentialOptions.disableInstanceDiscovery }),
     },
   );
 

@@ -1,4 +1,5 @@
 import type { TokenCredential } from "@azure/identity";
+import { type EntraAuthorityOptions, entraAuthority } from "../../adapters/azure/entra-authority";
 import type { KeyVaultClientOptions } from "../../adapters/azure/key-vault-key";
 import { ConfigError } from "../errors";
 import type { EncryptionFactory } from "../providers";
@@ -90,13 +91,13 @@ async function credentialFrom(
   }
   // Loaded only now: a config error, or a run without Azure, never pays for the SDK.
   const { ClientSecretCredential } = await import("@azure/identity");
-  const authorityHost = env.AZURE_AUTHORITY_HOST || undefined;
-  return new ClientSecretCredential(
-    tenantId,
-    clientId,
-    clientSecret,
-    authorityHost === undefined ? {} : { authorityHost },
-  );
+  let authority: EntraAuthorityOptions;
+  try {
+    authority = entraAuthority(env);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+  return new ClientSecretCredential(tenantId, clientId, clientSecret, authority);
 }
 
 /**

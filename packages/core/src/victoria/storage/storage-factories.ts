@@ -1,3 +1,4 @@
+import { type EntraAuthorityOptions, entraAuthority } from "../../adapters/azure/entra-authority";
 import * as z from "../../validation/zod";
 import { ConfigError } from "../errors";
 import type { StorageFactory } from "../providers";
@@ -150,7 +151,13 @@ async function entraCredential(viaCli: boolean, env: NodeJS.ProcessEnv) {
       `storage_providers.azure: without connection_string, set ${missing.join(", ")} in the environment`,
     );
   }
-  return new identity.ClientSecretCredential(tenant, client, secret);
+  let authority: EntraAuthorityOptions;
+  try {
+    authority = entraAuthority(env);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+  return new identity.ClientSecretCredential(tenant, client, secret, authority);
 }
 
 /** Storage provider implementations by their `storage_providers` key. */
