@@ -46,6 +46,18 @@ describe("resultReply", () => {
     expect(reply.text).toContain(`showing the first ${shown.toLocaleString("en")} of 5,000 characters`);
   });
 
+  it("marks the cut with a character every renderer shows, not an emoji code it may print as text", () => {
+    const reply = resultReply(["x"], { exitCode: 0, output: "y".repeat(INLINE_OUTPUT_LIMIT + 1) });
+    const note = (reply.blocks?.[1] as { elements: { type: string; text: string }[] } | undefined)
+      ?.elements[0];
+    expect(note).toEqual({
+      type: "mrkdwn",
+      text: `\u2702 Output truncated: showing the first ${INLINE_OUTPUT_LIMIT.toLocaleString("en")} of 2,801 characters.`,
+    });
+    expect(reply.text).toContain("\n\u2702 Output truncated");
+    expect(reply.text).not.toMatch(/:[a-z_]+: Output truncated/);
+  });
+
   it("inlines output that fits, whole", () => {
     const reply = resultReply(["x"], { exitCode: 0, output: "y".repeat(INLINE_OUTPUT_LIMIT) });
     expect(reply.overflow).toBeUndefined();

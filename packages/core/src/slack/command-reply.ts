@@ -21,7 +21,9 @@ function withOutput(headline: Mrkdwn, output: string): CommandReply {
   const { block, shown, total } = codeBlock(output, { max: INLINE_OUTPUT_LIMIT, placeholder: "(no output)" });
   const inline = mrkdwn`${headline}\n${block}`;
   if (shown === total) return { text: inline.text, blocks: [section(inline)] };
-  const note = mrkdwn`:scissors: Output truncated: showing the first ${shown.toLocaleString("en")} of ${total.toLocaleString("en")} characters.`;
+  // ✂ itself, not `:scissors:`: an emoji code is text wherever it is not expanded (a notification's
+  // fallback, the workbench), and U+2702 shows as a plain glyph without an emoji font.
+  const note = mrkdwn`✂ Output truncated: showing the first ${shown.toLocaleString("en")} of ${total.toLocaleString("en")} characters.`;
   return {
     text: mrkdwn`${inline}\n${note}`.text,
     blocks: [section(inline), { type: "context", elements: [{ type: "mrkdwn", text: note.text }] }],

@@ -1,3 +1,4 @@
+import { didYouMean } from "./did-you-mean";
 import { UsageError } from "./errors";
 import type { ArgSpec, OptionSpec } from "./plugin";
 
@@ -12,6 +13,12 @@ export interface SplitArgv {
   options: GlobalOptions;
   /** Everything from the plugin name on. */
   rest: string[];
+}
+
+/** `No such option: --jsn. Did you mean '--json'?`, the suggestion drawn from the `known` flags. */
+function noSuchOption(arg: string, known: readonly string[], usage: string): UsageError {
+  const hint = didYouMean(arg.split("=", 1)[0] as string, known);
+  return new UsageError(`No such option: ${arg}${hint ? `.${hint}` : ""}`, usage);
 }
 
 /**
@@ -37,7 +44,7 @@ export function splitGlobalOptions(argv: readonly string[], usage: string): Spli
       i++;
     } else if (arg.startsWith("--config-file=")) options.configFile = arg.slice("--config-file=".length);
     else if (arg.startsWith("-c") && arg.length > 2) options.configFile = arg.slice(2);
-    else throw new UsageError(`No such option: ${arg}`, usage);
+    else throw noSuchOption(arg, ["--config-file", "--help", "--version"], usage);
   }
   return { options, rest: argv.slice(i) };
 }
@@ -72,7 +79,7 @@ function readOption(
   const eq = arg.indexOf("=");
   const flag = eq >= 0 ? arg.slice(0, eq) : arg;
   const spec = flag.startsWith("--") ? specs.find((s) => `--${s.name}` === flag) : undefined;
-  if (!spec) throw new UsageError(`No such option: ${flag}`, usage);
+  if (!spec) throw noSuchOption(flag, [...specs.map((s) => `--${s.name}`), "--help"], usage);
   if (!spec.takesValue) {
     if (eq >= 0) throw new UsageError(`Option '${flag}' does not take a value.`, usage);
     options[spec.name] = true;

@@ -8,6 +8,7 @@ import { CommandFailure } from "./errors";
 import { BufferedOutput } from "./output";
 import { definePlugin } from "./plugin";
 import { configPlugin } from "./plugins/config";
+import { corePlugins } from "./plugins/core-plugins";
 import type { ProviderFactories } from "./providers";
 import type { StorageProvider } from "./storage/storage-types";
 import { VICTORIA_VERSION } from "./version";
@@ -201,7 +202,7 @@ describe("config plugin and victoria.yaml", () => {
 
   it.each([
     ["missing.yaml", "Error opening config file '{file}': no such file"],
-    ["no-logging.yaml", "Error validating config '{file}': logging_config:"],
+    ["no-logging.yaml", "Config file '{file}' is invalid: logging_config is missing (expected a mapping"],
     ["bad-yaml.yaml", "Error in config file '{file}': invalid YAML"],
     ["bad-indent.yaml", "Error validating config 'plugins_config.config': indent:"],
   ])("%s fails with exit 1 naming the file and field", async (name, expected) => {
@@ -439,5 +440,180 @@ describe("bounded reads", () => {
       exitCode: 2,
       failureClass: "usage",
     });
+  });
+});
+
+describe("`help` in a command's place, as `--help`", () => {
+  it.each([
+    [["help"], ["--help"]],
+    [["help", "help"], ["--help"]],
+    [
+      ["help", "config"],
+      ["config", "--help"],
+    ],
+    [
+      ["config", "help"],
+      ["config", "--help"],
+    ],
+    [
+      ["help", "config", "view"],
+      ["config", "view", "--help"],
+    ],
+    [
+      ["config", "help", "view"],
+      ["config", "view", "--help"],
+    ],
+    [
+      ["help", "probe"],
+      ["probe", "--help"],
+    ],
+    [
+      ["probe", "x", "help"],
+      ["probe", "x", "--help"],
+    ],
+    [
+      ["help", "probe", "x", "echo"],
+      ["probe", "x", "echo", "--help"],
+    ],
+    [
+      ["probe", "x", "help", "echo"],
+      ["probe", "x", "echo", "--help"],
+    ],
+  ])("%j prints what %j prints", async (alias, flag) => {
+    const expected = await run(flag);
+    expect(expected.exitCode).toBe(0);
+    expect(expected.output).toContain("Usage: victoria");
+    expect(await run(alias)).toEqual(expected);
+  });
+
+  it("leaves an argument whose value is `help` alone", async () => {
+    expect(await run(["probe", "x", "echo", "help"])).toEqual({
+      exitCode: 0,
+      output: '{"target":"x","first":"help"}\n',
+    });
+    expect((await run(["probe", "x", "echo", "a", "help"])).output).toBe(
+      '{"target":"x","first":"a","second":"help"}\n',
+    );
+    // The plugin's own argument comes before the command's place.
+    expect((await run(["probe", "help", "echo", "a"])).output).toBe('{"target":"help","first":"a"}\n');
+    expect(JSON.parse((await run(["probe", "x", "opts", "--note", "help"])).output)).toEqual({
+      args: {},
+      options: { note: "help", force: false },
+    });
+    const extra = await run(["config", "view", "help"]);
+    expect(extra.exitCode).toBe(2);
+    expect(extra.output).toContain("Error: Got unexpected extra argument (help)");
+  });
+
+  it("runs a plugin or command that is itself named `help`", async () => {
+    const helpful = definePlugin({
+      name: "help",
+      summary: "A plugin named help.",
+      commands: [
+        {
+          name: "help",
+          summary: "A command named help.",
+          sensitive: false,
+          args: [],
+          async run(ctx) {
+            ctx.out.out("the help command ran");
+          },
+        },
+      ],
+    });
+    const engine = createVictoria({ plugins: [helpful], providers, env: {} });
+    const out = new BufferedOutput();
+    expect(await engine.run(["help", "help"], { out, configPath: null })).toBe(0);
+    expect(out.text()).toBe("the help command ran\n");
+  });
+
+  it("still names an unknown command after `help`", async () => {
+    const { exitCode, output } = await run(["help", "confg"]);
+    expect(exitCode).toBe(2);
+    expect(output).toContain("Error: No such command 'confg'. Did you mean 'config'?");
+  });
+});
+
+describe("did-you-mean suggestions (usage errors, exit 2)", () => {
+  it.each([
+    [["confg", "view"], "No such command 'confg'. Did you mean 'config'?", "Usage: victoria [OPTIONS]"],
+    [["hlep"], "No such command 'hlep'. Did you mean 'help'?", "Usage: victoria [OPTIONS]"],
+    [["config", "veiw"], "No such command 'veiw'. Did you mean 'view'?", "Usage: victoria config [OPTIONS]"],
+    [["probe", "x", "ech", "a"], "No such command 'ech'. Did you mean 'echo'?", "Usage: victoria probe"],
+    [["--verison"], "No such option: --verison. Did you mean '--version'?", "Usage: victoria [OPTIONS]"],
+    [["--config"], "No such option: --config. Did you mean '--config-file'?", "Usage: victoria [OPTIONS]"],
+    [["probe", "x", "opts", "--stat", "parked"], "No such option: --stat. Did you mean '--state'?", "opts"],
+    [["probe", "x", "opts", "--frce"], "No such option: --frce. Did you mean '--force'?", "opts"],
+    [["probe", "x", "opts", "--nte=a"], "No such option: --nte. Did you mean '--note'?", "opts"],
+    [["config", "view", "--hepl"], "No such option: --hepl. Did you mean '--help'?", "config view"],
+  ])("%j", async (argv, message, usage) => {
+    const { exitCode, output } = await run(argv);
+    expect(exitCode).toBe(2);
+    expect(output).toContain(usage);
+    expect(output).toContain(`\nError: ${message}\n`);
+  });
+
+  it.each([
+    [["nope"], "No such command 'nope'."],
+    [["config", "nope"], "No such command 'nope'."],
+    [["probe", "x", "opts", "--bogus"], "No such option: --bogus"],
+    [["-x"], "No such option: -x"],
+  ])("suggests nothing when nothing is close: %j", async (argv, message) => {
+    const { exitCode, output } = await run(argv);
+    expect(exitCode).toBe(2);
+    expect(output).toMatch(new RegExp(`\\nError: ${message.replace(/[.]/g, "\\.")}\\n$`));
+    expect(output).not.toContain("Did you mean");
+  });
+});
+
+describe("the core plugins' help and suggestions", () => {
+  const core = createVictoria({ plugins: corePlugins, providers, env: {}, mode: "server" });
+  const runCore = async (argv: string[]) => {
+    const out = new BufferedOutput();
+    const outcome = await core.execute(argv, { out, configPath: null });
+    return { ...outcome, output: out.text() };
+  };
+
+  it.each([
+    [
+      ["help", "encrypt"],
+      ["encrypt", "--help"],
+    ],
+    [
+      ["encrypt", "help"],
+      ["encrypt", "--help"],
+    ],
+    [
+      ["deadletter", "help"],
+      ["deadletter", "--help"],
+    ],
+    [
+      ["store", "local", "help"],
+      ["store", "local", "--help"],
+    ],
+  ])("%j prints what %j prints", async (alias, flag) => {
+    const expected = await runCore(flag);
+    expect(expected).toMatchObject({ exitCode: 0 });
+    expect(await runCore(alias)).toEqual(expected);
+  });
+
+  it("takes `help` as a value where one is expected: the command runs, no help is shown", () => {
+    expect(core.isSensitive(["encrypt", "data", "help"])).toBe(true);
+    expect(core.isSensitive(["store", "local", "put", "--data", "help", "KEY"])).toBe(false);
+    expect(core.isSensitive(["deadletter", "show", "help"])).toBe(false);
+    // Help lines name no command to run.
+    expect(core.isSensitive(["encrypt", "help"])).toBeUndefined();
+    expect(core.isSensitive(["help", "encrypt", "data"])).toBeUndefined();
+  });
+
+  it.each([
+    [["deadletter", "shw", "abc"], "No such command 'shw'. Did you mean 'show'?"],
+    [["deadletter", "ls", "--stat", "parked"], "No such option: --stat. Did you mean '--state'?"],
+    [["encrypt", "dat", "x"], "No such command 'dat'. Did you mean 'data'?"],
+    [["dedletter", "ls"], "No such command 'dedletter'. Did you mean 'deadletter'?"],
+  ])("%j", async (argv, message) => {
+    const result = await runCore(argv);
+    expect(result).toMatchObject({ exitCode: 2, failureClass: "usage" });
+    expect(result.output).toContain(`Error: ${message}`);
   });
 });

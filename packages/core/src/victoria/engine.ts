@@ -1,6 +1,7 @@
 import { EXIT_TRANSIENT, type FailureClass, isTransientError } from "../failure-class";
 import { bindPositionals, splitGlobalOptions } from "./argv";
 import { type LoadedConfig, loadConfig } from "./config";
+import { didYouMean } from "./did-you-mean";
 import { CommandFailure, EXIT_FAILURE, EXIT_USAGE, UsageError } from "./errors";
 import { commandHelp, commandUsage, pluginHelp, pluginUsage, rootHelp, rootUsage } from "./help";
 import type { Output } from "./output";
@@ -65,6 +66,16 @@ export interface Victoria {
   isSensitive(argv: readonly string[]): boolean | undefined;
 }
 
+/** The word that, in a command's place, means `--help` for what follows: `victoria help encrypt`. */
+const HELP_WORD = "help";
+
+/** `words` without the `help` words that lead it (`help help` is still help), unless `names` has one. */
+function dropHelpWords(words: readonly string[], names: ReadonlyMap<string, unknown>) {
+  let start = 0;
+  while (words[start] === HELP_WORD && !names.has(HELP_WORD)) start++;
+  return { help: start > 0, words: words.slice(start) };
+}
+
 /** Exit status for a failure of the given class, as the CLI reports it. */
 export function exitCodeOf(failureClass: FailureClass): number {
   if (failureClass === "usage") return EXIT_USAGE;
@@ -92,16 +103,33 @@ export function createVictoria({
         rootUsage(),
       );
     }
-    const [pluginName, ...afterPlugin] = rest;
+    // `help` where a command name goes asks for the help of what follows it, as `--help` does
+    // (`victoria help encrypt` = `victoria encrypt --help`); a plugin or command so named wins.
+    const root = dropHelpWords(rest, byName);
+    let helpWord = root.help;
+    const [pluginName, ...afterPlugin] = root.words;
     if (options.version || options.help || pluginName === undefined) return { options };
     const plugin = byName.get(pluginName);
-    if (!plugin) throw new UsageError(`No such command '${pluginName}'.`, rootUsage());
+    if (!plugin) {
+      const hint = didYouMean(pluginName, [...byName.keys(), HELP_WORD]);
+      throw new UsageError(`No such command '${pluginName}'.${hint}`, rootUsage());
+    }
 
-    const ownArgs = bindPositionals(afterPlugin, plugin.pluginArgs ?? [], pluginUsage(plugin), true);
-    const [commandName, ...commandArgv] = ownArgs.rest;
-    if (ownArgs.help || commandName === undefined) return { options, plugin };
-    const command: CommandSpec | undefined = commandsOf.get(plugin)?.get(commandName);
-    if (!command) throw new UsageError(`No such command '${commandName}'.`, pluginUsage(plugin));
+    // After a leading `help` the plugin's own arguments may be missing, as with `--help`.
+    const ownArgv = helpWord ? ["--help", ...afterPlugin] : afterPlugin;
+    const ownArgs = bindPositionals(ownArgv, plugin.pluginArgs ?? [], pluginUsage(plugin), true);
+    const commands = commandsOf.get(plugin) ?? new Map<string, CommandSpec>();
+    const sub = dropHelpWords(ownArgs.rest, commands);
+    helpWord ||= sub.help;
+    const [commandName, ...commandArgv] = sub.words;
+    // An explicit `--help` before the command shows the plugin's help, as click's eager option does.
+    if (commandName === undefined || (ownArgs.help && !helpWord)) return { options, plugin };
+    const command = commands.get(commandName);
+    if (!command) {
+      const hint = didYouMean(commandName, [...commands.keys(), HELP_WORD]);
+      throw new UsageError(`No such command '${commandName}'.${hint}`, pluginUsage(plugin));
+    }
+    if (helpWord) return { options, plugin, command };
     const usage = commandUsage(plugin, command);
     const parsed = bindPositionals(commandArgv, command.args, usage, false, command.options);
     if (parsed.help) return { options, plugin, command };

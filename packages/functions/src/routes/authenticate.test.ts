@@ -379,6 +379,35 @@ describe("POST /authenticate: running commands", () => {
     );
   });
 
+  it("answers `/victoria help` with the command list, as `--help` does", async () => {
+    const { app, dispatcher } = setup();
+    const help = slashCommand("help");
+    const flag = slashCommand("--help");
+    await app.request("/authenticate", help.request);
+    await app.request("/authenticate", flag.request);
+    await dispatcher.idle();
+    const [text] = responseText(help.responseUrl);
+    expect(text).toMatch(/^:white_check_mark: `victoria help`\n```Usage: victoria \[OPTIONS\] COMMAND/);
+    expect(text).toMatch(/\n {2}deadletter\s+/);
+    const body = (answer?: string) => answer?.slice(answer.indexOf("```"));
+    expect(body(text)).toBe(body(responseText(flag.responseUrl)[0]));
+  });
+
+  it("tells a typo's likely meaning, and audits the usage error with the CLI's exit status 2, not 1", async () => {
+    const { app, dispatcher, readAudit } = setup();
+    const { request, responseUrl } = slashCommand("confg view");
+    await app.request("/authenticate", request);
+    await dispatcher.idle();
+    expect(responseText(responseUrl)[0]).toMatch(
+      /^:x: `victoria confg view` failed[\s\S]*\nError: No such command 'confg'\. Did you mean 'config'\?```$/,
+    );
+    const audit = await readAudit();
+    expect(audit.map((r) => [r.phase, r.exitStatus])).toEqual([
+      ["requested", undefined],
+      ["finished", 2],
+    ]);
+  });
+
   it("truncates long slash-command output with a note, and attaches it as a file in threads", async () => {
     const { app, dispatcher } = setup();
     const { request, responseUrl } = slashCommand("flood chars 10000");

@@ -79,6 +79,40 @@ describe("POST /execute", () => {
     expect(body.message).toContain("Error: No such command 'nope'.");
   });
 
+  it("answers `help` in a command's place with what `--help` prints", async () => {
+    const { app } = setup();
+    const answer = async (args: string[]) => {
+      const res = await app.request("/execute", signed(json({ args })));
+      return { status: res.status, body: (await res.json()) as string };
+    };
+    const pairs: [alias: string[], flag: string[]][] = [
+      [["help"], ["--help"]],
+      [
+        ["help", "config"],
+        ["config", "--help"],
+      ],
+      [
+        ["config", "help"],
+        ["config", "--help"],
+      ],
+    ];
+    for (const [alias, flag] of pairs) {
+      const expected = await answer(flag);
+      expect(expected.status).toBe(200);
+      expect(expected.body).toContain("Usage: victoria");
+      expect(await answer(alias)).toEqual(expected);
+    }
+  });
+
+  it("carries a did-you-mean suggestion to the caller, as a usage failure", async () => {
+    const { app } = setup();
+    const res = await app.request("/execute", signed(json({ args: ["confg", "view"] })));
+    expect(res.status).toBe(500);
+    const body = (await res.json()) as { error: string; message: string; failureClass: string };
+    expect(body).toMatchObject({ error: "Command failed: non-zero status code", failureClass: "usage" });
+    expect(body.message).toContain("\nError: No such command 'confg'. Did you mean 'config'?\n");
+  });
+
   it("answers 500 'uncaught Victoria exception detected' when the engine throws", async () => {
     const { app, logger } = setup();
     const res = await app.request("/execute", signed(json({ args: ["crash", "now"] })));

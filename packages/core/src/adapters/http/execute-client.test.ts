@@ -42,6 +42,12 @@ beforeAll(async () => {
           message: "Error: No such key\n",
           failureClass: "not_found",
         });
+      if (args[0] === "confg")
+        return send(500, {
+          error: "Command failed: non-zero status code",
+          message: "Error: No such command 'confg'.\n",
+          failureClass: "usage",
+        });
       if (args[0] === "crash")
         return send(500, {
           error: "Command failed: uncaught Victoria exception detected",
@@ -82,6 +88,16 @@ describe("execute client", () => {
       failureClass: "not_found",
     });
     expect(await client.run(["secret"])).toEqual({ exitCode: 0, output: "hunter2\n", sensitive: true });
+  });
+
+  it("reports a usage error as exit 2, as the CLI exits (the audit records this status)", async () => {
+    const client = createExecuteClient({ url, sharedSecret: SECRET, timeoutMs: 1_000 });
+    expect(await client.run(["confg"])).toEqual({
+      exitCode: 2,
+      output: "Error: No such command 'confg'.\n",
+      sensitive: false,
+      failureClass: "usage",
+    });
   });
 
   it.each([

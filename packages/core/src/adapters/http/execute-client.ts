@@ -1,6 +1,7 @@
 import { FAILURE_CLASSES } from "../../failure-class";
 import type { CommandResult, CommandRunner } from "../../ports";
 import { signServiceRequest } from "../../security/service-signature";
+import { EXIT_FAILURE, EXIT_USAGE } from "../../victoria/errors";
 
 /** `/execute` could not run the command: unreachable, refused us, timed out, or Victoria crashed. */
 export class ExecuteError extends Error {
@@ -74,8 +75,15 @@ export function createExecuteClient({
     const error = parsed as { error?: unknown; message?: unknown; failureClass?: unknown };
     if (response.status === 500 && error.error === NON_ZERO && typeof error.message === "string") {
       // The contract does not carry the exit status, only that it was not zero (and, since, why).
+      // A usage error is always exit 2, so its class gives the status back (the audit records it);
+      // the other classes share statuses (transient: 75, 124, ≥128), so they stay 1.
       const failureClass = FAILURE_CLASSES.find((known) => known === error.failureClass);
-      return { exitCode: 1, output: error.message, sensitive, ...(failureClass ? { failureClass } : {}) };
+      return {
+        exitCode: failureClass === "usage" ? EXIT_USAGE : EXIT_FAILURE,
+        output: error.message,
+        sensitive,
+        ...(failureClass ? { failureClass } : {}),
+      };
     }
     if (response.status === 401) {
       throw new ExecuteError(
