@@ -1,17 +1,16 @@
-import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium } from "./browser";
 import { repoRoot, type SpawnedServer, spawnLocalServer } from "./spawn-local-server";
 
 /**
- * The workbench as a person uses it, in Debian's headless Chromium (installed by `.ci/run` when
- * missing): a member runs a command, a guest is refused, a dead letter is made and alerted on,
+ * The workbench as a person uses it, in headless Chromium (the one `npm ci` installs, see
+ * ./browser.ts): a member runs a command, a guest is refused, a dead letter is made and alerted on,
  * Replay puts it back on its queue and the notification names who replayed it.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 const SCREENSHOT = join(repoRoot, "test-artifacts", "workbench.png");
 const STEP_MS = 15_000;
 
@@ -22,28 +21,12 @@ let dir: string;
 const consoleErrors: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium not found at ${CHROMIUM}: run 'apt-get install chromium' (or set CHROMIUM_PATH)`,
-    );
-  }
   dir = await mkdtemp(join(tmpdir(), "workbench-browser-"));
   server = await spawnLocalServer({
     VAULT_DIR: join(dir, "vault"),
     AUDIT_LOG_FILE: join(dir, "audit.jsonl"),
   });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--no-first-run",
-      "--disable-sync",
-    ],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
   page.setDefaultTimeout(STEP_MS);
   page.on("console", (message) => {
