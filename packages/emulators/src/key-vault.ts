@@ -45,8 +45,11 @@ export interface KeyVaultStandIn {
   url: string;
   /** The PEM certificate to trust (`tlsOptions: { ca }`), or undefined over plain HTTP. */
   ca: string | undefined;
-  /** Creates a key with a first version (a fresh RSA-2048 key, or the PEM given); returns that version. */
-  createKey(name: string, privateKeyPem?: string): string;
+  /**
+   * Creates a key with a first version (a fresh RSA-2048 key, or the PEM given); returns that version,
+   * random unless given (a stable version lets envelopes outlive the stand-in).
+   */
+  createKey(name: string, privateKeyPem?: string, version?: string): string;
   /** Adds a new version to a key, which becomes its latest; returns the version. */
   rotateKey(name: string, privateKeyPem?: string): string;
   /** The latest version of a key, if it exists. */
@@ -95,14 +98,16 @@ export async function startKeyVaultStandIn(options: KeyVaultStandInOptions = {})
 
   const kid = (name: string, version: string) => `${url}/keys/${name}/${version}`;
 
-  function addVersion(name: string, privateKeyPem?: string): string {
+  function addVersion(name: string, privateKeyPem?: string, chosenVersion?: string): string {
     const privateKey =
       privateKeyPem === undefined
         ? generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey
         : createPrivateKey(privateKeyPem);
     if (privateKey.asymmetricKeyType !== "rsa") throw new Error("the Key Vault stand-in holds RSA keys only");
-    const version = randomBytes(16).toString("hex");
+    const version = chosenVersion ?? randomBytes(16).toString("hex");
     const versions = keys.get(name) ?? [];
+    if (versions.some((v) => v.version === version))
+      throw new Error(`key ${name} already has version ${version}`);
     versions.push({ version, privateKey, created: Math.floor(Date.now() / 1000) });
     keys.set(name, versions);
     return version;
@@ -216,9 +221,9 @@ export async function startKeyVaultStandIn(options: KeyVaultStandInOptions = {})
   return {
     url,
     ca: tls === false ? undefined : tls.cert,
-    createKey(name, privateKeyPem) {
+    createKey(name, privateKeyPem, version) {
       if (keys.has(name)) throw new Error(`key ${name} already exists; use rotateKey to add a version`);
-      return addVersion(name, privateKeyPem);
+      return addVersion(name, privateKeyPem, version);
     },
     rotateKey(name, privateKeyPem) {
       if (!keys.has(name)) throw new Error(`key ${name} does not exist`);

@@ -1,9 +1,11 @@
 // `tsx packages/functions/scripts/build-local.ts [outDir]`: bundles the local server (what `npm start`
 // runs) so it starts in plain `node` without transpiling hundreds of TypeScript files first.
 import { rm, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { build } from "esbuild";
+import { writeBundleStamp } from "./bundle-stamp.mjs";
 import { NODE_ESM_BUNDLE } from "./node-bundle-options";
 
 const FUNCTIONS_DIR = fileURLToPath(new URL("..", import.meta.url));
@@ -16,6 +18,7 @@ export const LOCAL_METAFILE = "metafile.json";
  * `../../workbench-page/` from its own module, so chunks stay beside the entry, not in a subfolder.
  */
 export async function buildLocalServer(outDir: string = LOCAL_OUT_DIR): Promise<string> {
+  const startedAt = Date.now();
   await rm(outDir, { recursive: true, force: true });
   const { metafile } = await build({
     entryPoints: [join(FUNCTIONS_DIR, "src", "local.ts")],
@@ -30,6 +33,18 @@ export async function buildLocalServer(outDir: string = LOCAL_OUT_DIR): Promise<
   });
   // What went into which file, for "what does a start load?" (the bundle test reads it).
   await writeFile(join(outDir, LOCAL_METAFILE), JSON.stringify(metafile));
+  // What `npm start` compares to skip this build: the sources and packages bundled, and how they
+  // are bundled (these scripts, esbuild's version).
+  const scripts = ["build-local.ts", "node-bundle-options.ts", "build-lambdas.ts", "bundle-stamp.mjs"];
+  writeBundleStamp(
+    outDir,
+    [
+      ...Object.keys(metafile.inputs),
+      ...scripts.map((name) => join(FUNCTIONS_DIR, "scripts", name)),
+      createRequire(import.meta.url).resolve("esbuild/package.json"),
+    ],
+    startedAt,
+  );
   return join(outDir, "local.mjs");
 }
 

@@ -2,6 +2,8 @@ import { createProcessRunner } from "@victoria/core/adapters/local/process-runne
 import type { DeadLetterActions } from "@victoria/core/deadletter/dead-letter-actions-types";
 import { lazyPort } from "@victoria/core/lazy-port";
 import type { CommandRunner } from "@victoria/core/ports";
+import type { LoadedConfig } from "@victoria/core/victoria/config";
+import type { ProviderFactories } from "@victoria/core/victoria/providers";
 import { engineConfigLoader } from "./engine-config-source";
 import type { ExecuteSettings } from "./settings";
 
@@ -54,16 +56,32 @@ export function childUser(env: NodeJS.ProcessEnv): { uid: number; gid: number } 
   return { uid, gid };
 }
 
-async function loadVictoria(env: NodeJS.ProcessEnv, deadLetters?: () => Promise<DeadLetterActions>) {
-  const [{ createVictoria }, { defaultProviders }, { corePlugins }] = await Promise.all([
+/**
+ * What a host may choose for the in-process engine besides the environment: the local server's
+ * stand-ins and its generated config. Lambda gives none of it.
+ */
+export interface EngineAdapters {
+  /** Provider factories instead of the defaults (e.g. Key Vault with a stand-in's credential). */
+  providers?: () => Promise<ProviderFactories>;
+  /** The config when neither VICTORIA_CONFIG nor VICTORIA_CONFIG_YAML names one (else the bundled default). */
+  defaultConfig?: () => Promise<LoadedConfig>;
+}
+
+async function loadVictoria(
+  env: NodeJS.ProcessEnv,
+  deadLetters?: () => Promise<DeadLetterActions>,
+  providers?: EngineAdapters["providers"],
+) {
+  const [{ createVictoria }, factories, { corePlugins }] = await Promise.all([
     import("@victoria/core/victoria/engine"),
-    import("@victoria/core/victoria/default-providers"),
+    providers?.() ??
+      import("@victoria/core/victoria/default-providers").then(({ defaultProviders }) => defaultProviders),
     import("@victoria/core/victoria/plugins/core-plugins"),
   ]);
   // Remote callers only, whoever runs it: no argument may name a server file.
   return createVictoria({
     plugins: corePlugins,
-    providers: defaultProviders,
+    providers: factories,
     env,
     mode: "server",
     ...(deadLetters ? { deadLetters } : {}),
@@ -76,6 +94,7 @@ export function createCommandRunner(
   env: NodeJS.ProcessEnv = process.env,
   /** Backs `victoria deadletter …`; without it those commands say they are not available here. */
   deadLetters?: () => Promise<DeadLetterActions>,
+  engine: EngineAdapters = {},
 ): CommandRunner {
   const bin = settings.victoriaBin;
   const loadDefaultConfig = engineConfigLoader(env);
@@ -102,13 +121,16 @@ export function createCommandRunner(
   // The engine, its plugins and `yaml` load with the first command, not at start.
   return lazyPort<CommandRunner>({ run: true }, async () => {
     const [victoria, { createInProcessRunner }] = await Promise.all([
-      loadVictoria(env, deadLetters),
+      loadVictoria(env, deadLetters, engine.providers),
       import("@victoria/core/victoria/in-process-runner"),
     ]);
+    // The operator's config wins: the host's default serves only where none is named.
+    const fallback = settings.configPath === null ? engine.defaultConfig : undefined;
+    const defaultConfig = loadDefaultConfig ?? fallback;
     return createInProcessRunner({
       victoria,
       configPath: settings.configPath,
-      ...(loadDefaultConfig ? { loadDefaultConfig } : {}),
+      ...(defaultConfig ? { loadDefaultConfig: defaultConfig } : {}),
       timeoutMs: settings.timeoutMs,
     });
   });

@@ -6,6 +6,7 @@ import { createJsonLogger, type Logger } from "@victoria/core/logging/json-logge
 import { parseMemberList } from "@victoria/core/security/static-directory";
 import { type ServiceBusStandIn, startServiceBusStandIn } from "@victoria/emulators/service-bus/broker";
 import { type SlackStandIn, startSlackStandIn } from "@victoria/emulators/slack";
+import type { SmtpStandIn } from "@victoria/emulators/smtp";
 import type { Hono } from "hono";
 import { createApp } from "./app";
 import { composeAuthenticateRoute } from "./composition/authenticate";
@@ -14,8 +15,10 @@ import { composeListenerRoute } from "./composition/listener";
 import { composeResolveRoute } from "./composition/resolve";
 import { createSharedResources } from "./composition/shared-resources";
 import { composeWorkerJobs } from "./composition/worker-jobs";
+import type { EngineAdapters } from "./execute-runner";
 import { withLingeringClose } from "./http/lingering-close";
 import { loopbackOnly } from "./http/loopback-guard";
+import { type LocalEngine, prepareLocalEngine } from "./local-engine";
 import { type Env, portSetting, readSlackCommandSettings, requireSetting, withDevDefaults } from "./settings";
 import { workbenchRoute } from "./workbench/workbench-route";
 
@@ -29,14 +32,18 @@ export const LOCAL_BOT_USER_ID = "U0VICTORIA";
 export const LOCAL_CLUSTER = "local";
 export const LOCAL_NAMESPACE = "victoria-local";
 export const LOCAL_DEMO_QUEUE = "orders";
+/** The sender of the embedded SMTP stand-in's mail, unless MAIL_FROM says otherwise. */
+export const LOCAL_MAIL_FROM = "Victoria <victoria@example.com>";
 
 export interface LocalAppParts {
   env: Env;
   logger: Logger;
   /** The local server's own base URL, known once it listens. */
   selfUrl: () => string;
-  /** Stand-ins started for this server; the workbench drives them. */
-  embedded?: { slack?: SlackStandIn; serviceBus?: ServiceBusStandIn };
+  /** Stand-ins started for this server; the workbench drives them (and shows the mail). */
+  embedded?: { slack?: SlackStandIn; serviceBus?: ServiceBusStandIn; smtp?: SmtpStandIn };
+  /** The in-process engine's generated config and stand-in providers. */
+  engine?: EngineAdapters;
 }
 
 /** The channel the workbench shows: alerts and commands in one place. */
@@ -54,7 +61,7 @@ function listedMember(env: Env, email: string): boolean | undefined {
  * Every route on one app, wired with local adapters and the development defaults. Resolves once
  * every piece of configuration has been read, so a bad one fails the start, not a later request.
  */
-export async function createLocalApp({ env, logger, selfUrl, embedded = {} }: LocalAppParts) {
+export async function createLocalApp({ env, logger, selfUrl, embedded = {}, engine }: LocalAppParts) {
   const slackSettings = readSlackCommandSettings(env);
   /** The local server's own `/execute`, unless VICTORIA_EXECUTE_URL points elsewhere. */
   const selfExecuteUrl = () => `${selfUrl()}/execute`;
@@ -69,6 +76,7 @@ export async function createLocalApp({ env, logger, selfUrl, embedded = {} }: Lo
   const workbench = workbenchRoute({
     ...(embedded.slack === undefined ? {} : { slack: embedded.slack }),
     ...(embedded.serviceBus === undefined ? {} : { broker: embedded.serviceBus }),
+    ...(embedded.smtp === undefined ? {} : { mail: embedded.smtp }),
     namespace: LOCAL_NAMESPACE,
     queues: [LOCAL_DEMO_QUEUE, requireSetting(env, "FAILED_REQUESTS_QUEUE")],
     vault,
@@ -90,7 +98,7 @@ export async function createLocalApp({ env, logger, selfUrl, embedded = {} }: Lo
     guards: [loopbackOnly({ allowRemote, logger })],
     extraRouters: [workbench],
     routes: [
-      composeExecuteRoute({ env, logger, selfExecuteUrl, shared }),
+      composeExecuteRoute({ env, logger, selfExecuteUrl, shared, ...(engine ? { engine } : {}) }),
       composeAuthenticateRoute({ ...frontDoor, dedupe: createMemoryDedupeStore }),
       composeListenerRoute(frontDoor),
       composeResolveRoute(frontDoor),
@@ -105,6 +113,12 @@ export interface LocalServer {
   slack?: SlackStandIn;
   /** The embedded Service Bus broker, when SERVICE_BUS_CONNECTIONS was not given. */
   serviceBus?: ServiceBusStandIn;
+  /** The embedded SMTP stand-in, when SMTP_URL was not given. */
+  smtp?: SmtpStandIn;
+  /** The sender of the stand-in's mail (MAIL_FROM or the local default). */
+  mailFrom?: string;
+  /** The engine config in use and the stand-ins behind it. */
+  engine: LocalEngine;
   close(): Promise<void>;
 }
 
@@ -128,6 +142,8 @@ export async function startLocalServer({
   const slackPort = port === 0 ? 0 : (portSetting(settings, "SLACK_STAND_IN_PORT") ?? port + 1);
   let slack: SlackStandIn | undefined;
   let serviceBus: ServiceBusStandIn | undefined;
+  let smtp: SmtpStandIn | undefined;
+  let engine: LocalEngine | undefined;
   let url = "";
   try {
     if (!settings.SLACK_API_URL) {
@@ -149,6 +165,16 @@ export async function startLocalServer({
       });
       settings.SERVICE_BUS_CONNECTIONS = JSON.stringify({ [LOCAL_CLUSTER]: serviceBus.connectionString });
     }
+    if (!settings.SMTP_URL) {
+      // The Email button's mail, kept for the workbench; a given MAIL_FROM is still the sender.
+      const { startSmtpStandIn } = await import("@victoria/emulators/smtp");
+      smtp = await startSmtpStandIn({ host: "127.0.0.1" });
+      settings.SMTP_URL = smtp.url;
+      settings.MAIL_FROM ||= LOCAL_MAIL_FROM;
+    }
+    engine = await prepareLocalEngine(settings);
+    // A VICTORIA_BIN child reads its config from a file: the one written for this start.
+    if (settings.VICTORIA_BIN && engine.configFile) settings.VICTORIA_CONFIG = engine.configFile;
     // Every setting is read here, before listening: a bad one is a start-up error, not a crash later.
     const { app, dispatcher, bus } = await createLocalApp({
       env: settings,
@@ -157,7 +183,9 @@ export async function startLocalServer({
       embedded: {
         ...(slack === undefined ? {} : { slack }),
         ...(serviceBus === undefined ? {} : { serviceBus }),
+        ...(smtp === undefined ? {} : { smtp }),
       },
+      engine: engine.adapters,
     });
     const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
       const listening = serve(
@@ -170,22 +198,24 @@ export async function startLocalServer({
       );
       listening.once("error", reject);
     });
+    const ready = engine;
     return {
       url,
       slack,
       serviceBus,
+      smtp,
+      ...(smtp ? { mailFrom: settings.MAIL_FROM } : {}),
+      engine: ready,
       async close() {
         await new Promise<void>((done) => server.close(() => done()));
         await dispatcher.idle();
         await bus.close();
-        await serviceBus?.close();
-        await slack?.close();
+        await Promise.all([serviceBus?.close(), slack?.close(), smtp?.close(), ready.close()]);
       },
     };
   } catch (error) {
     // Whoever catches this (npm start, a test) should not be left with stand-ins holding ports.
-    await serviceBus?.close();
-    await slack?.close();
+    await Promise.all([serviceBus?.close(), slack?.close(), smtp?.close(), engine?.close()]);
     throw error;
   }
 }

@@ -21,14 +21,16 @@ try {
 const usingDefaults = Object.keys(DEV_DEFAULTS).filter((name) => !process.env[name]);
 process.stdout.write(
   [
-    `Serverless Victoria listening on ${server.url}`,
+    // Since node started: what someone waiting for the prompt sees (npm's own start adds ~0.2 s).
+    `Serverless Victoria listening on ${server.url} (ready in ${process.uptime().toFixed(2)} s)`,
     `  Workbench: ${server.url}/ ${server.slack ? "(open it in a browser: a Slack-like channel, no Slack needed)" : "(needs the embedded Slack stand-in: unset SLACK_API_URL)"}`,
     `  GET  ${server.url}/health`,
     ...["/execute", "/authenticate", "/listener", "/resolve"].map((path) => `  POST ${server.url}${path}`),
     `  Slack Web API: ${server.slack ? `${server.slack.url} (embedded stand-in; users U0MEMBER sre@example.com, U0GUEST guest@example.com)` : process.env.SLACK_API_URL}`,
     `  Service Bus: ${server.serviceBus ? `embedded broker, cluster 'local' (namespace victoria-local), queues ${process.env.FAILED_REQUESTS_QUEUE || "victoria-failed-requests"}, orders` : "SERVICE_BUS_CONNECTIONS"}`,
     `  vault: ${process.env.VAULT_DIR || ".victoria/vault"}`,
-    `  victoria config: ${process.env.VICTORIA_CONFIG || "bundled default"}`,
+    ...server.engine.summary,
+    `  email: ${server.smtp ? `SMTP stand-in ${server.smtp.url}, from ${server.mailFrom}; sent mail: GET ${server.url}/workbench/api/mail` : "SMTP_URL"}`,
     `  audit log: ${process.env.AUDIT_LOG_FILE || ".victoria/audit.jsonl"}`,
     `  command runner: ${process.env.VICTORIA_BIN ? `external (${process.env.VICTORIA_BIN})` : "in-process engine"}`,
     `  SRE members: ${process.env.SRE_MEMBERS ? "SRE_MEMBERS" : `SRE_MEMBERS default (${DEV_DEFAULTS.SRE_MEMBERS})`}`,

@@ -8,6 +8,7 @@ import type { Metafile } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { outputFiles } from "../scripts/build-lambdas";
 import { buildLocalServer, LOCAL_METAFILE } from "../scripts/build-local";
+import { bundleStaleReason } from "../scripts/bundle-stamp.mjs";
 import { repoRoot, type SpawnedServer, spawnLocalServer } from "./spawn-local-server";
 
 /** `npm start` runs the bundled local server in plain node: it must serve what the sources serve. */
@@ -70,6 +71,10 @@ describe("the bundled local server (npm start)", () => {
     expect(await script.text()).toContain("/workbench/api/state");
   });
 
+  it("records its inputs, so the next `npm start` skips the build until one changes", () => {
+    expect(bundleStaleReason(OUT_DIR, "local.mjs")).toBeUndefined();
+  });
+
   it("starts without compiling the cloud SDKs: they load when first used", async () => {
     const metafile = JSON.parse(await readFile(join(OUT_DIR, LOCAL_METAFILE), "utf8")) as Metafile;
     const atStart = outputFiles(metafile, "local.mjs").initial;
@@ -107,10 +112,11 @@ describe("the bundled local server refuses to start on a bad configuration", () 
       ["SMTP_URL", "MAIL_FROM"],
     ],
     [
-      "MAIL_FROM without SMTP_URL",
-      { SMTP_URL: "", MAIL_FROM: "victoria@example.com" },
-      ["SMTP_URL", "MAIL_FROM"],
+      "a MAIL_FROM that is not an address (the SMTP stand-in sends from it)",
+      { SMTP_URL: "", MAIL_FROM: "victoria at example" },
+      ["MAIL_FROM"],
     ],
+    ["an unknown stand-in", { VICTORIA_LOCAL_PROVIDERS: "s3,dynamo" }, ["VICTORIA_LOCAL_PROVIDERS"]],
     ["a PORT that is not a port", { PORT: "eighty" }, ["PORT"]],
     ["a REPLAY_LIMIT that is not a number", { REPLAY_LIMIT: "many" }, ["REPLAY_LIMIT"]],
   ])("%s: one line naming the variables, exit 1, before listening", async (_, env, named) => {

@@ -1,6 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+const require = createRequire(import.meta.url);
 
 export const repoRoot = fileURLToPath(new URL("../../..", import.meta.url));
 
@@ -24,6 +28,8 @@ export interface SpawnOptions {
   /** Rewrites the command line, e.g. to pin it to a core with `taskset` (benchmarks). */
   wrap?: (command: string, args: string[]) => [string, string[]];
   startTimeoutMs?: number;
+  /** Where it runs, i.e. where its `.victoria/` goes (a fresh folder is a fresh clone); the repository by default. */
+  cwd?: string;
 }
 
 export async function spawnLocalServer(
@@ -33,18 +39,31 @@ export async function spawnLocalServer(
     nodeArgs = [],
     wrap = (command, args) => [command, args],
     startTimeoutMs = 15_000,
+    cwd = repoRoot,
   }: SpawnOptions = {},
 ): Promise<SpawnedServer> {
-  const entry = bundle === undefined ? ["--import", "tsx", "packages/functions/src/local.ts"] : [bundle];
+  // Absolute paths: `cwd` may be anywhere (tsx itself is resolved from the repository's modules).
+  const entry =
+    bundle === undefined
+      ? [
+          "--import",
+          pathToFileURL(require.resolve("tsx")).href,
+          join(repoRoot, "packages/functions/src/local.ts"),
+        ]
+      : [bundle];
   const [command, args] = wrap(process.execPath, [...nodeArgs, ...entry]);
   const child = spawn(command, args, {
-    cwd: repoRoot,
+    cwd,
     env: {
       ...process.env,
       PORT: "0",
       VICTORIA_SHARED_SECRET: "",
       VICTORIA_BIN: "",
       VICTORIA_CONFIG: "",
+      VICTORIA_CONFIG_YAML: "",
+      VICTORIA_LOCAL_PROVIDERS: "",
+      SMTP_URL: "",
+      MAIL_FROM: "",
       SLACK_API_URL: "",
       SERVICE_BUS_CONNECTIONS: "",
       ...env,

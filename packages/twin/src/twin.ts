@@ -8,6 +8,7 @@ import { type S3StandIn, startS3StandIn } from "@victoria/emulators/s3";
 import { type SecretsManagerStandIn, startSecretsManagerStandIn } from "@victoria/emulators/secrets-manager";
 import { type ServiceBusStandIn, startServiceBusStandIn } from "@victoria/emulators/service-bus/broker";
 import { type SlackStandIn, startSlackStandIn } from "@victoria/emulators/slack";
+import { type ReceivedMail, type SmtpStandIn, startSmtpStandIn } from "@victoria/emulators/smtp";
 import { type SqsStandIn, startSqsStandIn } from "@victoria/emulators/sqs";
 import {
   LOCAL_BOT_USER_ID,
@@ -26,7 +27,6 @@ import {
 import { createFunctionHost, type FunctionHost, type InvocationOutcome } from "./function-host";
 import { type FunctionUrl, serveFunctionUrl } from "./function-url";
 import { createIamAuthority, type IamAuthority } from "./iam-policy";
-import { type ReceivedMail, type SmtpStandIn, startSmtpStandIn } from "./smtp-stand-in";
 import { missingSecretKeys, TwinConfigError } from "./twin-secret";
 
 /*
@@ -41,6 +41,7 @@ const ACCOUNT = "000000000000";
 /** Every function's "role" signs with its own key id, so the stand-ins know who calls. */
 const SECRET_ACCESS_KEY = "twin-secret-access-key";
 const SCHEDULER_KEY = "AKIATWINSCHEDULER";
+const OPERATOR_KEY = "AKIATWINOPERATOR";
 
 export interface TwinOptions {
   stage?: string;
@@ -87,6 +88,10 @@ export interface Twin {
   serviceBus?: ServiceBusStandIn;
   /** What the embedded SMTP stand-in received (SMTP_URL given in the secret or env: absent). */
   mail?: readonly ReceivedMail[];
+  /** The secret's current value, with the embedded stand-ins' endpoints filled in. */
+  readonly secret: Readonly<Record<string, unknown>>;
+  /** An operator's keys: read-only on the vault and audit buckets (the workbench's view). */
+  operatorCredentials: { accessKeyId: string; secretAccessKey: string };
   /** Runs a schedule's target now, as EventBridge Scheduler does (asynchronous invoke). */
   tick(scheduleId: string): Promise<void>;
   /** Replaces the secret's value (a rotation). */
@@ -202,6 +207,7 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
       if (env.MAIL_FROM) secret.MAIL_FROM ??= env.MAIL_FROM;
     }
 
+    let current: Readonly<Record<string, unknown>> = secret;
     const secretArns = new Map<string, string>();
     for (const declared of model.secrets)
       secretArns.set(declared.id, secrets.putSecret(declared.name, secret));
@@ -341,6 +347,15 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
       });
     }
 
+    // An operator looking at what the functions stored, without the power to change it.
+    iam.addPrincipal(OPERATOR_KEY, {
+      name: "Operator",
+      grants: model.buckets.flatMap((bucket) => [
+        { actions: ["s3:ListBucket"], resources: [`arn:aws:s3:::${names.bucket(bucket.id)}`] },
+        { actions: ["s3:GetObject"], resources: [`arn:aws:s3:::${names.bucket(bucket.id)}/*`] },
+      ]),
+    });
+
     // EventBridge Scheduler: its role may invoke the scheduled functions, nothing else.
     iam.addPrincipal(SCHEDULER_KEY, {
       name: "Scheduler",
@@ -399,8 +414,13 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
       ...(serviceBus ? { serviceBus } : {}),
       ...(smtp ? { mail: smtp.received } : {}),
       tick,
+      get secret() {
+        return current;
+      },
+      operatorCredentials: { accessKeyId: OPERATOR_KEY, secretAccessKey: SECRET_ACCESS_KEY },
       putSecret: (value) => {
-        for (const declared of model.secrets) secrets.putSecret(declared.name, { ...secret, ...value });
+        current = { ...secret, ...value };
+        for (const declared of model.secrets) secrets.putSecret(declared.name, current);
       },
       close,
     };

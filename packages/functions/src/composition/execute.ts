@@ -1,7 +1,7 @@
 import type { Logger } from "@victoria/core/logging/json-logger";
 import type { RouteMount } from "../app";
 import { wireDeadLetterActions, wireFailedRequestPublisher } from "../dead-letter-wiring";
-import { createCommandRunner } from "../execute-runner";
+import { createCommandRunner, type EngineAdapters } from "../execute-runner";
 import { executeRoute } from "../routes/execute";
 import { type Env, readBusSettings, readExecuteSettings } from "../settings";
 import { createSharedResources, type SharedResources } from "./shared-resources";
@@ -13,6 +13,8 @@ export interface ExecuteComposition {
   selfExecuteUrl?: () => string;
   /** One bus and vault per process, shared with the jobs where a runtime runs both. */
   shared?: SharedResources;
+  /** The in-process engine's providers and default config, where the host chooses them (locally). */
+  engine?: EngineAdapters;
 }
 
 /**
@@ -25,6 +27,7 @@ export function composeExecuteRoute({
   logger,
   selfExecuteUrl,
   shared = createSharedResources(env),
+  engine,
 }: ExecuteComposition): RouteMount {
   const settings = readExecuteSettings(env);
   const busSettings = readBusSettings(env);
@@ -32,8 +35,11 @@ export function composeExecuteRoute({
   const executeUrl = env.VICTORIA_EXECUTE_URL || selfExecuteUrl;
   const router = executeRoute({
     // `victoria deadletter …` works on the vault and bus configured for this function.
-    runner: createCommandRunner(settings, env, () =>
-      wireDeadLetterActions({ env, bus, vault: shared.vault(), executeUrl }),
+    runner: createCommandRunner(
+      settings,
+      env,
+      () => wireDeadLetterActions({ env, bus, vault: shared.vault(), executeUrl }),
+      engine,
     ),
     sharedSecret: settings.sharedSecret,
     failedRequests: wireFailedRequestPublisher(bus, busSettings),

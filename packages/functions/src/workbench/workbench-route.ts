@@ -8,6 +8,7 @@ import { describeIssues } from "@victoria/core/validation/describe-issues";
 import * as z from "@victoria/core/validation/zod";
 import type { ServiceBusStandIn } from "@victoria/emulators/service-bus/broker";
 import type { SlackStandIn } from "@victoria/emulators/slack";
+import type { ReceivedMail } from "@victoria/emulators/smtp";
 import { Hono, type MiddlewareHandler } from "hono";
 import { limitBodySize } from "../http/body-size-limit";
 import { jsonError } from "../http/json-errors";
@@ -29,6 +30,8 @@ export interface WorkbenchOptions {
   slack?: SlackStandIn;
   /** The embedded Service Bus broker; without it there is no trouble to make. */
   broker?: ServiceBusStandIn;
+  /** The embedded SMTP stand-in, whose mail the page shows; absent when SMTP_URL names a real server. */
+  mail?: { readonly received: readonly ReceivedMail[] };
   namespace: string;
   queues: readonly string[];
   vault: Vault;
@@ -49,6 +52,8 @@ export interface WorkbenchOptions {
 
 const PAGE_DIR = new URL("../../workbench-page/", import.meta.url);
 const MAX_API_BODY_BYTES = 64 * 1024;
+/** The newest mail the page is sent; older mail stays in the stand-in. */
+const MAX_MAIL_SHOWN = 50;
 const LOOPBACK_HOST = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?$/i;
 
 const userField = z.string().check(z.minLength(1, "user is required"));
@@ -200,6 +205,33 @@ export function workbenchRoute(options: WorkbenchOptions): Hono {
       throw error;
     }
   };
+
+  // What the Email button sent, newest first, as a mail client lists it.
+  app.get("/workbench/api/mail", (c) => {
+    const { mail } = options;
+    if (mail === undefined) {
+      return c.json({
+        available: false,
+        reason: "Mail goes to the SMTP server in SMTP_URL; start without it to see mail here.",
+        messages: [],
+      });
+    }
+    const messages = mail.received
+      .slice(-MAX_MAIL_SHOWN)
+      .reverse()
+      .map((m) => ({
+        from: m.headers.from ?? m.from,
+        to: m.to,
+        subject: m.headers.subject ?? "",
+        // The Date header in ISO form; when it is missing or unreadable, when it arrived.
+        date: Number.isNaN(Date.parse(m.headers.date ?? ""))
+          ? m.receivedAt
+          : new Date(m.headers.date as string).toISOString(),
+        text: m.text,
+        attachments: m.attachments,
+      }));
+    return c.json({ available: true, total: mail.received.length, messages });
+  });
 
   app.get("/workbench/api/state", requireSlack, async (c) => {
     const user = c.req.query("user") ?? "";
