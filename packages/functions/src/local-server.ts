@@ -88,7 +88,7 @@ export async function createLocalApp({ env, logger, selfUrl, embedded = {}, engi
     command: "/victoria",
     signingSecret: slackSettings.signingSecret,
     listenerToken: requireSetting(env, "LISTENER_TOKEN"),
-    appUrl: selfUrl,
+    routeUrl: (route) => `${selfUrl()}${route}`,
     allowRemote,
     logger,
   });

@@ -1,10 +1,15 @@
-// `npm run twin [-- --stage NAME] [--secret FILE] [--tick-ms N]`: the SST deployment on loopback.
+// `npm run twin [-- --stage NAME] [--secret FILE] [--tick-ms N] [--workbench-port N]`: the SST
+// deployment on loopback, and the workbench page driving it.
 import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { startTwin } from "./twin";
 import { readTwinSecret, TwinConfigError } from "./twin-secret";
+import { startTwinWorkbench, type TwinWorkbench } from "./twin-workbench";
+
+/** Next to `npm start`'s 3001, so both can run at once. */
+const DEFAULT_WORKBENCH_PORT = 3101;
 
 /** Development values (public, as `npm start`'s defaults): a fresh clone runs with them. */
 const DEVELOPMENT_SECRET = {
@@ -22,6 +27,7 @@ async function main(): Promise<void> {
       stage: { type: "string", default: "dev" },
       secret: { type: "string" },
       "tick-ms": { type: "string" },
+      "workbench-port": { type: "string", default: String(DEFAULT_WORKBENCH_PORT) },
     },
   });
   const stage = values.stage ?? "dev";
@@ -31,6 +37,9 @@ async function main(): Promise<void> {
     await writeFile(secretFile, `${JSON.stringify(DEVELOPMENT_SECRET, null, 2)}\n`);
     process.stdout.write(`wrote ${secretFile} with development values; edit it (same keys as production)\n`);
   }
+  const workbenchPort = Number(values["workbench-port"]);
+  if (!Number.isInteger(workbenchPort) || workbenchPort < 0 || workbenchPort > 65_535)
+    throw new TwinConfigError("--workbench-port must be a port number (0 picks a free one)");
   const tickMs = values["tick-ms"] === undefined ? undefined : Number(values["tick-ms"]);
   if (tickMs !== undefined && !(tickMs > 0)) throw new TwinConfigError("--tick-ms must be a positive number");
   const twin = await startTwin({
@@ -38,7 +47,9 @@ async function main(): Promise<void> {
     secret: await readTwinSecret(secretFile),
     ...(tickMs === undefined ? {} : { scheduleTicks: tickMs }),
   });
+  let workbench: TwinWorkbench | undefined;
   const stop = async () => {
+    await workbench?.close();
     await twin.close();
     process.exit(0);
   };
@@ -52,7 +63,16 @@ async function main(): Promise<void> {
     `twin of sst.config.ts (stage ${stage}) is up; outputs in .victoria/twin/outputs.json:\n`,
   );
   for (const [name, value] of Object.entries(twin.outputs)) process.stdout.write(`  ${name}: ${value}\n`);
-  if (twin.slack) process.stdout.write(`  (embedded Slack stand-in: ${twin.slack.url})\n`);
+  if (twin.slack) {
+    process.stdout.write(`  (embedded Slack stand-in: ${twin.slack.url})\n`);
+    try {
+      workbench = await startTwinWorkbench(twin, { port: workbenchPort });
+      process.stdout.write(`workbench driving the twin: ${workbench.url}\n`);
+    } catch (error) {
+      await twin.close();
+      throw error;
+    }
+  }
 }
 
 main().catch((error: Error) => {

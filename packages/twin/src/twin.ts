@@ -312,7 +312,7 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
           TZ: ":UTC",
           LANG: "en_US.UTF-8",
           // Quiets the AWS SDK's Node version notice, which Lambda's Node 22 runtime does not print.
-          AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: "1",
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
         },
         timeoutSeconds: fn.timeoutSeconds,
         memoryMB: fn.memoryMB,

@@ -4,6 +4,7 @@ import { type EntraGraphStandIn, startEntraGraphStandIn } from "@victoria/emulat
 import { type KeyVaultStandIn, startKeyVaultStandIn } from "@victoria/emulators/key-vault";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Twin } from "../src/twin";
+import { startTwinWorkbench } from "../src/twin-workbench";
 import { startTestTwin, TEST_SECRET, type TestTwin } from "./twin-fixture";
 
 /*
@@ -218,6 +219,50 @@ describe("the twin of sst.config.ts", () => {
       expect(twin.iam.checks.filter((c) => !c.allowed)).toEqual([]);
     } finally {
       await rotateSecret({});
+    }
+  }, 90_000);
+
+  it("serves the workbench against the twin: a command, a dead letter and its alert, the vault read as an operator", async () => {
+    const workbench = await startTwinWorkbench(twin);
+    const post = (path: string, body: unknown) =>
+      fetch(new URL(`workbench/api/${path}`, workbench.url), {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    const state = async () =>
+      (await (await fetch(new URL("workbench/api/state?user=U0MEMBER", workbench.url))).json()) as {
+        messages: Array<{ text?: string; author?: string }>;
+        vault: { records: Array<{ entity: string; reason?: string }>; error?: string };
+      };
+    try {
+      const sent = await post("messages", { user: "U0MEMBER", text: "/victoria config path" });
+      expect(sent.status, await sent.clone().text()).toBe(200);
+      // It went to the authenticate Function URL, and the worker answered through execute.
+      expect(((await sent.json()) as { sent: { route: string; status: number } }).sent).toMatchObject({
+        route: "/authenticate",
+        status: 200,
+      });
+      await eventually(async () =>
+        (await state()).messages.find((m) => m.text?.includes("bundled default config")),
+      );
+
+      const trouble = await post("dead-letters", {
+        queue: "orders",
+        body: '{"order":7}',
+        reason: "TwinWorkbench",
+      });
+      expect(trouble.status, await trouble.clone().text()).toBe(200);
+      const alert = await post("alerts", { queue: "orders", kind: "azure-monitor" });
+      expect(((await alert.json()) as { sent: { route: string } }).sent.route).toBe("/listener");
+      const parked = await eventually(async () => {
+        const { vault } = await state();
+        return vault.records.find((r) => r.reason === "TwinWorkbench") ?? (vault.error ? vault : undefined);
+      });
+      expect(parked).toMatchObject({ entity: "orders", reason: "TwinWorkbench" });
+      expect(twin.iam.checks.filter((c) => !c.allowed)).toEqual([]);
+    } finally {
+      await workbench.close();
     }
   }, 90_000);
 

@@ -12,8 +12,8 @@ import type { SlackMessage, SlackStandIn, SlackView } from "@victoria/emulators/
 export interface SlackClientSideOptions {
   slack: SlackStandIn;
   signingSecret: string;
-  /** The app's base URL (the local server itself). */
-  appUrl: () => string;
+  /** Where each of the app's routes is: the local server's own paths, or a deployment's Function URLs. */
+  routeUrl: (route: AppRoute) => string;
   channel: { id: string; name: string };
   teamId: string;
   botUserId: string;
@@ -21,9 +21,12 @@ export interface SlackClientSideOptions {
   command: string;
 }
 
+/** The app's routes that Slack and Azure call. */
+export type AppRoute = "/authenticate" | "/resolve" | "/listener";
+
 /** What the app answered, for the page to show. */
 export interface SentRequest {
-  route: "/authenticate" | "/resolve" | "/listener";
+  route: AppRoute;
   kind:
     | "slash_command"
     | "app_mention"
@@ -66,7 +69,7 @@ export function createSlackClientSide(options: SlackClientSideOptions) {
     body: string,
     contentType: string,
   ): Promise<SentRequest> {
-    const response = await fetch(`${options.appUrl()}${route}`, {
+    const response = await fetch(options.routeUrl(route), {
       method: "POST",
       headers: { "content-type": contentType, ...signSlackRequest(options.signingSecret, body) },
       body,

@@ -14,7 +14,15 @@ import { limitBodySize } from "../http/body-size-limit";
 import { jsonError } from "../http/json-errors";
 import { requireJsonContentType } from "../http/require-json-content-type";
 import { sampleAlert } from "./sample-alerts";
-import { createSlackClientSide, type PostOutcome, WorkbenchInputError } from "./slack-client-side";
+import {
+  type AppRoute,
+  createSlackClientSide,
+  type PostOutcome,
+  WorkbenchInputError,
+} from "./slack-client-side";
+
+export type { AppRoute };
+
 import { readWorkbenchState } from "./workbench-state";
 
 /** A person the page can type as. `member` says whether SRE_MEMBERS lists them (undefined: Graph decides). */
@@ -43,8 +51,11 @@ export interface WorkbenchOptions {
   command: string;
   signingSecret: string;
   listenerToken: string;
-  /** The local server's base URL, where the page's requests are sent as Slack and Azure send them. */
-  appUrl: () => string;
+  /**
+   * Where the page's requests are sent as Slack and Azure send them: the local server's own routes,
+   * or the Function URLs of the twin (`npm run twin`).
+   */
+  routeUrl: (route: AppRoute) => string;
   /** Serve clients whose Host header is not a loopback name (LOCAL_ALLOW_REMOTE). */
   allowRemote: boolean;
   logger: Logger;
@@ -146,7 +157,7 @@ export function workbenchRoute(options: WorkbenchOptions): Hono {
     createSlackClientSide({
       slack,
       signingSecret: options.signingSecret,
-      appUrl: options.appUrl,
+      routeUrl: options.routeUrl,
       channel: options.channel,
       teamId: options.teamId,
       botUserId: options.botUserId,
@@ -329,7 +340,7 @@ export function workbenchRoute(options: WorkbenchOptions): Hono {
         count: bus.depth(queue).deadLetter,
         now: new Date(),
       });
-      const response = await fetch(`${options.appUrl()}/listener`, {
+      const response = await fetch(options.routeUrl("/listener"), {
         method: "POST",
         headers: { "content-type": "application/json", "x-listener-token": options.listenerToken },
         body: JSON.stringify(body),
