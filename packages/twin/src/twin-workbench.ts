@@ -78,7 +78,9 @@ export async function startTwinWorkbench(
     server.once("error", (error: NodeJS.ErrnoException) =>
       reject(
         error.code === "EADDRINUSE"
-          ? new TwinConfigError(`The workbench's port ${options.port} is in use; pick another with --workbench-port`)
+          ? new TwinConfigError(
+              `The workbench's port ${options.port} is in use; pick another with --workbench-port`,
+            )
           : error,
       ),
     );
