@@ -138,7 +138,7 @@ export async function startLocalServer({
   const settings = withDevDefaults(env);
   const hostname = settings.HOST || "127.0.0.1";
   const port = portSetting(settings, "PORT") ?? 0;
-  // Next to the server's port (3001 by default) so curl recipes can name it; any free port for PORT=0.
+  // Next to the server's port (PORT + 1: 3001 by default) so curl recipes can name it; any free port for PORT=0.
   const slackPort = port === 0 ? 0 : (portSetting(settings, "SLACK_STAND_IN_PORT") ?? port + 1);
   let slack: SlackStandIn | undefined;
   let serviceBus: ServiceBusStandIn | undefined;
