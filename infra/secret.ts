@@ -1,7 +1,7 @@
 /**
  * The one Secrets Manager secret per app and stage holding Victoria's configuration as JSON
  * (SLACK_SIGNING_SECRET, SLACK_BOT_TOKEN, VICTORIA_SHARED_SECRET, LISTENER_TOKEN,
- * SERVICE_BUS_CONNECTIONS, …; see CONTRACTS.md). Only the container is declared here: its value
+ * SERVICE_BUS_CONNECTIONS, …; see docs/configuration.md). Only the container is declared here: its value
  * never passes through SST state or this repository. After the first deploy an operator puts it:
  *
  *   aws secretsmanager put-secret-value --secret-id <secretArn output> --secret-string file://secret.json

@@ -1,7 +1,7 @@
 import { parseServiceBusConnections } from "@victoria/core/deadletter/service-bus-connections";
 
 /**
- * Configuration from the environment (CONTRACTS.md). The local server fills gaps with the
+ * Configuration from the environment (docs/configuration.md). The local server fills gaps with the
  * documented development values below; Lambda entries never do, so a deployment that forgot
  * a secret fails closed instead of accepting a publicly known one.
  */
@@ -17,7 +17,7 @@ export const DEV_DEFAULTS = {
   VAULT_DIR: ".victoria/vault",
 } as const;
 
-/** Seconds a command may run before `/execute` gives up on it (not in CONTRACTS.md: an addition). */
+/** Seconds a command may run before `/execute` gives up on it (VICTORIA_TIMEOUT_SECONDS). */
 export const DEFAULT_TIMEOUT_SECONDS = 25;
 
 export class MissingSettingError extends Error {
@@ -80,7 +80,7 @@ export function readExecuteSettings(env: Env): ExecuteSettings {
   };
 }
 
-/** Seconds `/authenticate` waits for `/execute` (not in CONTRACTS.md: an addition). */
+/** Seconds a Slack command waits for `/execute` (VICTORIA_EXECUTE_TIMEOUT_SECONDS). */
 export const DEFAULT_EXECUTE_CLIENT_TIMEOUT_SECONDS = 60;
 
 export interface SlackCommandSettings {

@@ -1,6 +1,6 @@
 import { createJsonLogger, type Logger } from "../logging/json-logger";
 
-/** Configuration keys and their values, as one JSON secret holds them (CONTRACTS.md). */
+/** Configuration keys and their values, as one JSON secret holds them (docs/configuration.md). */
 export type SecretValues = Record<string, string>;
 
 /** Where the configuration secret comes from (AWS Secrets Manager in production, a stub in tests). */

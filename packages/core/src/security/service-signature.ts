@@ -8,7 +8,7 @@ import {
 } from "./timestamped-hmac";
 
 /**
- * Service-to-service signatures for `/execute` (CONTRACTS.md):
+ * Service-to-service signatures for `/execute` (docs/contracts.md):
  * `X-Victoria-Signature: v1=<hex HMAC-SHA256(secret, "v1:" + timestamp + ":" + raw body)>`,
  * `X-Victoria-Timestamp: <unix seconds>`, accepted within five minutes either way.
  */
