@@ -1,0 +1,30 @@
+import type { ApprovalRequest } from "./approval";
+import type { ApprovalStore, ApprovalUpdateOptions } from "./approval-store";
+import { createConditionalApprovalStore } from "./conditional-approval-store";
+
+/**
+ * In one process only (tests, a single-process local run): requests are kept as JSON text, and
+ * insert/replace check and set in one synchronous step, which is atomic on the event loop.
+ */
+export function createMemoryApprovalStore(options: ApprovalUpdateOptions = {}): ApprovalStore {
+  const stored = new Map<string, { text: string; version: number }>();
+  return createConditionalApprovalStore<number>(
+    {
+      async read(id) {
+        const entry = stored.get(id);
+        return entry && { request: JSON.parse(entry.text) as ApprovalRequest, token: entry.version };
+      },
+      async insert(request) {
+        if (stored.has(request.id)) return false;
+        stored.set(request.id, { text: JSON.stringify(request), version: request.version });
+        return true;
+      },
+      async replace(next, version) {
+        if (stored.get(next.id)?.version !== version) return false;
+        stored.set(next.id, { text: JSON.stringify(next), version: next.version });
+        return true;
+      },
+    },
+    options,
+  );
+}
