@@ -126,20 +126,35 @@ async function graphErrorOf(response: Response): Promise<{ code?: string; messag
   }
 }
 
-function hintFor(status: number, groupId: string): string {
+function hintFor(status: number, groupId: string, missingGroupHint: string): string {
   if (status === 401) return "Graph rejected the app's token";
   if (status === 403) {
     return "the app lacks Graph permission; grant GroupMember.Read.All and User.Read.All (application) with admin consent";
   }
-  if (status === 404) return `no group with object id ${groupId}; check SRE_GROUP_ID`;
+  if (status === 404) return `no group with object id ${groupId}; ${missingGroupHint}`;
   if (status === 429) return "Graph is throttling the app";
   if (status >= 500) return "Graph is unavailable";
   return "Graph refused the request";
 }
 
-export function createGraphDirectory(options: GraphDirectoryOptions): Directory {
-  const { credential, groupId } = options;
-  if (!groupId.trim()) throw new Error("The SRE group id is empty");
+/** Options of {@link createGraphGroupMembership}: those of the SRE directory, for any group. */
+export interface GraphGroupMembershipOptions extends Omit<GraphDirectoryOptions, "groupId"> {
+  /** What a 404 for a group id tells the operator to check; default "check the group's object id". */
+  missingGroupHint?: string;
+}
+
+/** Transitive membership of any Entra group (the command policy's `entraGroups`). */
+export interface GraphGroupMembership {
+  inGroup(groupId: string, email: string): Promise<boolean>;
+}
+
+/**
+ * The SRE directory's strategy (paged transitive listing, cached per group for `cacheTtlMs`, concurrent
+ * callers sharing one refresh, failures not cached) for any number of groups, with one credential.
+ * The cache holds one entry per group id asked about: the ids come from configuration, not from users.
+ */
+export function createGraphGroupMembership(options: GraphGroupMembershipOptions): GraphGroupMembership {
+  const { credential } = options;
   const base = graphBase(options.graphApiUrl ?? DEFAULT_GRAPH_API_URL);
   const basePath = base.href.replace(/\/+$/, "");
   const scope = graphScopeFor(base.href);
@@ -147,15 +162,15 @@ export function createGraphDirectory(options: GraphDirectoryOptions): Directory 
   const pageSize = options.pageSize ?? 999;
   const maxRetryAfterMs = options.maxRetryAfterMs ?? 10_000;
   const requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
+  const missingGroupHint = options.missingGroupHint ?? "check the group's object id";
   const fetchFn: GraphFetch = options.fetch ?? ((url, init) => globalThis.fetch(url, init));
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  const what = `members of group ${groupId}`;
 
-  let cached: { emails: ReadonlySet<string>; expiresAt: number } | undefined;
-  let refreshing: Promise<ReadonlySet<string>> | undefined;
+  const cached = new Map<string, { emails: ReadonlySet<string>; expiresAt: number }>();
+  const refreshing = new Map<string, Promise<ReadonlySet<string>>>();
 
-  async function accessToken(): Promise<string> {
+  async function accessToken(what: string): Promise<string> {
     // Asked once per refresh; the credential (MSAL) caches the token until shortly before it expires.
     let token: Awaited<ReturnType<TokenCredential["getToken"]>>;
     try {
@@ -173,7 +188,7 @@ export function createGraphDirectory(options: GraphDirectoryOptions): Directory 
     return token.token;
   }
 
-  async function getPage(url: string, token: string): Promise<Response> {
+  async function getPage(url: string, token: string, groupId: string, what: string): Promise<Response> {
     for (let attempt = 0; ; attempt++) {
       let response: Response;
       try {
@@ -203,22 +218,23 @@ export function createGraphDirectory(options: GraphDirectoryOptions): Directory 
       const after = wait === undefined ? "" : `; retry after ${Math.ceil(wait / 1000)} s`;
       throw new DirectoryError(
         `Microsoft Graph refused reading ${what}: HTTP ${response.status} ${code ?? "(no error code)"}` +
-          `${message ? `: ${message}` : ""} (${hintFor(response.status, groupId)}${after})`,
+          `${message ? `: ${message}` : ""} (${hintFor(response.status, groupId, missingGroupHint)}${after})`,
         response.status,
         code,
       );
     }
   }
 
-  async function load(): Promise<ReadonlySet<string>> {
-    const token = await accessToken();
+  async function load(groupId: string): Promise<ReadonlySet<string>> {
+    const what = `members of group ${groupId}`;
+    const token = await accessToken(what);
     const emails = new Set<string>();
     let url: string | undefined =
       `${basePath}/groups/${encodeURIComponent(groupId)}/transitiveMembers/microsoft.graph.user` +
       `?$select=${SELECT}&$top=${pageSize}`;
     for (let pages = 0; url !== undefined; pages++) {
       if (pages >= MAX_PAGES) throw new DirectoryError(`Gave up reading ${what} after ${MAX_PAGES} pages`);
-      const response = await getPage(url, token);
+      const response = await getPage(url, token, groupId, what);
       let body: { value?: unknown; "@odata.nextLink"?: unknown };
       try {
         body = (await response.json()) as typeof body;
@@ -253,27 +269,40 @@ export function createGraphDirectory(options: GraphDirectoryOptions): Directory 
     return emails;
   }
 
-  function members(): Promise<ReadonlySet<string>> {
-    if (cached !== undefined && now() < cached.expiresAt) return Promise.resolve(cached.emails);
-    if (refreshing === undefined) {
+  function members(groupId: string): Promise<ReadonlySet<string>> {
+    const entry = cached.get(groupId);
+    if (entry !== undefined && now() < entry.expiresAt) return Promise.resolve(entry.emails);
+    let refresh = refreshing.get(groupId);
+    if (refresh === undefined) {
       const startedAt = now();
-      refreshing = load()
+      refresh = load(groupId)
         .then((emails) => {
-          cached = { emails, expiresAt: startedAt + ttl };
+          cached.set(groupId, { emails, expiresAt: startedAt + ttl });
           return emails;
         })
         .finally(() => {
-          refreshing = undefined;
+          refreshing.delete(groupId);
         });
+      refreshing.set(groupId, refresh);
     }
-    return refreshing;
+    return refresh;
   }
 
   return {
-    async isMember(email: string): Promise<boolean> {
+    async inGroup(groupId: string, email: string): Promise<boolean> {
+      if (!groupId.trim()) throw new DirectoryError("The Entra group id is empty");
       const wanted = email.trim().toLowerCase();
       if (!wanted) return false;
-      return (await members()).has(wanted);
+      return (await members(groupId)).has(wanted);
     },
+  };
+}
+
+export function createGraphDirectory(options: GraphDirectoryOptions): Directory {
+  const { groupId } = options;
+  if (!groupId.trim()) throw new Error("The SRE group id is empty");
+  const membership = createGraphGroupMembership({ ...options, missingGroupHint: "check SRE_GROUP_ID" });
+  return {
+    isMember: (email: string): Promise<boolean> => membership.inGroup(groupId, email),
   };
 }
