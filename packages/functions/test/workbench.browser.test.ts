@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Browser, Page } from "playwright-core";
+import type { Browser, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "./browser";
 import { repoRoot, type SpawnedServer, spawnLocalServer } from "./spawn-local-server";
@@ -9,9 +9,11 @@ import { repoRoot, type SpawnedServer, spawnLocalServer } from "./spawn-local-se
 /**
  * The workbench as a person uses it, in headless Chromium (the one `npm ci` installs, see
  * ./browser.ts): a member runs a command, a guest is refused, a dead letter is made and alerted on,
- * Replay puts it back on its queue and the notification names who replayed it.
+ * Replay puts it back on its queue and the notification names who replayed it. Then the same page
+ * at 800 px (and 600 px): the panels fold away, nothing covers Send, and the channel scrolls as
+ * Slack's does.
  */
-const SCREENSHOT = join(repoRoot, "test-artifacts", "workbench.png");
+const ARTIFACTS = join(repoRoot, "test-artifacts");
 const STEP_MS = 15_000;
 
 let server: SpawnedServer;
@@ -27,12 +29,7 @@ beforeAll(async () => {
     AUDIT_LOG_FILE: join(dir, "audit.jsonl"),
   });
   browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  page.setDefaultTimeout(STEP_MS);
-  page.on("console", (message) => {
-    if (message.type() === "error") consoleErrors.push(message.text());
-  });
-  page.on("pageerror", (error) => consoleErrors.push(error.message));
+  await mkdir(ARTIFACTS, { recursive: true });
 }, 60_000);
 
 afterAll(async () => {
@@ -41,25 +38,140 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
+async function openWorkbench(width: number, height: number): Promise<void> {
+  await page?.close();
+  page = await browser.newPage({ viewport: { width, height } });
+  page.setDefaultTimeout(STEP_MS);
+  page.on("console", (message) => {
+    if (message.type() === "error") consoleErrors.push(message.text());
+  });
+  page.on("pageerror", (error) => consoleErrors.push(error.message));
+  await page.goto(`${server.url}/`);
+  await expect.poll(() => page.getByTestId("user-picker").locator("option").count()).toBe(2);
+}
+
 async function send(user: string, text: string): Promise<void> {
   await page.getByTestId("user-picker").selectOption(user);
   await page.getByTestId("composer").fill(text);
   await page.getByTestId("composer").press("Enter");
 }
 
+/** Another person's message, posted as the page would but from outside it. */
+async function postAs(user: string, text: string): Promise<void> {
+  const response = await page.request.post(`${server.url}/workbench/api/messages`, { data: { user, text } });
+  expect(response.status()).toBe(200);
+}
+
+/** Holds the page's requests to `path` until the returned function is called: a pending state to look at. */
+async function holdRequests(path: string): Promise<() => Promise<void>> {
+  let release = (): void => {};
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const pattern = `**${path}`;
+  const held: Promise<void>[] = [];
+  await page.route(pattern, (route) => {
+    const continued = released.then(() => route.continue());
+    held.push(continued);
+    return continued;
+  });
+  return async () => {
+    release();
+    // Unrouted only once the held requests went on: unrouting first would let them fall through.
+    await Promise.all(held);
+    await page.unroute(pattern);
+  };
+}
+
 const queueCell = (queue: string, cell: "active" | "dead-letter") =>
   page.locator(`[data-testid="queues"] [data-queue="${queue}"] .${cell}`);
 
-describe("the workbench in a browser", () => {
-  it("runs the whole story, as a member, a guest and an SRE resolving a dead letter", async () => {
-    await page.goto(`${server.url}/`);
-    await expect.poll(() => page.getByTestId("user-picker").locator("option").count()).toBe(2);
+/** Disabled, relabelled and aria-busy: what a button shows while its request is out. */
+async function expectBusy(button: Locator, label: string): Promise<void> {
+  await expect.poll(() => button.textContent()).toBe(label);
+  expect(await button.isDisabled()).toBe(true);
+  expect(await button.getAttribute("aria-busy")).toBe("true");
+}
 
-    // A member runs `config view` and sees the output in the channel.
+async function expectIdle(button: Locator, label: string): Promise<void> {
+  await expect.poll(() => button.textContent()).toBe(label);
+  expect(await button.isDisabled()).toBe(false);
+  expect(await button.getAttribute("aria-busy")).toBeNull();
+}
+
+/** Wholly inside the viewport, and what a click at its centre lands on (nothing laid over it). */
+async function expectClickable(target: Locator): Promise<void> {
+  const box = await target.boundingBox();
+  const viewport = page.viewportSize();
+  if (box === null || viewport === null) throw new Error("not laid out");
+  expect(box.width).toBeGreaterThan(0);
+  expect(box.x).toBeGreaterThanOrEqual(0);
+  expect(box.y).toBeGreaterThanOrEqual(0);
+  expect(box.x + box.width).toBeLessThanOrEqual(viewport.width);
+  expect(box.y + box.height).toBeLessThanOrEqual(viewport.height);
+  const onTop = await target.evaluate((node) => {
+    const r = node.getBoundingClientRect();
+    const hit = node.ownerDocument.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+    return hit !== null && (hit === node || node.contains(hit));
+  });
+  expect(onTop).toBe(true);
+  // Playwright's own actionability checks (visible, stable, enabled, receives the events), no force.
+  await target.click({ trial: true, timeout: 2_000 });
+}
+
+type Box = { x: number; y: number; width: number; height: number };
+const overlaps = (a: Box | null, b: Box | null): boolean =>
+  a !== null &&
+  b !== null &&
+  a.x < b.x + b.width &&
+  b.x < a.x + a.width &&
+  a.y < b.y + b.height &&
+  b.y < a.y + a.height;
+
+const channelScroll = () =>
+  page.getByTestId("channel").evaluate((list) => ({
+    top: list.scrollTop,
+    atBottom: list.scrollHeight - list.scrollTop - list.clientHeight < 2,
+    scrollable: list.scrollHeight > list.clientHeight + 100,
+  }));
+
+describe("the workbench in a browser", () => {
+  it("runs the whole story at 1280 px, as a member, a guest and an SRE resolving a dead letter", async () => {
+    await openWorkbench(1280, 800);
+    const sendButton = page.getByTestId("send");
+
+    // Wide enough for all three columns: the panels are shown, there is nothing to unfold.
+    expect(await page.locator(".side-panels").isVisible()).toBe(true);
+    expect(await page.getByTestId("panels-toggle").isVisible()).toBe(false);
+    await expectClickable(sendButton);
+
+    // A member runs `config view`: Send is busy at once, until the server answers.
+    const releaseSend = await holdRequests("/workbench/api/messages");
     await send("U0MEMBER", "/victoria config view");
+    await expectBusy(sendButton, "Sending…");
+    await releaseSend();
+    await expectIdle(sendButton, "Send");
     const output = page.getByTestId("message").filter({ hasText: "storage_providers" });
     await output.first().waitFor();
     await expect.poll(() => page.getByTestId("last-request").textContent()).toContain("/authenticate");
+
+    // A failed send gives the button back, keeps what was typed and says why.
+    await page.route("**/workbench/api/messages", (route) =>
+      route.fulfill({
+        status: 500,
+        contentType: "application/json",
+        body: JSON.stringify({ error: "Internal Server Error", message: "the stand-in fell over" }),
+      }),
+    );
+    const errorsBefore = consoleErrors.length;
+    await send("U0MEMBER", "/victoria config view --again");
+    await expect.poll(() => page.getByTestId("notice").textContent()).toContain("the stand-in fell over");
+    await expectIdle(sendButton, "Send");
+    expect(await page.getByTestId("composer").inputValue()).toBe("/victoria config view --again");
+    await page.unroute("**/workbench/api/messages");
+    // Chromium logs the 500 it was made to answer; nothing else.
+    expect(consoleErrors.splice(errorsBefore).every((text) => text.includes("500"))).toBe(true);
+    await page.locator(".notice-dismiss").click();
 
     // A guest is refused, privately.
     await send("U0GUEST", "/victoria config view");
@@ -85,17 +197,132 @@ describe("the workbench in a browser", () => {
     await notification.first().waitFor();
     await expect.poll(() => queueCell("orders", "dead-letter").textContent(), { timeout: STEP_MS }).toBe("0");
     await page.locator('[data-testid="vault-record"][data-state="parked"]').first().waitFor();
+    // The panel says what the 202 led to.
+    await expect
+      .poll(() => page.getByTestId("trouble-followup").textContent(), { timeout: STEP_MS })
+      .toBe("Drained orders: 1 dead letter parked in the vault, 1 notification posted to the channel.");
 
-    // Replay: the message lands back on its queue and the notification says who replayed it.
-    await notification.first().locator('button[data-action-id="deadletter_replay"]').click();
+    // Emoji (the notification's 🚨) come from the font the server serves, whatever the machine has.
+    const font = await page.request.get(`${server.url}/workbench/emoji.woff2`);
+    expect(font.status()).toBe(200);
+    expect(font.headers()["content-type"]).toBe("font/woff2");
+    expect(font.headers()["cache-control"]).toContain("max-age=31536000");
+    expect((await font.body()).subarray(0, 4).toString("latin1")).toBe("wOF2");
+    await expect
+      .poll(() =>
+        page
+          .locator("body")
+          .evaluate((body) =>
+            [...body.ownerDocument.fonts].some(
+              (f) => f.family.includes("Workbench Emoji") && f.status === "loaded",
+            ),
+          ),
+      )
+      .toBe(true);
+
+    // Replay: busy at once, then the message lands back on its queue and the notification says who.
+    const replay = notification.first().locator('button[data-action-id="deadletter_replay"]');
+    const releaseReplay = await holdRequests("/workbench/api/actions");
+    await replay.click();
+    await expectBusy(replay, "Replaying…");
+    // Still busy after the channel is redrawn (someone else posts meanwhile).
+    await postAs("U0GUEST", "anyone looking at the orders queue?");
+    await page
+      .getByTestId("message")
+      .filter({ hasText: "anyone looking at the orders queue?" })
+      .first()
+      .waitFor();
+    await expectBusy(replay, "Replaying…");
+    await releaseReplay();
     await expect.poll(() => queueCell("orders", "active").textContent(), { timeout: STEP_MS }).toBe("1");
     await page.locator('[data-testid="vault-record"][data-state="replayed"]').first().waitFor();
     await expect
       .poll(() => notification.first().textContent(), { timeout: STEP_MS })
       .toMatch(/Replayed[\s\S]*@sre|@sre[\s\S]*[Rr]eplayed/);
 
-    await mkdir(join(repoRoot, "test-artifacts"), { recursive: true });
-    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    await expectClickable(sendButton);
+    await page.screenshot({ path: join(ARTIFACTS, "workbench.png"), fullPage: true });
+    expect(consoleErrors).toEqual([]);
+  }, 120_000);
+
+  it("holds up at 800 px and 600 px: folded panels, Send never covered, the channel scrolls as Slack's", async () => {
+    await openWorkbench(800, 800);
+    const sendButton = page.getByTestId("send");
+    const toggle = page.getByTestId("panels-toggle");
+    const panels = page.locator(".side-panels");
+    const channel = page.getByTestId("channel");
+
+    // Folded: the channel has the room, Send is where a click lands, and sends.
+    expect(await panels.isVisible()).toBe(false);
+    expect(await page.locator(".sidebar").isVisible()).toBe(true);
+    await expectClickable(sendButton);
+    await page.getByTestId("user-picker").selectOption("U0MEMBER");
+    await page.getByTestId("composer").fill("hello at 800 px");
+    await sendButton.click();
+    await page.getByTestId("message").filter({ hasText: "hello at 800 px" }).first().waitFor();
+
+    // Unfolded: a column beside the channel, not over it.
+    await toggle.click();
+    expect(await toggle.getAttribute("aria-expanded")).toBe("true");
+    await page.getByTestId("trouble").waitFor();
+    // The channel, narrower now, still shows its newest message.
+    await expect.poll(async () => (await channelScroll()).atBottom).toBe(true);
+    await expectClickable(sendButton);
+    await expectClickable(page.getByTestId("fire-alert"));
+    expect(overlaps(await panels.boundingBox(), await page.getByTestId("composer-form").boundingBox())).toBe(
+      false,
+    );
+
+    // An alert on an empty dead-letter queue: 202, then the panel says that nothing was there.
+    await page.getByTestId("trouble-queue").selectOption("victoria-failed-requests");
+    await page.getByTestId("alert-kind").selectOption("event-grid");
+    const releaseAlert = await holdRequests("/workbench/api/alerts");
+    await page.getByTestId("fire-alert").click();
+    await expectBusy(page.getByTestId("fire-alert"), "Firing…");
+    await releaseAlert();
+    await expect.poll(() => page.getByTestId("trouble-result").textContent()).toContain("202");
+    await expect
+      .poll(() => page.getByTestId("trouble-followup").textContent(), { timeout: STEP_MS })
+      .toBe(
+        "Nothing dead-lettered on victoria-failed-requests: the drain found its dead-letter queue empty, so it posted nothing.",
+      );
+    await page.screenshot({ path: join(ARTIFACTS, "workbench-800.png"), fullPage: true });
+
+    // Scrolled up to read, others' messages do not move the list: a pill says they came.
+    await postAs("U0GUEST", Array.from({ length: 40 }, (_, i) => `line ${i + 1} of a long paste`).join("\n"));
+    await page.getByTestId("message").filter({ hasText: "line 40 of a long paste" }).first().waitFor();
+    expect((await channelScroll()).scrollable).toBe(true);
+    await channel.evaluate((list) => {
+      list.scrollTop = 0;
+    });
+    await postAs("U0GUEST", "guest chatter while you read");
+    await page.getByTestId("message").filter({ hasText: "guest chatter while you read" }).first().waitFor();
+    const pill = page.getByTestId("new-messages");
+    await pill.waitFor({ state: "visible" });
+    expect((await channelScroll()).top).toBe(0);
+    await pill.click();
+    await expect.poll(async () => (await channelScroll()).atBottom).toBe(true);
+    await pill.waitFor({ state: "hidden" });
+
+    // Scrolled up, one's own message brings the list down to it.
+    await channel.evaluate((list) => {
+      list.scrollTop = 0;
+    });
+    await page.getByTestId("composer").fill("my own message");
+    await page.getByTestId("composer").press("Enter");
+    await page.getByTestId("message").filter({ hasText: "my own message" }).first().waitFor();
+    await expect.poll(async () => (await channelScroll()).atBottom).toBe(true);
+    expect(await pill.isVisible()).toBe(false);
+
+    // 600 px: no sidebar; open panels take the channel's place, and closing them gives Send back.
+    await page.setViewportSize({ width: 600, height: 800 });
+    expect(await page.locator(".sidebar").isVisible()).toBe(false);
+    expect(await panels.isVisible()).toBe(true);
+    expect(await sendButton.isVisible()).toBe(false);
+    await page.getByTestId("panels-close").click();
+    expect(await panels.isVisible()).toBe(false);
+    await expectClickable(sendButton);
+
     expect(consoleErrors).toEqual([]);
   }, 120_000);
 });

@@ -2,7 +2,7 @@
 // This is the entry point: the server bundles it and its modules with esbuild and serves the result.
 
 import { api } from "./api";
-import { renderChannel, sendMessage } from "./channel";
+import { forgetSeen, renderChannel, sendMessage, wireChannelScroll } from "./channel";
 import { byTestId, el, errorText, find } from "./dom";
 import { cancelModal, submitModal, syncModal } from "./modal";
 import { guarded, showNotice } from "./notice";
@@ -65,7 +65,25 @@ function wireComposer(): void {
   page.userPicker.addEventListener("change", () => {
     // Ephemeral messages and modals belong to one person: redraw everything for the new one.
     forgetRendered();
+    forgetSeen();
     refreshNow();
+  });
+}
+
+/**
+ * Below 1100 px the side panels are a column the person opens and closes (below 700 px they take
+ * the channel's place), so they never sit on top of the channel and its Send button.
+ */
+function wireLayout(): void {
+  const toggle = byTestId("panels-toggle", HTMLButtonElement);
+  const setOpen = (open: boolean) => {
+    document.body.classList.toggle("panels-open", open);
+    toggle.setAttribute("aria-expanded", String(open));
+  };
+  toggle.addEventListener("click", () => setOpen(!document.body.classList.contains("panels-open")));
+  byTestId("panels-close", HTMLButtonElement).addEventListener("click", () => {
+    setOpen(false);
+    toggle.focus();
   });
 }
 
@@ -90,6 +108,8 @@ function wireDialogs(): void {
 
 async function start(): Promise<void> {
   setStateRenderer(renderState);
+  wireLayout();
+  wireChannelScroll();
   wireComposer();
   wireDialogs();
   let config: WorkbenchConfig;
@@ -110,7 +130,6 @@ async function start(): Promise<void> {
     return;
   }
   await poll();
-  page.channel.scrollTop = page.channel.scrollHeight;
   window.setInterval(() => void poll(), POLL_MS);
 }
 

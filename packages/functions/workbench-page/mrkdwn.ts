@@ -14,6 +14,7 @@ export const EMOJI: Record<string, string> = {
   wastebasket: "🗑️",
   repeat: "🔁",
   lock: "🔒",
+  scissors: "✂️",
 };
 
 const EMOJI_CODE = /:([a-z0-9_+'-]+):/g;

@@ -6,6 +6,7 @@ import type { WorkbenchConfig } from "./types";
 export const page = {
   config: undefined as WorkbenchConfig | undefined,
   channel: byTestId("channel", HTMLDivElement),
+  newMessages: byTestId("new-messages", HTMLButtonElement),
   notice: byTestId("notice", HTMLDivElement),
   composerForm: byTestId("composer-form", HTMLFormElement),
   composer: byTestId("composer", HTMLTextAreaElement),

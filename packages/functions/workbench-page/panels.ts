@@ -1,10 +1,11 @@
 // The side panels: queue depths, the vault, the audit log, and the "make trouble" controls.
 
 import { api } from "./api";
+import { whileBusy } from "./busy";
 import { byTestId, compactJson, el, errorText, find, isoClock } from "./dom";
 import { showNotice } from "./notice";
 import { displayName } from "./page";
-import { refreshNow } from "./polling";
+import { fetchState, onState, refreshNow } from "./polling";
 import type {
   AuditRecord,
   BusState,
@@ -129,16 +130,27 @@ const trouble = {
   reason: byTestId("trouble-reason", HTMLInputElement),
   description: byTestId("trouble-description", HTMLInputElement),
   alertKind: byTestId("alert-kind", HTMLSelectElement),
+  deadLetter: byTestId("dead-letter", HTMLButtonElement),
+  fireAlert: byTestId("fire-alert", HTMLButtonElement),
   result: byTestId("trouble-result", HTMLDivElement),
+  followUp: byTestId("trouble-followup", HTMLDivElement),
   fields: find("fieldset", HTMLFieldSetElement, byTestId("trouble", HTMLElement)),
+  /** Stops following the drain an earlier alert started. */
+  stopFollowing: undefined as (() => void) | undefined,
 };
 
 /** Runs one trouble request with the panel disabled, showing its outcome (or error) under it. */
-async function makeTrouble(task: () => Promise<string>): Promise<void> {
+async function makeTrouble(
+  button: HTMLButtonElement,
+  busyLabel: string,
+  task: () => Promise<string>,
+): Promise<void> {
+  trouble.stopFollowing?.();
+  trouble.followUp.textContent = "";
   trouble.fields.disabled = true;
   trouble.result.classList.remove("error");
   try {
-    trouble.result.textContent = await task();
+    trouble.result.textContent = await whileBusy(button, busyLabel, task);
   } catch (error) {
     trouble.result.textContent = errorText(error);
     trouble.result.classList.add("error");
@@ -150,7 +162,7 @@ async function makeTrouble(task: () => Promise<string>): Promise<void> {
 }
 
 const deadLetter = () =>
-  makeTrouble(async () => {
+  makeTrouble(trouble.deadLetter, "Dead-lettering…", async () => {
     const { notice } = await api<{ notice?: string }>("/workbench/api/dead-letters", {
       queue: trouble.queue.value,
       body: trouble.body.value,
@@ -160,12 +172,87 @@ const deadLetter = () =>
     return notice ?? "Dead-lettered";
   });
 
+/**
+ * The drain of an empty dead-letter queue waits a second for a first message, then ends without a
+ * word; this is how long the page waits for a notification before saying there was nothing.
+ */
+const EMPTY_DRAIN_MS = 2_500;
+/** With dead letters to drain, how long before the page stops waiting for the notification. */
+const FULL_DRAIN_MS = 20_000;
+
+const plural = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? "" : "s"}`;
+const deadLetters = (state: WorkbenchState, queue: string): number =>
+  state.bus.queues.find((q) => q.name === queue)?.deadLetter ?? 0;
+
+function showFollowUp(text: string, state: "draining" | "done"): void {
+  trouble.followUp.textContent = text;
+  trouble.followUp.dataset.state = state;
+}
+
+/**
+ * /listener answers 202 before it drains: watches the states the page polls for what the drain did
+ * (new notifications about the queue, records parked from it), and says so under the panel.
+ */
+function followDrain(queue: string, before: WorkbenchState): void {
+  const knownMessages = new Set(before.messages.map((message) => message.ts));
+  const knownRecords = new Set(before.vault.records.map((record) => record.id));
+  const patience = deadLetters(before, queue) === 0 ? EMPTY_DRAIN_MS : FULL_DRAIN_MS;
+  const started = Date.now();
+  let notificationSeen = false;
+  let unsubscribe = (): void => {};
+  const stopFollowing = (): void => {
+    unsubscribe();
+    trouble.stopFollowing = undefined;
+  };
+  const finish = (text: string): void => {
+    showFollowUp(text, "done");
+    stopFollowing();
+  };
+  showFollowUp(`Draining ${queue}…`, "draining");
+  unsubscribe = onState((state) => {
+    const notifications = state.messages.filter(
+      (m) =>
+        m.author === undefined &&
+        !m.ephemeral &&
+        !knownMessages.has(m.ts) &&
+        JSON.stringify([m.text, m.blocks]).includes(queue),
+    ).length;
+    const parked = state.vault.records.filter((r) => !knownRecords.has(r.id) && r.entity === queue).length;
+    const dead = deadLetters(state, queue);
+    if (notifications > 0) {
+      // Counted from the next state: records are parked before the notification is posted, but
+      // one state's vault is read a moment before its messages.
+      if (!notificationSeen) {
+        notificationSeen = true;
+        return;
+      }
+      finish(
+        `Drained ${queue}: ${plural(parked, "dead letter")} parked in the vault, ` +
+          `${plural(notifications, "notification")} posted to the channel.`,
+      );
+    } else if (Date.now() - started >= patience) {
+      finish(
+        parked === 0 && dead === 0
+          ? `Nothing dead-lettered on ${queue}: the drain found its dead-letter queue empty, so it posted nothing.`
+          : `No notification about ${queue} after ${Math.round(patience / 1000)} s ` +
+              `(${plural(dead, "dead letter")} on it): see the local server's log.`,
+      );
+    }
+  });
+  trouble.stopFollowing = stopFollowing;
+}
+
 const fireAlert = () =>
-  makeTrouble(async () => {
+  makeTrouble(trouble.fireAlert, "Firing…", async () => {
+    const queue = trouble.queue.value;
+    // What was there before, so what the drain adds can be told apart (none without the Slack
+    // stand-in: the alert is still sent, there is just no channel to follow).
+    const before = await fetchState().catch(() => undefined);
     const { sent } = await api<PostOutcome>("/workbench/api/alerts", {
-      queue: trouble.queue.value,
+      queue,
       kind: trouble.alertKind.value,
     });
+    if (sent?.status === 202 && before !== undefined) followDrain(queue, before);
     return sent === undefined ? "Sent" : `POST ${sent.route} → ${sent.status} ${compactJson(sent.response)}`;
   });
 
@@ -179,6 +266,6 @@ export function setUpTrouble(bus: WorkbenchConfig["bus"]): void {
     note.hidden = false;
     return;
   }
-  byTestId("dead-letter", HTMLButtonElement).addEventListener("click", () => void deadLetter());
-  byTestId("fire-alert", HTMLButtonElement).addEventListener("click", () => void fireAlert());
+  trouble.deadLetter.addEventListener("click", () => void deadLetter());
+  trouble.fireAlert.addEventListener("click", () => void fireAlert());
 }

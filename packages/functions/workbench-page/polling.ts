@@ -17,7 +17,19 @@ const polling = {
   rendered: new Map<string, string>(),
   /** Draws a fresh state; main sets it before anything can poll. */
   render: (_state: WorkbenchState): void => {},
+  /** Parts of the page waiting on what the server does next (a drain after an alert). */
+  listeners: new Set<(state: WorkbenchState) => void>(),
 };
+
+/** Calls `listener` with every state drawn from now on, until the returned function is called. */
+export function onState(listener: (state: WorkbenchState) => void): () => void {
+  polling.listeners.add(listener);
+  return () => polling.listeners.delete(listener);
+}
+
+/** The state as the server sees it now, for the person typing. */
+export const fetchState = (user = currentUser()): Promise<WorkbenchState> =>
+  api<WorkbenchState>(`/workbench/api/state?user=${encodeURIComponent(user)}`);
 
 export function setStateRenderer(render: (state: WorkbenchState) => void): void {
   polling.render = render;
@@ -40,9 +52,12 @@ export async function poll(): Promise<void> {
   polling.inFlight = true;
   const user = currentUser();
   try {
-    const state = await api<WorkbenchState>(`/workbench/api/state?user=${encodeURIComponent(user)}`);
+    const state = await fetchState(user);
     // A poll started before a user switch describes the wrong person.
-    if (user === currentUser()) polling.render(state);
+    if (user === currentUser()) {
+      polling.render(state);
+      for (const listener of [...polling.listeners]) listener(state);
+    }
     clearPollNotice();
   } catch (error) {
     showNotice(errorText(error), true);

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { zValidator } from "@hono/zod-validator";
 import type { Vault } from "@victoria/core/deadletter/vault";
@@ -115,6 +116,24 @@ function sameOriginOnLoopback(allowRemote: boolean): MiddlewareHandler {
   };
 }
 
+/**
+ * Noto Color Emoji for the page's @font-face, where the machine has no emoji font (emoji would be
+ * empty boxes). Resolved as a package from this module, which works from the sources and from the
+ * bundle in dist/local/ alike; read on first request (5.8 MB), or undefined when not installed.
+ */
+const EMOJI_FONT = "@fontsource/noto-color-emoji/files/noto-color-emoji-emoji-400-normal.woff2";
+let emojiFont: Promise<Uint8Array<ArrayBuffer> | undefined> | undefined;
+function readEmojiFont(): Promise<Uint8Array<ArrayBuffer> | undefined> {
+  emojiFont ??= (async () => {
+    try {
+      return new Uint8Array(await readFile(createRequire(import.meta.url).resolve(EMOJI_FONT)));
+    } catch {
+      return undefined;
+    }
+  })();
+  return emojiFont;
+}
+
 /** The page's files, read once; the script is TypeScript modules, bundled on first request. */
 function pageAssets() {
   const cache = new Map<string, Promise<string>>();
@@ -177,6 +196,14 @@ export function workbenchRoute(options: WorkbenchOptions): Hono {
   app.get("/workbench/workbench.js", async (c) =>
     c.body(await assets.script(), 200, { "content-type": "text/javascript; charset=utf-8" }),
   );
+
+  app.get("/workbench/emoji.woff2", async (c) => {
+    const font = await readEmojiFont();
+    if (font === undefined)
+      return jsonError(c, 404, `${EMOJI_FONT} is not installed: emoji are drawn with the system's fonts`);
+    // Never changes for a given install: the browser keeps it rather than fetching 5.8 MB again.
+    return c.body(font, 200, { "content-type": "font/woff2", "cache-control": "public, max-age=31536000" });
+  });
 
   app.get("/workbench/api/config", (c) =>
     c.json({
