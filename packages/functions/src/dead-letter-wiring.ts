@@ -1,7 +1,10 @@
 import { createExecuteClient } from "@victoria/core/adapters/http/execute-client";
 import { createLazyWebApiChat } from "@victoria/core/adapters/slack/lazy-web-api-chat";
 import type { Bus } from "@victoria/core/deadletter/bus";
-import { createDeadLetterActionsFromEnv } from "@victoria/core/deadletter/dead-letter-actions-from-env";
+import {
+  createCommandDeadLetterActionsFromEnv,
+  createDeadLetterActionsFromEnv,
+} from "@victoria/core/deadletter/dead-letter-actions-from-env";
 import { createDrainJobHandler } from "@victoria/core/deadletter/drain-jobs";
 import { createResolveHandler } from "@victoria/core/deadletter/resolve-job";
 import { connectionFor } from "@victoria/core/deadletter/service-bus-connections";
@@ -81,8 +84,8 @@ export interface ResolveWiring {
   executeUrl: string | (() => string) | undefined;
 }
 
-/** The dead-letter operations behind `/resolve` and `victoria deadletter`, with production adapters. */
-export function wireDeadLetterActions({ env, bus, vault, executeUrl }: Omit<ResolveWiring, "logger">) {
+/** The dead-letter operations with production adapters: `/execute`'s re-run of a failed request. */
+function actionDeps({ env, bus, vault, executeUrl }: Omit<ResolveWiring, "logger">) {
   const execute =
     executeUrl === undefined
       ? undefined
@@ -91,11 +94,24 @@ export function wireDeadLetterActions({ env, bus, vault, executeUrl }: Omit<Reso
           sharedSecret: requireSetting(env, "VICTORIA_SHARED_SECRET"),
           timeoutMs: 60_000,
         });
-  return createDeadLetterActionsFromEnv(env, {
+  return {
     vault,
     bus,
-    ...(execute ? { execute: (args, requester) => execute.runWithId(args, undefined, { requester }) } : {}),
-  });
+    ...(execute
+      ? {
+          execute: (args: readonly string[], requester: string) =>
+            execute.runWithId(args, undefined, { requester }),
+        }
+      : {}),
+  };
+}
+
+/**
+ * The operations behind `victoria deadletter` on `/execute` (Slack's `/victoria deadletter …`, the
+ * workbench): each redraws the dead letter's notification, as a click on its buttons does.
+ */
+export function wireDeadLetterActions(wiring: Omit<ResolveWiring, "logger">) {
+  return createCommandDeadLetterActionsFromEnv(wiring.env, actionDeps(wiring));
 }
 
 /** The slow half of `/resolve`. */
@@ -107,7 +123,8 @@ export async function wireResolveHandler(wiring: ResolveWiring) {
     directory: createDirectoryFromEnv(env),
     allowedMembers: settings.allowedMembers,
     audit: createAuditLog(env, settings.auditLogFile),
-    actions: await wireDeadLetterActions(wiring),
+    // Not the command's: the handler redraws once per click, however many records a bulk click touched.
+    actions: await createDeadLetterActionsFromEnv(env, actionDeps(wiring)),
     vault,
     logger,
   });

@@ -1,4 +1,5 @@
 // `npm start`: every route on one local port, with embedded defaults and no cloud account.
+import { writeLocalServerHandoff } from "@victoria/core/deadletter/local-server-handoff";
 import { startLocalServer } from "./local-server";
 import { DEV_DEFAULTS } from "./settings";
 
@@ -18,6 +19,22 @@ try {
   );
   process.exit(1);
 }
+// `npm run victoria -- deadletter …` from another shell in this folder finds these stand-ins. Only the
+// development token goes in the file: an operator's own token is a secret and stays out of files.
+// Written for `npm start` only: servers that tests spawn must not hand their stand-ins to other tests.
+const launchedByNpmStart = process.env.npm_lifecycle_event === "start";
+const removeHandoff = !launchedByNpmStart
+  ? async () => {}
+  : await writeLocalServerHandoff({
+      VAULT_DIR: process.env.VAULT_DIR || DEV_DEFAULTS.VAULT_DIR,
+      ...(server.serviceBus
+        ? { SERVICE_BUS_CONNECTIONS: JSON.stringify({ local: server.serviceBus.connectionString }) }
+        : {}),
+      ...(server.slack && !process.env.SLACK_BOT_TOKEN
+        ? { SLACK_API_URL: server.slack.url, SLACK_BOT_TOKEN: DEV_DEFAULTS.SLACK_BOT_TOKEN }
+        : {}),
+      ...(server.smtp && server.mailFrom ? { SMTP_URL: server.smtp.url, MAIL_FROM: server.mailFrom } : {}),
+    });
 const usingDefaults = Object.keys(DEV_DEFAULTS).filter((name) => !process.env[name]);
 process.stdout.write(
   [
@@ -31,6 +48,11 @@ process.stdout.write(
     `  vault: ${process.env.VAULT_DIR || ".victoria/vault"}`,
     ...server.engine.summary,
     `  email: ${server.smtp ? `SMTP stand-in ${server.smtp.url}, from ${server.mailFrom}; sent mail: GET ${server.url}/workbench/api/mail` : "SMTP_URL"}`,
+    ...(launchedByNpmStart
+      ? [
+          "  CLI: npm run victoria -- deadletter … in this folder uses these stand-ins (.victoria/local-server.json)",
+        ]
+      : []),
     `  audit log: ${process.env.AUDIT_LOG_FILE || ".victoria/audit.jsonl"}`,
     `  command runner: ${process.env.VICTORIA_BIN ? `external (${process.env.VICTORIA_BIN})` : "in-process engine"}`,
     `  SRE members: ${process.env.SRE_MEMBERS ? "SRE_MEMBERS" : `SRE_MEMBERS default (${DEV_DEFAULTS.SRE_MEMBERS})`}`,
@@ -42,6 +64,8 @@ process.stdout.write(
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
-    void server.close().then(() => process.exit(0));
+    void removeHandoff()
+      .then(() => server.close())
+      .then(() => process.exit(0));
   });
 }

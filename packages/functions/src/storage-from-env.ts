@@ -23,7 +23,15 @@ export function createVault(env: Env): Vault {
   const bucket = env.VAULT_BUCKET;
   if (bucket) {
     return lazyPort<Vault>(
-      { park: true, get: true, list: true, markNotified: true, transition: true },
+      {
+        park: true,
+        get: true,
+        list: true,
+        idsWithPrefix: true,
+        findByMessageId: true,
+        markNotified: true,
+        transition: true,
+      },
       async () =>
         (await import("@victoria/core/adapters/aws/s3-vault")).createS3Vault({
           client: await s3Client(),

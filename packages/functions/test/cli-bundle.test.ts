@@ -43,7 +43,7 @@ describe("the bundled Victoria CLI", () => {
   it("loads a command's code on demand and keeps the CLI's exit codes", () => {
     const missing = run(cli, ["deadletter", "show", "nothing"], { VAULT_DIR: join(dir, "vault") });
     expect(missing.status).toBe(1);
-    expect(missing.stderr).toContain("No dead letter with id nothing in the vault.");
+    expect(missing.stderr).toContain("No dead letter with id or message id nothing in the vault.");
     const usage = run(cli, ["nosuch"]);
     expect(usage.status).toBe(2);
     expect(usage.stderr).toContain("No such command 'nosuch'.");

@@ -1,4 +1,5 @@
-import type { VaultRecord, VaultState } from "./vault";
+import type { ResolutionSource, VaultRecord, VaultState } from "./vault";
+import type { RecordLookup } from "./vault-lookup";
 
 /** What happened when someone acted on a dead letter. */
 export type ActionOutcome =
@@ -6,11 +7,12 @@ export type ActionOutcome =
   | {
       ok: false;
       /**
-       * missing: no such record; already: someone acted first; limit: replayed too often; invalid: bad
-       * input (an email address); unconfigured: this deployment cannot do it (no SMTP, no connection);
-       * failed: the effect failed (record unchanged), worth trying again.
+       * missing: no such record; ambiguous: the reference names several (a usage error); already:
+       * someone acted first; limit: replayed too often; invalid: bad input (an email address);
+       * unconfigured: this deployment cannot do it (no SMTP, no connection); failed: the effect
+       * failed (record unchanged), worth trying again.
        */
-      reason: "missing" | "already" | "limit" | "invalid" | "unconfigured" | "failed";
+      reason: "missing" | "ambiguous" | "already" | "limit" | "invalid" | "unconfigured" | "failed";
       message: string;
       record?: VaultRecord;
     };
@@ -22,11 +24,19 @@ export interface DeadLetterFilter {
   entity?: string;
 }
 
-/** The operations behind the resolver's buttons and the `victoria deadletter` commands. */
+/** How an action came about; kept in the record's resolution and shown in the notification. */
+export interface ActionOptions {
+  via?: ResolutionSource;
+}
+
+/**
+ * The operations behind the resolver's buttons and the `victoria deadletter` commands. `ref` is a
+ * record id, a unique prefix of one or a Service Bus message id (see `lookUpRecord`).
+ */
 export interface DeadLetterActions {
   list(filter?: DeadLetterFilter): Promise<VaultRecord[]>;
-  show(id: string): Promise<VaultRecord | undefined>;
-  replay(id: string, by: string): Promise<ActionOutcome>;
-  delete(id: string, by: string, note?: string): Promise<ActionOutcome>;
-  email(id: string, to: string, by: string, note?: string): Promise<ActionOutcome>;
+  show(ref: string): Promise<RecordLookup>;
+  replay(ref: string, by: string, options?: ActionOptions): Promise<ActionOutcome>;
+  delete(ref: string, by: string, note?: string, options?: ActionOptions): Promise<ActionOutcome>;
+  email(ref: string, to: string, by: string, note?: string, options?: ActionOptions): Promise<ActionOutcome>;
 }

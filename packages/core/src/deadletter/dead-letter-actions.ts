@@ -2,11 +2,17 @@ import { failedRequestEnvelopeSchema } from "../failed-requests/failed-request-e
 import type { CommandResult } from "../ports";
 import type { Bus, OutgoingMessage } from "./bus";
 import { type DeadLetter, entityPath, sendTarget } from "./dead-letter";
-import type { ActionOutcome, DeadLetterActions, DeadLetterFilter } from "./dead-letter-actions-types";
+import type {
+  ActionOptions,
+  ActionOutcome,
+  DeadLetterActions,
+  DeadLetterFilter,
+} from "./dead-letter-actions-types";
 import { parseEmailAddress } from "./email-address";
 import type { Mailer } from "./mailer";
 import { connectionFor } from "./service-bus-connections";
 import type { Vault, VaultRecord, VaultState } from "./vault";
+import { lookUpRecord } from "./vault-lookup";
 
 /** Application property counting replays of one message, so a poison message cannot loop forever. */
 export const REPLAY_COUNT_PROPERTY = "x-victoria-replay-count";
@@ -22,6 +28,11 @@ export interface DeadLetterActionDeps {
   execute?(args: readonly string[], requester: string): Promise<CommandResult>;
   /** REPLAY_LIMIT: replays allowed per message. */
   maxReplays: number;
+  /**
+   * Added to "No connection for cluster …": what to do about it where these actions run (the CLI
+   * says how to reach the local server's broker; a server needs none).
+   */
+  connectionHint?: string;
   now?: () => Date;
 }
 
@@ -36,7 +47,8 @@ function already(record: VaultRecord): ActionOutcome {
   // A Slack member id renders as a mention in Slack; a CLI actor (`cli:alice`) as itself.
   const by = record.resolution?.by;
   const name = by && /^[UW][A-Z0-9]{2,}$/.test(by) ? `<@${by}>` : by;
-  const who = record.resolution ? ` by ${name} at ${record.resolution.at}` : "";
+  const via = record.resolution?.via === "command" ? " via command" : "";
+  const who = record.resolution ? ` by ${name}${via} at ${record.resolution.at}` : "";
   return {
     ok: false,
     reason: "already",
@@ -114,24 +126,37 @@ function bodyAttachment(message: DeadLetter): {
 export function createDeadLetterActions(deps: DeadLetterActionDeps): DeadLetterActions {
   const { vault, bus, now = () => new Date() } = deps;
 
+  /** Says which clusters there are (never their connection strings) and what to do. */
+  function noConnection(cluster: string): string {
+    const known = Object.keys(deps.connections);
+    const has =
+      known.length === 0
+        ? "SERVICE_BUS_CONNECTIONS is not set in this process"
+        : `SERVICE_BUS_CONNECTIONS has ${known.map((name) => `'${name}'`).join(", ")}`;
+    return `No connection for cluster '${cluster}': ${has}.${deps.connectionHint ? ` ${deps.connectionHint}` : ""}`;
+  }
+
   /** Claims the record for `to`, runs the effect, and puts the record back if the effect fails. */
   async function act(
-    id: string,
+    ref: string,
     to: Exclude<VaultState, "parked">,
     by: string,
     note: string | undefined,
+    options: ActionOptions,
     check: (record: VaultRecord) => ActionOutcome | undefined,
     effect: (record: VaultRecord) => Promise<string | undefined>,
   ): Promise<ActionOutcome> {
-    const record = await vault.get(id);
-    if (!record)
-      return { ok: false, reason: "missing", message: `No dead letter with id ${id} in the vault.` };
+    const found = await lookUpRecord(vault, ref);
+    if (!found.ok) return { ok: false, reason: found.reason, message: found.message };
+    const { record } = found;
+    const { id } = record;
     if (record.state !== "parked") return already(record);
     const refused = check(record);
     if (refused) return refused;
     const claimed = await vault.transition(id, "parked", to, {
       by,
       at: now().toISOString(),
+      ...(options.via ? { via: options.via } : {}),
       ...(note ? { note } : {}),
     });
     if (!claimed.ok) {
@@ -168,14 +193,15 @@ export function createDeadLetterActions(deps: DeadLetterActionDeps): DeadLetterA
       );
     },
 
-    show: (id) => vault.get(id),
+    show: (ref) => lookUpRecord(vault, ref),
 
-    replay(id, by) {
+    replay(ref, by, options = {}) {
       return act(
-        id,
+        ref,
         "replayed",
         by,
         undefined,
+        options,
         (record) => {
           const count = replayCount(record.message);
           if (count >= deps.maxReplays) {
@@ -190,12 +216,7 @@ export function createDeadLetterActions(deps: DeadLetterActionDeps): DeadLetterA
             connectionFor(deps.connections, record.cluster) === undefined &&
             failedRequestArgs(record.message) === undefined
           ) {
-            return {
-              ok: false,
-              reason: "unconfigured",
-              message: `No connection for cluster '${record.cluster}' in SERVICE_BUS_CONNECTIONS.`,
-              record,
-            };
+            return { ok: false, reason: "unconfigured", message: noConnection(record.cluster), record };
           }
           return undefined;
         },
@@ -217,18 +238,19 @@ export function createDeadLetterActions(deps: DeadLetterActionDeps): DeadLetterA
       );
     },
 
-    delete(id, by, note) {
+    delete(ref, by, note, options = {}) {
       return act(
-        id,
+        ref,
         "deleted",
         by,
         note,
+        options,
         () => undefined,
         async () => undefined,
       );
     },
 
-    email(id, to, by, note) {
+    email(ref, to, by, note, options = {}) {
       let address: string;
       try {
         address = parseEmailAddress(to);
@@ -237,10 +259,11 @@ export function createDeadLetterActions(deps: DeadLetterActionDeps): DeadLetterA
       }
       const mailer = deps.mailer;
       return act(
-        id,
+        ref,
         "emailed",
         by,
         note ? `to ${address}: ${note}` : `to ${address}`,
+        options,
         (record) =>
           mailer
             ? undefined

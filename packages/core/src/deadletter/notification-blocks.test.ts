@@ -403,6 +403,22 @@ describe("resolvedRecordBlocks", () => {
     expect(resolvedRecordBlocks(done)[1].elements[0]?.text).toBe(text);
   });
 
+  it("says a command did it (no click in the channel shows who), and nothing more for a button", () => {
+    const at = "2024-01-01T13:00:00.000Z";
+    const byCommand: VaultRecord = {
+      ...record(4),
+      state: "replayed",
+      resolution: { by: "cli:alice", at, via: "command" },
+    };
+    expect(resolvedRecordBlocks(byCommand)[1].elements[0]?.text).toBe(
+      `:repeat: Replayed by cli:alice via command at ${at}`,
+    );
+    const byButton: VaultRecord = { ...byCommand, resolution: { by: "U0MEMBER", at, via: "button" } };
+    expect(resolvedRecordBlocks(byButton)[1].elements[0]?.text).toBe(
+      `:repeat: Replayed by <@U0MEMBER> at ${at}`,
+    );
+  });
+
   it("escapes an actor that is not a Slack id", () => {
     const done: VaultRecord = { ...record(4), state: "deleted", resolution: { by: "<!channel>", at: "t" } };
     expect(resolvedRecordBlocks(done)[1].elements[0]?.text).toBe(

@@ -184,7 +184,10 @@ export function resolvedRecordBlocks(record: VaultRecord): [SectionBlock, Contex
   const outcome = OUTCOMES[record.state];
   const parts = [outcome];
   if (resolution) {
-    parts.push(mrkdwn`by ${mention(resolution.by)}`, mrkdwn`at ${escapeWithin(resolution.at, 64)}`);
+    parts.push(mrkdwn`by ${mention(resolution.by)}`);
+    // A command leaves no click in the channel: say where it came from.
+    if (resolution.via === "command") parts.push(mrkdwn`via command`);
+    parts.push(mrkdwn`at ${escapeWithin(resolution.at, 64)}`);
     if (resolution.note) parts.push(mrkdwn`— ${escapeWithin(resolution.note, 1000)}`);
   }
   return [

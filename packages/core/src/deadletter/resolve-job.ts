@@ -6,7 +6,7 @@ import { noticeReply } from "../slack/command-reply";
 import { codeBlock, type Mrkdwn, mention, mrkdwn } from "../slack/slack-text";
 import * as z from "../validation/zod";
 import type { ActionOutcome, DeadLetterActions } from "./dead-letter-actions-types";
-import { buildDeadLetterNotification } from "./notification-blocks";
+import { redrawNotification } from "./notification-redraw";
 import type { Vault } from "./vault";
 
 export const RESOLVE_JOB = "resolve-dead-letter";
@@ -44,7 +44,8 @@ export interface ResolveDeps extends AuthorizationChain {
 function failureNotice(outcome: Extract<ActionOutcome, { ok: false }>): string | Mrkdwn {
   const resolution = outcome.record?.resolution;
   if (outcome.reason !== "already" || !outcome.record || !resolution) return outcome.message;
-  return mrkdwn`This dead letter was already ${outcome.record.state} by ${mention(resolution.by)} at ${resolution.at}.`;
+  const via = resolution.via === "command" ? mrkdwn` via command` : mrkdwn``;
+  return mrkdwn`This dead letter was already ${outcome.record.state} by ${mention(resolution.by)}${via} at ${resolution.at}.`;
 }
 
 /**
@@ -73,34 +74,17 @@ export function createResolveHandler(deps: ResolveDeps): (job: ResolveJob) => Pr
     }
   }
 
-  async function redraw(notificationId: string): Promise<void> {
-    const records = await vault.list({ notificationId });
-    const first = records[0];
-    if (!first?.notification) return;
-    // Same order as when it was posted (oldest message first), so nothing jumps around.
-    records.sort((a, b) =>
-      Number(BigInt(a.message.sequenceNumber || "0") - BigInt(b.message.sequenceNumber || "0")),
-    );
-    const message = buildDeadLetterNotification({
-      cluster: first.cluster,
-      namespace: first.namespace,
-      entity: first.entity,
-      records,
-      notificationId,
-    });
-    await chat.updateMessage({ channel: first.notification.channel, ts: first.notification.ts, ...message });
-  }
-
   async function one(job: ResolveJob, id: string): Promise<ActionOutcome> {
+    const via = { via: "button" } as const;
     switch (job.action) {
       case "replay":
       case "replay_all":
-        return actions.replay(id, job.userId);
+        return actions.replay(id, job.userId, via);
       case "delete":
       case "delete_all":
-        return actions.delete(id, job.userId, job.note);
+        return actions.delete(id, job.userId, job.note, via);
       case "email":
-        return actions.email(id, job.address ?? "", job.userId, job.note);
+        return actions.email(id, job.address ?? "", job.userId, job.note, via);
     }
   }
 
@@ -186,8 +170,11 @@ export function createResolveHandler(deps: ResolveDeps): (job: ResolveJob) => Pr
           .catch((e: Error) => logger.error("could not post the replay result", { errorMessage: e.message }));
       }
     }
-    if (succeeded.length > 0 && notificationId) {
-      await redraw(notificationId).catch((e: Error) =>
+    // A click on a dead letter someone resolved another way (a command) finds stale buttons: the
+    // clicker is told privately above, and the notification is redrawn so nobody clicks them again.
+    const stale = failed.some((o) => o.reason === "already");
+    if ((succeeded.length > 0 || stale) && notificationId) {
+      await redrawNotification({ vault, chat }, notificationId).catch((e: Error) =>
         logger.error("could not update the notification", {
           requestId: job.requestId,
           errorMessage: e.message,

@@ -216,6 +216,69 @@ export function vaultContract(name: string, makeVault: MakeVault): void {
       });
     });
 
+    describe("idsWithPrefix", () => {
+      it("answers the ids that start with a prefix, in id order, at most `limit`", async () => {
+        const records = [1, 2, 3, 4, 5].map((n) => sampleRecord(n));
+        for (const record of records) await vault.park(record);
+        const ids = records.map((r) => r.id).sort();
+        const first = ids[0] as string;
+        expect(await vault.idsWithPrefix(first.slice(0, 8), 5)).toEqual([first]);
+        expect(await vault.idsWithPrefix(first, 5)).toEqual([first]);
+        expect(await vault.idsWithPrefix("", 10)).toEqual(ids);
+        expect(await vault.idsWithPrefix("", 3)).toEqual(ids.slice(0, 3));
+        const shared = ids.filter((id) => id[0] === first[0]);
+        expect(await vault.idsWithPrefix(first.slice(0, 1), 10)).toEqual(shared);
+      });
+
+      it("matches nothing for a prefix no id has, or one that is not lowercase hex", async () => {
+        const { record } = await vault.park(sampleRecord(1));
+        const other = record.id[0] === "0" ? "1" : "0";
+        expect(await vault.idsWithPrefix(`${other}${record.id.slice(1, 8)}`, 5)).toEqual([]);
+        // Ids are lowercase: callers lowercase what people type (a 32-digit id has a letter in it).
+        expect(await vault.idsWithPrefix(record.id.toUpperCase(), 5)).toEqual([]);
+        expect(await vault.idsWithPrefix("../", 5)).toEqual([]);
+        expect(await vault.idsWithPrefix(`${record.id}.json`, 5)).toEqual([]);
+      });
+    });
+
+    describe("findByMessageId", () => {
+      it("finds every record of a message id, newest first, and nothing for an unknown one", async () => {
+        const first = sampleRecord(1, { parkedAt: "2025-01-01T00:00:00.000Z" });
+        // Replayed, failed again: the same message id under a new sequence number is a new record.
+        const againMessage = { ...first.message, sequenceNumber: "7777" };
+        const again = sampleRecord(1, {
+          message: againMessage,
+          id: vaultRecordId("prod-eu", queue, againMessage),
+          parkedAt: "2025-02-01T00:00:00.000Z",
+        });
+        const other = sampleRecord(2);
+        for (const record of [first, again, other]) await vault.park(record);
+        expect((await vault.findByMessageId("msg-1", 5)).map((r) => r.id)).toEqual([again.id, first.id]);
+        expect((await vault.findByMessageId("msg-1", 1)).length).toBe(1);
+        expect(await vault.findByMessageId("msg-2", 5)).toEqual([await vault.get(other.id)]);
+        expect(await vault.findByMessageId("msg-3", 5)).toEqual([]);
+        expect(await vault.findByMessageId("MSG-1", 5)).toEqual([]);
+      });
+
+      it("takes any message id: slashes, dots, unicode, a record id's look", async () => {
+        const odd = ["../../etc/passwd", "a/b\\c", "mégå-✓-😀", "0123456789abcdef0123456789abcdef"];
+        const records = odd.map((messageId, n) => {
+          const message = { ...sampleRecord(n).message, messageId };
+          return sampleRecord(n, { message, id: vaultRecordId("prod-eu", queue, message) });
+        });
+        for (const record of records) await vault.park(record);
+        for (const [n, messageId] of odd.entries())
+          expect((await vault.findByMessageId(messageId, 5)).map((r) => r.id)).toEqual([records[n]?.id]);
+      });
+
+      it("finds a record after it changed state", async () => {
+        const { record } = await vault.park(sampleRecord(1));
+        await vault.markNotified(record.id, notification("N1"));
+        await vault.transition(record.id, "parked", "replayed", resolution("alice"));
+        expect(await vault.findByMessageId("msg-1", 5)).toEqual([await vault.get(record.id)]);
+      });
+    });
+
     describe("markNotified", () => {
       it("sets the notification and bumps the version", async () => {
         const { record } = await vault.park(sampleRecord(1));

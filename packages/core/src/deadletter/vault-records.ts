@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { NewVaultRecord, TransitionResult, Vault, VaultRecord, VaultState } from "./vault";
 
 // What every Vault adapter does the same way with records, whatever stores them: the id rule, the
@@ -14,6 +15,19 @@ export function newRecord(fresh: NewVaultRecord): VaultRecord {
 
 export function isId(id: string): boolean {
   return /^[0-9a-f]{1,128}$/.test(id);
+}
+
+/** A prefix of an id (empty included): what `idsWithPrefix` may search for. */
+export function isIdPrefix(prefix: string): boolean {
+  return /^[0-9a-f]{0,128}$/.test(prefix);
+}
+
+/**
+ * A message id as a fixed-length hex name, for an index keyed by it: message ids are up to 128
+ * characters of anything (`/`, `..`, unicode), which must never become part of a path or key.
+ */
+export function messageIdDigest(messageId: string): string {
+  return createHash("sha256").update(messageId, "utf8").digest("hex").slice(0, 32);
 }
 
 export function checkId(id: string): void {

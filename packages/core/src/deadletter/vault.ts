@@ -15,10 +15,13 @@ export interface VaultRecord {
   version: number;
   /** Set once the Slack notification that covers it was posted. */
   notification?: { channel: string; ts: string; id: string; at: string };
-  /** Who moved it out of `parked`, when, and any note. */
-  resolution?: { by: string; at: string; note?: string };
+  /** Who moved it out of `parked`, when, how (a notification's button or a command) and any note. */
+  resolution?: { by: string; at: string; via?: ResolutionSource; note?: string };
   message: DeadLetter;
 }
+
+/** Where a resolution came from: the notification's buttons, or `victoria deadletter` (CLI, Slack, /execute). */
+export type ResolutionSource = "button" | "command";
 
 export type NewVaultRecord = Omit<VaultRecord, "state" | "version" | "notification" | "resolution">;
 
@@ -33,6 +36,17 @@ export interface Vault {
   get(id: string): Promise<VaultRecord | undefined>;
   /** Newest first. */
   list(filter?: { state?: VaultState; notificationId?: string }): Promise<VaultRecord[]>;
+  /**
+   * Ids that start with `prefix` (lowercase hex; anything else matches nothing), in id order, at
+   * most `limit`: what a person types from a listing that shows an id's first characters. Lists
+   * names only (a folder, or ListObjectsV2 with that prefix); reads no record.
+   */
+  idsWithPrefix(prefix: string, limit: number): Promise<string[]>;
+  /**
+   * Records of messages with this Service Bus message id, newest first, at most `limit`: one per
+   * time the message was dead-lettered (a replayed message that fails again is a new record).
+   */
+  findByMessageId(messageId: string, limit: number): Promise<VaultRecord[]>;
   markNotified(id: string, notification: NonNullable<VaultRecord["notification"]>): Promise<VaultRecord>;
   /** Moves `id` from `from` to `to` only if it is still in `from`; otherwise says what it is now. */
   transition(

@@ -76,6 +76,17 @@ async function reply(
 const pick = ({ text, blocks }: ChatMessage): ChatMessage => ({ text, blocks });
 
 /**
+ * The answer to a command line that cannot be split into arguments. `/authenticate` gives it to a
+ * slash command as its only reply (no "Running …" for a command that never runs); the job gives it
+ * to mentions and DMs, which get no acknowledgement.
+ */
+export function unreadableCommandReply(error: TokenizeError): ChatMessage {
+  return noticeReply(
+    mrkdwn`Sorry, I could not read that command: ${error.message}. Quote arguments that contain spaces, e.g. \`encrypt data 'two words'\`, and escape a lone quote as \\'.`,
+  );
+}
+
+/**
  * The slow half of `/authenticate`: authorize, audit, run through `/execute`, answer. Every
  * refusal and failure is told to the user; nothing runs without its audit record.
  */
@@ -101,14 +112,7 @@ export function createSlackCommandHandler(deps: SlackCommandDeps): (job: SlackCo
       args = tokenize(job.text);
     } catch (error) {
       if (!(error instanceof TokenizeError)) throw error;
-      await reply(
-        chat,
-        job,
-        noticeReply(
-          mrkdwn`Sorry, I could not read that command: ${error.message}. Quote arguments that contain spaces, e.g. \`encrypt data 'two words'\`, and escape a lone quote as \\'.`,
-        ),
-        true,
-      );
+      await reply(chat, job, unreadableCommandReply(error), true);
       return;
     }
 

@@ -358,14 +358,28 @@ describe("POST /authenticate: running commands", () => {
     expect(executeCalls).toBe(2);
   });
 
-  it("tells the user about an unbalanced quote instead of failing", async () => {
-    const { app, dispatcher } = setup();
+  it("answers an unbalanced quote as the only reply, instead of a 'Running' ack for a command that never runs", async () => {
+    const { app, dispatcher, readAudit } = setup();
     const { request, responseUrl } = slashCommand("encrypt data 'oops");
-    await app.request("/authenticate", request);
+    const res = await app.request("/authenticate", request);
+    expect(res.status).toBe(200);
+    const ack = (await res.json()) as { response_type: string; text: string };
+    expect(ack.response_type).toBe("ephemeral");
+    expect(ack.text).toContain("unbalanced single quote");
+    expect(ack.text).not.toContain("Running");
     await dispatcher.idle();
-    const [response] = slack.responses(responseUrl);
-    expect(response?.body.response_type).toBe("ephemeral");
-    expect(response?.body.text).toContain("unbalanced single quote");
+    expect(slack.responses(responseUrl)).toEqual([]);
+    expect(executeCalls).toBe(0);
+    expect(await readAudit()).toEqual([]);
+  });
+
+  it("answers an unbalanced quote in a mention in its thread", async () => {
+    const { app, dispatcher } = setup();
+    const body = eventCallback({ type: "app_mention", user: MEMBER.id, text: "<@U0BOT> encrypt data 'oops" });
+    await app.request("/authenticate", signedPost(body, "application/json"));
+    await dispatcher.idle();
+    const [reply] = slack.messages("C0OPS");
+    expect(reply?.text).toContain("unbalanced single quote");
     expect(executeCalls).toBe(0);
   });
 

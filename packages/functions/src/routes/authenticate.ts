@@ -2,8 +2,17 @@ import { randomUUID } from "node:crypto";
 import type { DedupeStore } from "@victoria/core/idempotency/dedupe-store";
 import type { Logger } from "@victoria/core/logging/json-logger";
 import type { Dispatcher } from "@victoria/core/ports";
-import { stripLeadingMentions, unformatSlackText } from "@victoria/core/slack/command-tokenizer";
-import { SLACK_COMMAND_JOB, type SlackCommandJob } from "@victoria/core/slack/slack-command-job";
+import {
+  stripLeadingMentions,
+  TokenizeError,
+  tokenize,
+  unformatSlackText,
+} from "@victoria/core/slack/command-tokenizer";
+import {
+  SLACK_COMMAND_JOB,
+  type SlackCommandJob,
+  unreadableCommandReply,
+} from "@victoria/core/slack/slack-command-job";
 import { code, mrkdwn } from "@victoria/core/slack/slack-text";
 import { describeIssues } from "@victoria/core/validation/describe-issues";
 import * as z from "@victoria/core/validation/zod";
@@ -112,6 +121,15 @@ export function authenticateRoute(deps: AuthenticateDeps): Hono {
           return jsonError(c, 400, `Not a Slack slash command: ${describeIssues(parsed.error)}`);
         const slash = parsed.data;
         const text = unformatSlackText(slash.text).trim();
+        // A line that cannot be split never runs: its refusal is the only answer, not a "Running …"
+        // ack followed by the refusal (the job splits it again, for mentions and DMs too).
+        try {
+          tokenize(text);
+        } catch (error) {
+          if (!(error instanceof TokenizeError)) throw error;
+          logger.info("slack command unreadable", { requestId, source: "slash_command", retry });
+          return c.json({ response_type: "ephemeral", ...unreadableCommandReply(error) });
+        }
         const job: SlackCommandJob = {
           requestId,
           source: "slash_command",

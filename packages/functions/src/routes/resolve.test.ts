@@ -13,9 +13,12 @@ import {
   createDeadLetterActions,
   REPLAY_COUNT_PROPERTY,
 } from "@victoria/core/deadletter/dead-letter-actions";
+import { createCommandDeadLetterActionsFromEnv } from "@victoria/core/deadletter/dead-letter-actions-from-env";
+import type { DeadLetterActions } from "@victoria/core/deadletter/dead-letter-actions-types";
 import { drainDeadLetters } from "@victoria/core/deadletter/drain-dead-letters";
 import { createResolveHandler, RESOLVE_JOB, resolveJobSchema } from "@victoria/core/deadletter/resolve-job";
-import type { Vault } from "@victoria/core/deadletter/vault";
+import type { Vault, VaultRecord } from "@victoria/core/deadletter/vault";
+import { sampleRecord } from "@victoria/core/deadletter/vault-contract";
 import { createInProcessDispatcher } from "@victoria/core/dispatch/in-process-dispatcher";
 import { failedRequestEnvelope } from "@victoria/core/failed-requests/failed-request-envelope";
 import { createMemoryLogger } from "@victoria/core/logging/json-logger";
@@ -424,7 +427,9 @@ describe("POST /resolve: actions on a parked dead letter", () => {
     const { app, dispatcher } = setup();
     await app.request("/resolve", click("deadletter_replay", "0123456789abcdef0123456789abcdef"));
     await dispatcher.idle();
-    expect(ephemeralTexts()[0]).toContain("No dead letter with id 0123456789abcdef0123456789abcdef");
+    expect(ephemeralTexts()[0]).toContain(
+      "No dead letter with id or message id 0123456789abcdef0123456789abcdef",
+    );
     // A message replayed twice already (the limit is 2) is not replayed again.
     const record = await vault.get(recordIds[0] as string);
     await broker.deadLetter(
@@ -541,6 +546,184 @@ describe("victoria deadletter over /execute (the same operations as the buttons)
   });
 });
 
+/** `/execute` over the wire with `actions` behind `victoria deadletter`, as sre@example.com. */
+function executeApp(actions: DeadLetterActions) {
+  const logger = createMemoryLogger();
+  const runner = createCommandRunner(
+    { sharedSecret: "s", configPath: null, victoriaBin: undefined, timeoutMs: 10_000 },
+    {},
+    async () => actions,
+  );
+  const app = createApp({
+    logger,
+    routes: [
+      { path: "/execute", method: "POST", router: executeRoute({ runner, sharedSecret: "s", logger }) },
+    ],
+  });
+  return async (args: string[]) => {
+    const body = JSON.stringify({ args });
+    const res = await app.request("/execute", {
+      method: "POST",
+      body,
+      headers: {
+        "content-type": "application/json",
+        "x-victoria-requester": "sre@example.com",
+        ...signServiceRequest("s", body),
+      },
+    });
+    return {
+      status: res.status,
+      body: (await res.json()) as string | { error: string; message: string; failureClass: string },
+    };
+  };
+}
+
+describe("victoria deadletter: naming a dead letter as people see it", () => {
+  it("takes a unique id prefix (as the workbench shows it) and the notification's message id", async () => {
+    await park(2);
+    const run = executeApp(createDeadLetterActions({ vault, bus, connections: {}, maxReplays: 3 }));
+    const [first, second] = (await vault.list()) as [VaultRecord, VaultRecord];
+    const shown = await run(["deadletter", "show", first.id.slice(0, 8)]);
+    expect(shown.status).toBe(200);
+    expect(shown.body).toContain(`id: ${first.id}\n`);
+    expect((await run(["deadletter", "show", first.id.slice(0, 8).toUpperCase()])).body).toContain(
+      `id: ${first.id}\n`,
+    );
+    const byMessageId = await run(["deadletter", "show", second.message.messageId]);
+    expect(byMessageId.status).toBe(200);
+    expect(byMessageId.body).toContain(`id: ${second.id}\n`);
+    const deleted = await run(["deadletter", "delete", second.message.messageId]);
+    expect(deleted.body).toBe(`Deleted dead letter ${second.id} (prod1/orders) as sre@example.com.\n`);
+    expect(await vault.get(second.id)).toMatchObject({ state: "deleted", resolution: { via: "command" } });
+  });
+
+  it("answers an ambiguous prefix or message id with a usage error listing the candidates", async () => {
+    const run = executeApp(createDeadLetterActions({ vault, bus, connections: {}, maxReplays: 3 }));
+    const base = sampleRecord(1);
+    const twins = ["3328bbc9", "3328bbca"].map((head, n) => ({
+      ...base,
+      id: `${head}${"0".repeat(24)}`,
+      parkedAt: `2026-01-0${n + 1}T00:00:00.000Z`,
+    }));
+    for (const record of twins) await vault.park(record);
+    const ambiguous = await run(["deadletter", "replay", "3328bb"]);
+    expect(ambiguous.status).toBe(500);
+    expect(ambiguous.body).toMatchObject({ failureClass: "usage" });
+    const message = (ambiguous.body as { message: string }).message;
+    expect(message).toContain("Error: 3328bb matches 2 dead letters; give more of the id:");
+    expect(message).toContain(`  ${twins[1]?.id}  parked  prod-eu/orders  message msg-1  parked 2026-01-02`);
+    expect(message).toContain(`  ${twins[0]?.id}  parked`);
+    // The same message id parked twice (replayed, failed again) names both records.
+    expect((await run(["deadletter", "show", "msg-1"])).body).toMatchObject({ failureClass: "usage" });
+    // Six or more: five are listed.
+    for (let n = 0; n < 6; n++)
+      await vault.park({ ...sampleRecord(10 + n), id: `abcd${n}${"0".repeat(27)}` });
+    const many = (await run(["deadletter", "show", "abcd"])).body as { message: string };
+    expect(many.message).toContain(
+      "abcd matches more than 5 dead letters; give more of the id. 5 of them, newest first:",
+    );
+    expect(many.message.split("\n").filter((line) => line.startsWith("  abcd"))).toHaveLength(5);
+    expect((await run(["deadletter", "show", "3328bbc9"])).status).toBe(200);
+  });
+
+  it("answers an unknown reference as not_found, and says a prefix needs 4 characters", async () => {
+    await park(1);
+    const run = executeApp(createDeadLetterActions({ vault, bus, connections: {}, maxReplays: 3 }));
+    const unknown = await run(["deadletter", "replay", "no-such-message"]);
+    expect(unknown.body).toMatchObject({
+      failureClass: "not_found",
+      message: "Error: No dead letter with id or message id no-such-message in the vault.\n",
+    });
+    const short = await run(["deadletter", "show", (recordIds[0] as string).slice(0, 3)]);
+    expect(short.body).toMatchObject({ failureClass: "not_found" });
+    expect((short.body as { message: string }).message).toContain(
+      "(an id prefix needs at least 4 characters)",
+    );
+  });
+});
+
+describe("victoria deadletter: a replay with no connection for the cluster", () => {
+  it("names the clusters there are (never their connection strings)", async () => {
+    await park(1);
+    const run = executeApp(
+      createDeadLetterActions({ vault, bus, connections: { other: "Endpoint=sb://secret" }, maxReplays: 3 }),
+    );
+    const refused = await run(["deadletter", "replay", (recordIds[0] as string).slice(0, 8)]);
+    expect(refused.body).toMatchObject({
+      failureClass: "configuration",
+      message: "Error: No connection for cluster 'prod1': SERVICE_BUS_CONNECTIONS has 'other'.\n",
+    });
+  });
+});
+
+describe("victoria deadletter and the notification", () => {
+  const notificationMessage = () => slack.messages(CHANNEL).find((m) => m.ts === notificationTs);
+  const actionsBlock = (id: string) =>
+    notificationMessage()?.blocks?.find((b) => b.block_id === `dl-actions:${id}`) as
+      | { type: string; elements: Array<{ text?: string }> }
+      | undefined;
+
+  it("a replay by command redraws the notification: its buttons give way to who replayed it, via command", async () => {
+    await park(2);
+    const actions = await createCommandDeadLetterActionsFromEnv(
+      {
+        SERVICE_BUS_CONNECTIONS: JSON.stringify({ prod1: broker.connectionString }),
+        SLACK_BOT_TOKEN: TOKEN,
+        SLACK_API_URL: slack.url,
+      },
+      { vault, bus },
+    );
+    const run = executeApp(actions);
+    const [first, second] = recordIds as [string, string];
+    expect(actionsBlock(first)?.type).toBe("actions");
+    const replayed = await run(["deadletter", "replay", first.slice(0, 8)]);
+    expect(replayed.status).toBe(200);
+    expect(await drainOrders()).toHaveLength(1);
+    expect(notificationMessage()?.updates).toBe(1);
+    expect(actionsBlock(first)).toMatchObject({ type: "context" });
+    expect(actionsBlock(first)?.elements[0]?.text).toMatch(
+      /^:repeat: Replayed by sre@example\.com via command at /,
+    );
+    // The other dead letter keeps its buttons.
+    expect(actionsBlock(second)?.type).toBe("actions");
+  });
+
+  it("a click on buttons a command left live is answered privately and redraws the notification, never a channel message", async () => {
+    await park(1);
+    // A host without Slack (a terminal without SLACK_BOT_TOKEN) replays it: nothing redraws it.
+    const run = executeApp(
+      createDeadLetterActions({ vault, bus, connections: { prod1: broker.connectionString }, maxReplays: 3 }),
+    );
+    const id = recordIds[0] as string;
+    expect((await run(["deadletter", "replay", id])).status).toBe(200);
+    expect(await drainOrders()).toHaveLength(1);
+    expect(actionsBlock(id)?.type).toBe("actions");
+    const posted = slack.messages(CHANNEL).filter((m) => !m.ephemeral).length;
+
+    const { app, dispatcher } = setup();
+    const stale = interaction({
+      type: "block_actions",
+      user: { id: MEMBER.id },
+      channel: { id: CHANNEL },
+      container: { type: "message", channel_id: CHANNEL, message_ts: notificationTs },
+      message: { ts: notificationTs },
+      response_url: slack.responseUrl({ channel: CHANNEL, user: MEMBER.id, messageTs: notificationTs }),
+      trigger_id: "trigger-stale",
+      actions: [{ action_id: "deadletter_replay", block_id: "b", value: id, type: "button" }],
+    });
+    expect((await app.request("/resolve", stale)).status).toBe(200);
+    await dispatcher.idle();
+    expect(await drainOrders()).toHaveLength(0);
+    const [told] = slack.messages(CHANNEL).filter((m) => m.ephemeral);
+    expect(told).toMatchObject({ user: MEMBER.id });
+    expect(told?.text).toMatch(/^This dead letter was already replayed by sre@example\.com via command at /);
+    expect(slack.responses().map((r) => r.body.replace_original)).toEqual([false]);
+    expect(slack.messages(CHANNEL).filter((m) => !m.ephemeral)).toHaveLength(posted);
+    expect(notificationMessage()?.updates).toBe(1);
+    expect(actionsBlock(id)?.elements[0]?.text).toMatch(/^:repeat: Replayed by sre@example\.com via command/);
+  });
+});
+
 describe("POST /resolve: outside text in what Slack is told", () => {
   it("escapes a hostile id in the answer, once, and removes control characters", async () => {
     await park(1);
@@ -549,7 +732,7 @@ describe("POST /resolve: outside text in what Slack is told", () => {
     await app.request("/resolve", click("deadletter_replay", id));
     await dispatcher.idle();
     expect(ephemeralTexts()).toEqual([
-      "No dead letter with id &lt;!channel&gt; &lt;!here&gt; &lt;http://evil|click&gt; a &amp; b in the vault.",
+      "No dead letter with id or message id &lt;!channel&gt; &lt;!here&gt; &lt;http://evil|click&gt; a &amp; b in the vault.",
     ]);
     const [response] = slack.responses();
     expect(response?.body.blocks).toEqual([

@@ -11,17 +11,28 @@ export interface ListKeysInput {
 
 /**
  * Every key below `Prefix` (after `StartAfter`, when given), following ListObjectsV2's pages in
- * order. A failure says `Could not list <what> in s3://<bucket>/<prefix>` and keeps the SDK error.
+ * order; with `limit`, the first that many (no page is asked for past them). A failure says
+ * `Could not list <what> in s3://<bucket>/<prefix>` and keeps the SDK error.
  */
-export async function listKeys(client: S3Client, input: ListKeysInput, what: string): Promise<string[]> {
+export async function listKeys(
+  client: S3Client,
+  input: ListKeysInput,
+  what: string,
+  limit = Number.POSITIVE_INFINITY,
+): Promise<string[]> {
   const keys: string[] = [];
   let token: string | undefined;
   try {
-    do {
-      const page = await client.send(new ListObjectsV2Command({ ...input, ContinuationToken: token }));
+    while (keys.length < limit) {
+      const left = limit - keys.length;
+      const maxKeys = left < (input.MaxKeys ?? 1000) ? left : input.MaxKeys;
+      const page = await client.send(
+        new ListObjectsV2Command({ ...input, MaxKeys: maxKeys, ContinuationToken: token }),
+      );
       for (const object of page.Contents ?? []) if (object.Key !== undefined) keys.push(object.Key);
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
+      if (!token) break;
+    }
   } catch (error) {
     throw failure(`Could not list ${what} in s3://${input.Bucket}/${input.Prefix}`, error);
   }

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { S3StandIn } from "@victoria/emulators/s3";
 import { startS3TestClient } from "@victoria/emulators/s3-test-client";
@@ -39,10 +39,12 @@ vaultContract("S3 vault", async () => ({
 }));
 
 describe("S3 vault over the wire", () => {
-  it("keeps one JSON object per record at <prefix>records/<id>.json", async () => {
+  it("keeps one JSON object per record at <prefix>records/<id>.json, indexed by message id", async () => {
     const vault = createS3Vault({ client, bucket, prefix: "layout" });
     const { record } = await vault.park(sampleRecord(1));
+    const digest = createHash("sha256").update("msg-1").digest("hex").slice(0, 32);
     expect(s3.keys(bucket).filter((k) => k.startsWith("layout/"))).toEqual([
+      `layout/message-ids/${digest}/${record.id}`,
       `layout/records/${record.id}.json`,
     ]);
     const unprefixed = createS3Vault({ client, bucket });
@@ -56,7 +58,7 @@ describe("S3 vault over the wire", () => {
     const { record } = await vault.park(sampleRecord(1));
     await vault.park(sampleRecord(1));
     await vault.transition(record.id, "parked", "deleted", { by: "a", at: "2025-01-01T00:00:00Z" });
-    const puts = s3.requests.slice(before).filter((r) => r.method === "PUT");
+    const puts = s3.requests.slice(before).filter((r) => r.method === "PUT" && r.path.includes("/records/"));
     expect(puts.map((r) => r.status)).toEqual([200, 412, 200]);
   });
 
@@ -102,7 +104,48 @@ describe("S3 vault over the wire", () => {
       "Could not list vault records in s3://no-such-bucket/p/records/: NoSuchBucket",
     );
     await expect(vault.park(sampleRecord(1))).rejects.toThrow(
-      `Vault record ${sampleRecord(1).id} could not be written (s3://no-such-bucket/p/records/`,
+      `Vault record ${sampleRecord(1).id} could not be indexed (s3://no-such-bucket/p/message-ids/`,
     );
+  });
+
+  it("finds ids by prefix with one ListObjectsV2 and reads no record", async () => {
+    const { client: counted, calls } = countingClient();
+    const vault = createS3Vault({ client: counted, bucket, prefix: "by-prefix/", pageSize: 2 });
+    const ids = [];
+    for (let n = 0; n < 6; n++) ids.push((await vault.park(sampleRecord(n))).record.id);
+    for (const name of Object.keys(calls)) delete calls[name];
+    const first = ids.sort()[0] as string;
+    expect(await vault.idsWithPrefix(first.slice(0, 8), 6)).toEqual([first]);
+    expect(calls).toEqual({ ListObjectsV2Command: 1 });
+    // A limit asks for no page past it, whatever the page size.
+    expect(await vault.idsWithPrefix("", 3)).toEqual(ids.slice(0, 3));
+    expect(calls).toEqual({ ListObjectsV2Command: 3 });
+    counted.destroy();
+  });
+
+  it("finds a message id through its index, reading only that message's records", async () => {
+    const { client: counted, calls } = countingClient();
+    const vault = createS3Vault({ client: counted, bucket, prefix: "by-message/" });
+    for (let n = 0; n < 10; n++) await vault.park(sampleRecord(n));
+    for (const name of Object.keys(calls)) delete calls[name];
+    expect((await vault.findByMessageId("msg-7", 5)).map((r) => r.id)).toEqual([sampleRecord(7).id]);
+    expect(calls).toEqual({ ListObjectsV2Command: 1, GetObjectCommand: 1 });
+    expect(await vault.findByMessageId("msg-70", 5)).toEqual([]);
+    counted.destroy();
+  });
+
+  it("skips an index entry whose record never landed (a park that failed after indexing)", async () => {
+    const vault = createS3Vault({ client, bucket, prefix: "dangling/" });
+    const digest = createHash("sha256").update("msg-1").digest("hex").slice(0, 32);
+    await client.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: `dangling/message-ids/${digest}/${sampleRecord(1).id}`,
+        Body: "",
+      }),
+    );
+    expect(await vault.findByMessageId("msg-1", 5)).toEqual([]);
+    const { record } = await vault.park(sampleRecord(1));
+    expect(await vault.findByMessageId("msg-1", 5)).toEqual([record]);
   });
 });

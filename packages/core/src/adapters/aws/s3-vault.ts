@@ -3,7 +3,9 @@ import type { Vault, VaultRecord } from "../../deadletter/vault";
 import {
   checkId,
   isId,
+  isIdPrefix,
   matches,
+  messageIdDigest,
   newestFirst,
   newRecord,
   parseRecord,
@@ -32,14 +34,21 @@ export interface S3VaultOptions {
  *   412 means someone else wrote in between, so it re-reads and decides again (a transition whose
  *   record left `from` in the meantime reports the current record instead of retrying).
  * S3 answers 409 ConditionalRequestConflict to conditional writes racing on one key; those retry too.
+ *
+ * Lookups: `idsWithPrefix` is one ListObjectsV2 of `records/<prefix>`; `findByMessageId` lists the
+ * message-id index (`message-ids/<sha256 of the id>/<record id>`, written by `park`) and reads only
+ * the records it names. Records parked before the index existed are found by id or prefix only.
  */
 export function createS3Vault(options: S3VaultOptions): Vault {
   const { client, bucket } = options;
   const trimmed = (options.prefix ?? "").replace(/^\/+/, "");
-  const folder = `${trimmed === "" || trimmed.endsWith("/") ? trimmed : `${trimmed}/`}records/`;
+  const base = trimmed === "" || trimmed.endsWith("/") ? trimmed : `${trimmed}/`;
+  const folder = `${base}records/`;
   const maxAttempts = options.maxAttempts ?? 50;
   const keyOf = (id: string) => `${folder}${id}.json`;
   const where = (id: string) => `s3://${bucket}/${keyOf(id)}`;
+  /** The message-id index: an empty object per record, `<prefix>message-ids/<digest>/<id>`. */
+  const indexFolderOf = (messageId: string) => `${base}message-ids/${messageIdDigest(messageId)}/`;
 
   async function read(id: string): Promise<{ record: VaultRecord; etag: string } | undefined> {
     let text: string;
@@ -91,10 +100,36 @@ export function createS3Vault(options: S3VaultOptions): Vault {
     throw new Error(`Vault record ${id} kept changing: gave up after ${maxAttempts} conflicting writes`);
   }
 
+  /**
+   * Indexes a record under its message id, so `findByMessageId` lists one small prefix instead of
+   * reading every record. Written before the record (unconditionally: writing it twice is
+   * harmless), so a parked record is always findable; an entry whose record never landed (a park
+   * that failed after it) is skipped by `findByMessageId`.
+   */
+  async function indexMessageId(record: VaultRecord): Promise<void> {
+    const key = `${indexFolderOf(record.message.messageId)}${record.id}`;
+    try {
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: "" }));
+    } catch (error) {
+      throw failure(`Vault record ${record.id} could not be indexed (s3://${bucket}/${key})`, error);
+    }
+  }
+
+  async function readAll(ids: readonly string[]): Promise<VaultRecord[]> {
+    const records: VaultRecord[] = [];
+    // A few reads at a time: enough to be quick, few enough not to exhaust the client's sockets.
+    for (let i = 0; i < ids.length; i += 16) {
+      const batch = await Promise.all(ids.slice(i, i + 16).map(read));
+      for (const found of batch) if (found) records.push(found.record);
+    }
+    return records;
+  }
+
   return {
     async park(fresh) {
       checkId(fresh.id);
       const record = newRecord(fresh);
+      await indexMessageId(record);
       for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
         if (await put(record, { IfNoneMatch: "*" })) return { record: roundTrip(record), created: true };
         const stored = await read(record.id);
@@ -114,13 +149,27 @@ export function createS3Vault(options: S3VaultOptions): Vault {
       const input = { Bucket: bucket, Prefix: folder, MaxKeys: options.pageSize };
       const keys = await listKeys(client, input, "vault records");
       const ids = keys.flatMap((key) => recordIdOf(key.slice(folder.length)) ?? []);
-      const records: VaultRecord[] = [];
-      // A few reads at a time: enough to be quick, few enough not to exhaust the client's sockets.
-      for (let i = 0; i < ids.length; i += 16) {
-        const batch = await Promise.all(ids.slice(i, i + 16).map(read));
-        for (const found of batch) if (found && matches(found.record, filter)) records.push(found.record);
-      }
-      return newestFirst(records);
+      return newestFirst((await readAll(ids)).filter((r) => matches(r, filter)));
+    },
+
+    async idsWithPrefix(prefix, limit) {
+      if (!isIdPrefix(prefix) || limit <= 0) return [];
+      // ListObjectsV2 answers in key order, so the first `limit` keys are the first ids.
+      const input = { Bucket: bucket, Prefix: `${folder}${prefix}`, MaxKeys: options.pageSize };
+      const keys = await listKeys(client, input, "vault records", limit);
+      return keys.flatMap((key) => recordIdOf(key.slice(folder.length)) ?? []);
+    },
+
+    async findByMessageId(messageId, limit) {
+      if (limit <= 0) return [];
+      // One message id has a record per time it was dead-lettered: a handful of index entries.
+      const prefix = indexFolderOf(messageId);
+      const input = { Bucket: bucket, Prefix: prefix, MaxKeys: options.pageSize };
+      const keys = await listKeys(client, input, "the vault's message-id index");
+      const ids = keys.map((key) => key.slice(prefix.length)).filter(isId);
+      // The digest is not the message id: compare, so a collision cannot name a stranger's record.
+      const records = (await readAll(ids)).filter((r) => r.message.messageId === messageId);
+      return newestFirst(records).slice(0, limit);
     },
 
     ...recordUpdates(update),

@@ -5,6 +5,7 @@ import type { Vault, VaultRecord } from "../../deadletter/vault";
 import {
   checkId,
   isId,
+  isIdPrefix,
   matches,
   newestFirst,
   newRecord,
@@ -56,6 +57,23 @@ export function createFileVault(dir: string = DEFAULT_VAULT_DIR, options: FileVa
       throw new Error(`Vault record ${id} could not be read (${recordPath(id)}): ${messageOf(error)}`);
     }
     return parseRecord(id, text, recordPath(id));
+  }
+
+  /** The ids of the stored records (temp and lock files do not match, so crashed writes stay invisible). */
+  async function recordIds(): Promise<string[]> {
+    let names: string[];
+    try {
+      names = await readdir(folder);
+    } catch (error) {
+      if (errorCode(error) === "ENOENT") return [];
+      throw error;
+    }
+    return names.flatMap((name) => recordIdOf(name) ?? []);
+  }
+
+  async function readAll(): Promise<VaultRecord[]> {
+    const records = await Promise.all((await recordIds()).map(read));
+    return records.filter((r): r is VaultRecord => r !== undefined);
   }
 
   /** Writes `text` to a fresh temp file next to the records, flushed to disk; returns its path. */
@@ -120,17 +138,24 @@ export function createFileVault(dir: string = DEFAULT_VAULT_DIR, options: FileVa
     },
 
     async list(filter = {}) {
-      let names: string[];
-      try {
-        names = await readdir(folder);
-      } catch (error) {
-        if (errorCode(error) === "ENOENT") return [];
-        throw error;
-      }
-      // Temp files (`.<id>.<uuid>.tmp`) and lock files do not match, so crashed writes stay invisible.
-      const ids = names.flatMap((name) => recordIdOf(name) ?? []);
-      const records = await Promise.all(ids.map(read));
-      return newestFirst(records.filter((r): r is VaultRecord => r !== undefined && matches(r, filter)));
+      const records = await readAll();
+      return newestFirst(records.filter((r) => matches(r, filter)));
+    },
+
+    async idsWithPrefix(prefix, limit) {
+      if (!isIdPrefix(prefix)) return [];
+      // Names only: no record is read.
+      return (await recordIds())
+        .filter((id) => id.startsWith(prefix))
+        .sort()
+        .slice(0, Math.max(0, limit));
+    },
+
+    async findByMessageId(messageId, limit) {
+      // Every record is read, as `list` does: a local vault holds a developer's dead letters, few
+      // enough that an index would cost more than it saves (the S3 vault keeps one).
+      const records = (await readAll()).filter((r) => r.message.messageId === messageId);
+      return newestFirst(records).slice(0, Math.max(0, limit));
     },
 
     ...recordUpdates(update),

@@ -2,11 +2,13 @@ import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import type { DeadLetter } from "../../deadletter/dead-letter";
 import type {
+  ActionOptions,
   ActionOutcome,
   DeadLetterActions,
   DeadLetterFilter,
 } from "../../deadletter/dead-letter-actions-types";
 import type { VaultRecord, VaultState } from "../../deadletter/vault";
+import type { RecordLookup } from "../../deadletter/vault-lookup";
 import { createVictoria } from "../engine";
 import { BufferedOutput } from "../output";
 import type { ProviderFactories } from "../providers";
@@ -66,12 +68,31 @@ class FakeActions implements DeadLetterActions {
     );
   }
 
-  async show(id: string) {
+  /** The next `show`'s answer instead of the normal one (e.g. an ambiguous reference). */
+  showAnswer?: RecordLookup;
+
+  async show(id: string): Promise<RecordLookup> {
     this.calls.push(["show", id]);
-    return this.records.find((r) => r.id === id);
+    if (this.showAnswer) return this.showAnswer;
+    const record = this.records.find((r) => r.id === id);
+    return record
+      ? { ok: true, record }
+      : {
+          ok: false,
+          reason: "missing",
+          message: `No dead letter with id ${id} in the vault.`,
+          candidates: [],
+        };
   }
 
-  private act(id: string, to: VaultState, by: string, note?: string, detail?: string): ActionOutcome {
+  private act(
+    id: string,
+    to: VaultState,
+    by: string,
+    note?: string,
+    detail?: string,
+    options: ActionOptions = {},
+  ): ActionOutcome {
     if (this.refuse) return this.refuse;
     const found = this.records.find((r) => r.id === id);
     if (!found)
@@ -85,23 +106,23 @@ class FakeActions implements DeadLetterActions {
       };
     }
     found.state = to;
-    found.resolution = { by, at: "2024-05-02T00:00:00.000Z", ...(note ? { note } : {}) };
+    found.resolution = { by, at: "2024-05-02T00:00:00.000Z", ...options, ...(note ? { note } : {}) };
     return { ok: true, record: found, ...(detail ? { detail } : {}) };
   }
 
-  async replay(id: string, by: string) {
-    this.calls.push(["replay", id, by]);
-    return this.act(id, "replayed", by, undefined, "sent back to orders");
+  async replay(id: string, by: string, options?: ActionOptions) {
+    this.calls.push(["replay", id, by, options]);
+    return this.act(id, "replayed", by, undefined, "sent back to orders", options);
   }
 
-  async delete(id: string, by: string, note?: string) {
-    this.calls.push(["delete", id, by, note]);
-    return this.act(id, "deleted", by, note);
+  async delete(id: string, by: string, note?: string, options?: ActionOptions) {
+    this.calls.push(["delete", id, by, note, options]);
+    return this.act(id, "deleted", by, note, undefined, options);
   }
 
-  async email(id: string, to: string, by: string, note?: string) {
-    this.calls.push(["email", id, to, by, note]);
-    return this.act(id, "emailed", by, note, `emailed to ${to}`);
+  async email(id: string, to: string, by: string, note?: string, options?: ActionOptions) {
+    this.calls.push(["email", id, to, by, note, options]);
+    return this.act(id, "emailed", by, note, `emailed to ${to}`, options);
   }
 }
 
@@ -247,13 +268,23 @@ describe("deadletter plugin", () => {
     });
   });
 
-  it("`replay` acts as cli:$VICTORIA_ACTOR and prints the outcome; a second replay fails", async () => {
+  it("`show` of an ambiguous reference is a usage error (exit 2) that lists the candidates", async () => {
+    const { run, fake } = setup();
+    const message = "a matches 2 dead letters; give more of the id:\n  a1  parked\n  a2  parked";
+    fake.showAnswer = { ok: false, reason: "ambiguous", message, candidates: [] };
+    expect(await run("show", "a")).toEqual({ exitCode: 2, output: `Error: ${message}\n` });
+    fake.refuse = { ok: false, reason: "ambiguous", message };
+    expect((await run("replay", "a")).exitCode).toBe(2);
+  });
+
+  it("`replay` acts as cli:$VICTORIA_ACTOR via command and prints the outcome; a second replay fails", async () => {
     const { run, fake } = setup();
     expect(await run("replay", "a1")).toEqual({
       exitCode: 0,
       output: "Replayed dead letter a1 (east/orders) as cli:alice.\nsent back to orders\n",
     });
-    expect(fake.calls).toEqual([["replay", "a1", "cli:alice"]]);
+    expect(fake.calls).toEqual([["replay", "a1", "cli:alice", { via: "command" }]]);
+    expect(fake.records.find((r) => r.id === "a1")?.resolution?.via).toBe("command");
     expect(await run("replay", "a1")).toEqual({
       exitCode: 1,
       output: "Error: This dead letter was already replayed by cli:alice.\n",
@@ -271,10 +302,11 @@ describe("deadletter plugin", () => {
       output: "Emailed dead letter c3 (east/orders) as cli:bob.\nemailed to ops@example.com\n",
     });
     expect(await run("delete", "b2")).toMatchObject({ exitCode: 1 });
+    const via = { via: "command" };
     expect(fake.calls).toEqual([
-      ["delete", "a1", "cli:bob", "duplicate order"],
-      ["email", "c3", "ops@example.com", "cli:bob", "have a look"],
-      ["delete", "b2", "cli:bob", undefined],
+      ["delete", "a1", "cli:bob", "duplicate order", via],
+      ["email", "c3", "ops@example.com", "cli:bob", "have a look", via],
+      ["delete", "b2", "cli:bob", undefined, via],
     ]);
   });
 

@@ -134,6 +134,8 @@ export function recordDocument(record: VaultRecord): Record<string, unknown> {
 /** Which failures a retry could fix: only an effect that failed (Service Bus, SMTP down). */
 const FAILURE_CLASS_OF: Record<Extract<ActionOutcome, { ok: false }>["reason"], FailureClass> = {
   missing: "not_found",
+  // The user named several records: the command line is what needs changing (exit 2).
+  ambiguous: "usage",
   already: "conflict",
   limit: "conflict",
   invalid: "invalid",
@@ -155,7 +157,13 @@ const noteOption: OptionSpec = {
   description: "A note kept with the record's resolution.",
   takesValue: true,
 };
-const idArg = { name: "id", description: "The dead letter's id, as `ls` shows it." };
+const idArg = {
+  name: "id",
+  description:
+    "The dead letter: its id, the start of it (4 or more characters, as the workbench shows it), or its message id.",
+};
+/** Kept in the record's resolution, so its notification says the command did it. */
+const VIA_COMMAND = { via: "command" } as const;
 
 /** `deadletter ls|show|replay|delete|email`: by hand, what the Slack buttons of /resolve do. */
 export const deadletterPlugin = definePlugin({
@@ -196,13 +204,10 @@ export const deadletterPlugin = definePlugin({
       sensitive: false,
       args: [idArg],
       async run(ctx) {
-        const id = ctx.args.id ?? "";
-        const record = await (await actions(ctx)).show(id);
-        if (!record)
-          throw new CommandFailure(`No dead letter with id ${id} in the vault.`, {
-            failureClass: "not_found",
-          });
-        ctx.out.out(stringify(recordDocument(record), { lineWidth: 0 }).trimEnd());
+        const found = await (await actions(ctx)).show(ctx.args.id ?? "");
+        if (!found.ok)
+          throw new CommandFailure(found.message, { failureClass: FAILURE_CLASS_OF[found.reason] });
+        ctx.out.out(stringify(recordDocument(found.record), { lineWidth: 0 }).trimEnd());
       },
     },
     {
@@ -211,7 +216,11 @@ export const deadletterPlugin = definePlugin({
       sensitive: false,
       args: [idArg],
       async run(ctx) {
-        report(ctx, await (await actions(ctx)).replay(ctx.args.id ?? "", actor(ctx)), "Replayed");
+        report(
+          ctx,
+          await (await actions(ctx)).replay(ctx.args.id ?? "", actor(ctx), VIA_COMMAND),
+          "Replayed",
+        );
       },
     },
     {
@@ -225,6 +234,7 @@ export const deadletterPlugin = definePlugin({
           ctx.args.id ?? "",
           actor(ctx),
           stringOption(ctx, "note"),
+          VIA_COMMAND,
         );
         report(ctx, outcome, "Deleted");
       },
@@ -241,6 +251,7 @@ export const deadletterPlugin = definePlugin({
           ctx.args.address ?? "",
           actor(ctx),
           stringOption(ctx, "note"),
+          VIA_COMMAND,
         );
         report(ctx, outcome, "Emailed");
       },
