@@ -9,9 +9,10 @@ import { repoRoot, type SpawnedServer, spawnLocalServer } from "./spawn-local-se
 /**
  * The workbench as a person uses it, in headless Chromium (the one `npm ci` installs, see
  * ./browser.ts): a member runs a command, a guest is refused, a dead letter is made and alerted on,
- * Replay puts it back on its queue and the notification names who replayed it. Then the same page
- * at 800 px (and 600 px): the panels fold away, nothing covers Send, and the channel scrolls as
- * Slack's does.
+ * Replay puts it back on its queue and the notification names who replayed it. Then the commands
+ * the page suggests (`help`, a typo, an `encrypt` round trip, answered privately), and Email on a
+ * dead letter through the SMTP stand-in into the Mail panel. Then the same page at 800 px (and
+ * 600 px): the panels fold away, nothing covers Send, and the channel scrolls as Slack's does.
  */
 const ARTIFACTS = join(repoRoot, "test-artifacts");
 const STEP_MS = 15_000;
@@ -81,6 +82,20 @@ async function holdRequests(path: string): Promise<() => Promise<void>> {
     await Promise.all(held);
     await page.unroute(pattern);
   };
+}
+
+/** The app's private answers to the person typing, newest last (the "Running …" acks among them). */
+const privateReplies = () =>
+  page.locator('[data-testid="message"][data-author="bot"][data-ephemeral="true"]');
+/** Everything the app posted, to the channel or privately. */
+const botMessages = () => page.locator('[data-testid="message"][data-author="bot"]');
+
+/** The messages `user` can see, as the server tells their page (ephemeral ones only if theirs). */
+async function messagesSeenBy(user: string): Promise<Array<{ ts: string; text?: string; blocks?: unknown }>> {
+  const response = await page.request.get(`${server.url}/workbench/api/state?user=${user}`);
+  expect(response.status()).toBe(200);
+  return ((await response.json()) as { messages: Array<{ ts: string; text?: string; blocks?: unknown }> })
+    .messages;
 }
 
 const queueCell = (queue: string, cell: "active" | "dead-letter") =>
@@ -245,6 +260,126 @@ describe("the workbench in a browser", () => {
     expect(consoleErrors).toEqual([]);
   }, 120_000);
 
+  it("answers help, a typo and an encrypt round trip, the secret to the member only", async () => {
+    await openWorkbench(1280, 800);
+
+    // `help`, as the chip and the placeholder suggest: the usage text, not "No such command".
+    await send("U0MEMBER", "/victoria help");
+    const help = botMessages().filter({ hasText: "Usage: victoria" });
+    await help.first().waitFor();
+    expect(await help.first().textContent()).toContain("Envelope encrypt data easily.");
+    expect(await botMessages().filter({ hasText: "No such command 'help'" }).count()).toBe(0);
+
+    // A typo is answered with what was meant.
+    await send("U0MEMBER", "/victoria confg");
+    await botMessages()
+      .filter({ hasText: "No such command 'confg'. Did you mean 'config'?" })
+      .first()
+      .waitFor();
+
+    // encrypt works out of the box (the local key): the four lines of an envelope, privately.
+    await send("U0MEMBER", "/victoria encrypt data hello");
+    const sealed = privateReplies().filter({ has: page.locator("pre", { hasText: /^version: /m }) });
+    await sealed.first().waitFor();
+    const lines = ((await sealed.first().locator("pre").first().textContent()) ?? "").trim().split("\n");
+    expect(lines.map((line) => line.split(":")[0])).toEqual(["data", "iv", "key", "version"]);
+    const envelope = Object.fromEntries(
+      lines.map((line) => [line.split(":")[0], line.slice(line.indexOf(":") + 2)]),
+    );
+    expect(envelope.data).not.toBe("");
+
+    // ... and the envelope, given back as JSON, opens to the text.
+    await send("U0MEMBER", `/victoria encrypt decrypt --envelope '${JSON.stringify(envelope)}'`);
+    const opened = privateReplies().filter({ has: page.locator("pre", { hasText: /^\s*hello\s*$/ }) });
+    await opened.first().waitFor();
+
+    // Neither the envelope nor the plaintext reaches anyone else in the channel.
+    const secretTs = [
+      await sealed.first().getAttribute("data-ts"),
+      await opened.first().getAttribute("data-ts"),
+    ];
+    const guestSees = await messagesSeenBy("U0GUEST");
+    expect(guestSees.filter((m) => secretTs.includes(m.ts))).toEqual([]);
+    expect(JSON.stringify(guestSees)).not.toContain(envelope.data);
+    expect(JSON.stringify(guestSees)).not.toContain("victoria encrypt");
+    expect((await messagesSeenBy("U0MEMBER")).filter((m) => secretTs.includes(m.ts))).toHaveLength(2);
+
+    expect(consoleErrors).toEqual([]);
+  }, 60_000);
+
+  it("emails a dead letter through the SMTP stand-in, and the Mail panel shows it", async () => {
+    await openWorkbench(1280, 800);
+    await page.getByTestId("user-picker").selectOption("U0MEMBER");
+    // No mail yet: the panel says where it comes from.
+    await expect.poll(() => page.getByTestId("mail").textContent()).toContain("No mail yet");
+
+    // A dead letter of its own: the story's was replayed, and a resolved record has no buttons.
+    await page.getByTestId("trouble-queue").selectOption("orders");
+    await page.getByTestId("trouble-body").fill('{"orderId": 43, "sku": "WIDGET-8"}');
+    await page.getByTestId("dead-letter").click();
+    await expect
+      .poll(() => page.getByTestId("trouble-result").textContent())
+      .toMatch(/^Dead-lettered message /);
+    const messageId = /^Dead-lettered message (\S+) on orders$/.exec(
+      (await page.getByTestId("trouble-result").textContent()) ?? "",
+    )?.[1];
+    if (messageId === undefined) throw new Error("no message id in the dead-letter result");
+    await expect.poll(() => queueCell("orders", "dead-letter").textContent(), { timeout: STEP_MS }).toBe("1");
+    await page.getByTestId("fire-alert").click();
+    const notification = page.getByTestId("message").filter({ hasText: messageId });
+    await notification.first().waitFor();
+
+    // Email opens the modal; sent with a recipient (and a note that looks like markup), it closes.
+    await notification.first().locator('button[data-action-id="deadletter_email"]').click();
+    const modal = page.getByTestId("modal");
+    await modal.waitFor();
+    expect(await modal.locator(".dialog-title").textContent()).toBe("Email dead letter");
+    await modal.locator('[data-block-id="recipient"]').fill("oncall@example.com");
+    await modal.locator('[data-block-id="note"]').fill("<b>for the orders team</b>");
+    await page.getByTestId("modal-submit").click();
+    await modal.waitFor({ state: "hidden" });
+    await page.locator('[data-testid="vault-record"][data-state="emailed"]').first().waitFor();
+
+    // The mail, in the Mail panel: collapsed, who to whom; opened, its text and attachments.
+    const subject = `Dead letter ${messageId} on local/orders`;
+    const mail = page.getByTestId("mail-message").filter({ hasText: subject });
+    await mail.waitFor({ timeout: STEP_MS });
+    expect(await mail.getAttribute("open")).toBeNull();
+    expect(await mail.getByTestId("mail-text").isVisible()).toBe(false);
+    expect(await mail.locator("summary").textContent()).toContain("oncall@example.com");
+    await mail.locator("summary").click();
+    expect(await mail.getByTestId("mail-to").textContent()).toBe("oncall@example.com");
+    expect(await mail.getByTestId("mail-from").textContent()).toContain("victoria@example.com");
+    const text = mail.getByTestId("mail-text");
+    expect(await text.textContent()).toContain(`Message id: ${messageId}`);
+    // Outside text is shown as text, never parsed as HTML.
+    expect(await text.textContent()).toContain("Note: <b>for the orders team</b>");
+    expect(await text.locator("b").count()).toBe(0);
+    const attachments = await mail.getByTestId("mail-attachment").allTextContents();
+    expect(attachments).toHaveLength(2);
+    expect(attachments[0]).toMatch(/^body\.json \d+ B · application\/json$/);
+    expect(attachments[1]).toMatch(/^dead-letter-[\w-]+\.json [\d.]+ K?B · application\/json$/);
+
+    // Opened stays opened when the panel is redrawn (switching people redraws every panel).
+    await mail.evaluate((node) => {
+      node.setAttribute("data-drawn-before", "");
+    });
+    await page.getByTestId("user-picker").selectOption("U0GUEST");
+    await expect.poll(() => mail.getAttribute("data-drawn-before"), { timeout: STEP_MS }).toBeNull();
+    expect(await mail.getByTestId("mail-text").isVisible()).toBe(true);
+    await page.getByTestId("user-picker").selectOption("U0MEMBER");
+
+    // The API behind the panel lists it first.
+    const listed = (await (await page.request.get(`${server.url}/workbench/api/mail`)).json()) as {
+      available: boolean;
+      messages: Array<{ subject: string; to: string[] }>;
+    };
+    expect(listed.available).toBe(true);
+    expect(listed.messages[0]).toMatchObject({ subject, to: ["oncall@example.com"] });
+
+    expect(consoleErrors).toEqual([]);
+  }, 60_000);
+
   it("holds up at 800 px and 600 px: folded panels, Send never covered, the channel scrolls as Slack's", async () => {
     await openWorkbench(800, 800);
     const sendButton = page.getByTestId("send");
@@ -272,6 +407,11 @@ describe("the workbench in a browser", () => {
     expect(overlaps(await panels.boundingBox(), await page.getByTestId("composer-form").boundingBox())).toBe(
       false,
     );
+    // The Mail panel fits the narrow column: an opened mail wraps rather than widening it.
+    const mail = page.getByTestId("mail-message").first();
+    await mail.locator("summary").click();
+    await mail.getByTestId("mail-text").waitFor();
+    expect(await panels.evaluate((column) => column.scrollWidth <= column.clientWidth)).toBe(true);
 
     // An alert on an empty dead-letter queue: 202, then the panel says that nothing was there.
     await page.getByTestId("trouble-queue").selectOption("victoria-failed-requests");

@@ -37,15 +37,23 @@ export function forgetSeen(): void {
 }
 
 export function wireChannelScroll(): void {
+  const list = page.channel;
+  /** The list's size as the resize observer last saw it. */
+  let size = "";
+  const sizeNow = () => `${list.clientWidth}x${list.clientHeight}`;
   page.newMessages.addEventListener("click", scrollToBottom);
-  page.channel.addEventListener("scroll", () => {
-    view.stuck = isNearBottom(page.channel);
+  list.addEventListener("scroll", () => {
+    // A resize rewraps the list, and the browser's scroll anchoring then scrolls it before the
+    // observer below runs: that scroll is not the person leaving the bottom, so it must not unstick.
+    if (sizeNow() !== size) return;
+    view.stuck = isNearBottom(list);
     if (view.stuck) page.newMessages.hidden = true;
   });
   // A narrower list (panels opened, window resized) wraps taller: one read to the end stays there.
   new ResizeObserver(() => {
-    if (view.stuck) page.channel.scrollTop = page.channel.scrollHeight;
-  }).observe(page.channel);
+    size = sizeNow();
+    if (view.stuck) list.scrollTop = list.scrollHeight;
+  }).observe(list);
 }
 
 export async function sendMessage(): Promise<void> {

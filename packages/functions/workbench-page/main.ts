@@ -4,6 +4,7 @@
 import { api } from "./api";
 import { forgetSeen, renderChannel, sendMessage, wireChannelScroll } from "./channel";
 import { byTestId, el, errorText, find } from "./dom";
+import { startMailPolling } from "./mail";
 import { cancelModal, submitModal, syncModal } from "./modal";
 import { guarded, showNotice } from "./notice";
 import { page } from "./page";
@@ -123,6 +124,8 @@ async function start(): Promise<void> {
   page.config = config;
   setUpChannel(config);
   setUpTrouble(config.bus);
+  // Mail does not need the Slack stand-in: it is shown whatever the channel can do.
+  startMailPolling();
   if (!config.available) {
     // Without the Slack stand-in there is no channel to show or post to.
     setComposerEnabled(false);

@@ -87,3 +87,29 @@ export interface PostOutcome {
   sent?: SentRequest;
   notice?: string;
 }
+
+export interface MailAttachment {
+  filename: string;
+  contentType: string;
+  size: number;
+}
+
+export interface MailMessage {
+  from: string;
+  to: string[];
+  subject: string;
+  /** ISO 8601. */
+  date: string;
+  text: string;
+  attachments: MailAttachment[];
+}
+
+/** `GET /workbench/api/mail`: what the SMTP stand-in received, newest first. */
+export interface MailState {
+  available: boolean;
+  /** Why there is no mail to show (SMTP_URL names a real server). */
+  reason?: string;
+  /** How many the stand-in holds; `messages` is the newest of them. */
+  total?: number;
+  messages: MailMessage[];
+}
