@@ -1,9 +1,10 @@
-import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import type { ApprovalRequest } from "../../approvals/approval";
 import { encodeApprovalRequest, parseApprovalRequest } from "../../approvals/approval-json";
 import type { ApprovalStore } from "../../approvals/approval-store";
 import { createConditionalApprovalStore } from "../../approvals/conditional-approval-store";
-import { errorName, failure, isConditionFailure } from "./s3-errors";
+import { failure, isConditionFailure } from "./s3-errors";
+import { readVersionedObject } from "./s3-versioned-object";
 
 export interface S3ApprovalStoreOptions {
   client: S3Client;
@@ -53,18 +54,8 @@ export function createS3ApprovalStore(options: S3ApprovalStoreOptions): Approval
   return createConditionalApprovalStore<string>(
     {
       async read(id) {
-        let text: string;
-        let etag: string | undefined;
-        try {
-          const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: keyOf(id) }));
-          text = (await response.Body?.transformToString("utf-8")) ?? "";
-          etag = response.ETag;
-        } catch (error) {
-          if (errorName(error) === "NoSuchKey") return undefined;
-          throw failure(`Approval request ${id} could not be read (${where(id)})`, error);
-        }
-        if (!etag) throw new Error(`Approval request ${id} came back without an ETag (${where(id)})`);
-        return { request: parseApprovalRequest(id, text, where(id)), token: etag };
+        const stored = await readVersionedObject(client, bucket, keyOf(id), `Approval request ${id}`);
+        return stored && { request: parseApprovalRequest(id, stored.text, where(id)), token: stored.etag };
       },
       // A 409 here is another create of the same id landing: ids are random, so that is a clash too.
       insert: (request) => put(request, { IfNoneMatch: "*" }),

@@ -1,4 +1,4 @@
-import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import type { Vault, VaultRecord } from "../../deadletter/vault";
 import {
   checkId,
@@ -12,8 +12,9 @@ import {
   recordIdOf,
   recordUpdates,
 } from "../../deadletter/vault-records";
-import { errorName, failure, isConditionFailure } from "./s3-errors";
+import { failure, isConditionFailure } from "./s3-errors";
 import { listKeys } from "./s3-list-keys";
+import { readVersionedObject } from "./s3-versioned-object";
 
 export interface S3VaultOptions {
   client: S3Client;
@@ -51,18 +52,8 @@ export function createS3Vault(options: S3VaultOptions): Vault {
   const indexFolderOf = (messageId: string) => `${base}message-ids/${messageIdDigest(messageId)}/`;
 
   async function read(id: string): Promise<{ record: VaultRecord; etag: string } | undefined> {
-    let text: string;
-    let etag: string | undefined;
-    try {
-      const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: keyOf(id) }));
-      text = (await response.Body?.transformToString("utf-8")) ?? "";
-      etag = response.ETag;
-    } catch (error) {
-      if (errorName(error) === "NoSuchKey") return undefined;
-      throw failure(`Vault record ${id} could not be read (${where(id)})`, error);
-    }
-    if (!etag) throw new Error(`Vault record ${id} came back without an ETag (${where(id)})`);
-    return { record: parseRecord(id, text, where(id)), etag };
+    const stored = await readVersionedObject(client, bucket, keyOf(id), `Vault record ${id}`);
+    return stored && { record: parseRecord(id, stored.text, where(id)), etag: stored.etag };
   }
 
   /** A conditional put; false when the condition failed (someone else wrote first). */
