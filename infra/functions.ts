@@ -1,7 +1,7 @@
 import { configureWorkerHandOff, sendToWorkerFailures } from "./hand-off";
 import { LAMBDA_DEFAULTS, lambdaHandler, PUBLIC_URL } from "./lambda-defaults";
 import { readVictoriaSecret, victoriaSecret } from "./secret";
-import { audit, auditAppend, dedupe, dedupeClaims, vault, vaultReadWrite } from "./storage";
+import { approvalMarkers, audit, auditAppend, dedupe, dedupeClaims, vault, vaultReadWrite } from "./storage";
 
 /**
  * The four HTTP functions on Function URLs and the worker behind them. Every function gets only
@@ -49,7 +49,13 @@ export const worker = new sst.aws.Function("Worker", {
     VAULT_BUCKET: vault.name,
     AUDIT_BUCKET: audit.name,
   },
-  permissions: [readVictoriaSecret, ...vaultReadWrite, ...auditAppend, sendToWorkerFailures],
+  permissions: [
+    readVictoriaSecret,
+    ...vaultReadWrite,
+    ...approvalMarkers,
+    ...auditAppend,
+    sendToWorkerFailures,
+  ],
 });
 
 export const workerHandOff = configureWorkerHandOff(worker);

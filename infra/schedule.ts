@@ -1,4 +1,4 @@
-import { executeUrl } from "./functions";
+import { executeUrl, worker } from "./functions";
 import { LAMBDA_DEFAULTS, lambdaHandler } from "./lambda-defaults";
 import { readVictoriaSecret, victoriaSecret } from "./secret";
 
@@ -25,4 +25,16 @@ export const retryFailedRequests = new sst.aws.Function("RetryFailedRequests", {
 export const retrySchedule = new sst.aws.CronV2("RetryFailedRequestsSchedule", {
   function: retryFailedRequests,
   schedule: "rate(5 minutes)",
+});
+
+/**
+ * Expires approval requests left unanswered and tells their requesters: the worker's
+ * `expire-approvals` job, every minute, so a 30-minute approval window ends within a minute of its
+ * time (a click after expiry is refused at once anyway). With no request pending it lists one S3
+ * prefix and stops.
+ */
+export const approvalExpirySchedule = new sst.aws.CronV2("ApprovalExpirySchedule", {
+  function: worker,
+  schedule: "rate(1 minute)",
+  event: { kind: "expire-approvals", payload: {} },
 });

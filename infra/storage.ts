@@ -49,6 +49,14 @@ export const vaultReadWrite = [
 ];
 
 /**
+ * Approval requests' pending markers (the expiry sweep's list): removed when a request is decided.
+ * The only delete on the vault, and only below `approvals/pending/`.
+ */
+export const approvalMarkers = [
+  { actions: ["s3:DeleteObject"], resources: [$interpolate`${vault.arn}/approvals/pending/*`] },
+];
+
+/**
  * Append to the audit trail: create-only writes (the bucket policy refuses overwrites), plus
  * reading a record back so a retried write that finds its own record is recognised as done.
  * No list, no delete.

@@ -1,12 +1,13 @@
 import { createExecuteClient } from "@victoria/core/adapters/http/execute-client";
 import { createLazyWebApiChat } from "@victoria/core/adapters/slack/lazy-web-api-chat";
+import type { ApprovalFlow } from "@victoria/core/approvals/approval-flow";
 import type { Bus } from "@victoria/core/deadletter/bus";
 import {
   createCommandDeadLetterActionsFromEnv,
   createDeadLetterActionsFromEnv,
 } from "@victoria/core/deadletter/dead-letter-actions-from-env";
 import { createDrainJobHandler } from "@victoria/core/deadletter/drain-jobs";
-import { createResolveHandler } from "@victoria/core/deadletter/resolve-job";
+import type { ResolveDeps } from "@victoria/core/deadletter/resolve-job";
 import { connectionFor } from "@victoria/core/deadletter/service-bus-connections";
 import type { Vault } from "@victoria/core/deadletter/vault";
 import {
@@ -15,7 +16,8 @@ import {
 } from "@victoria/core/failed-requests/failed-request-publisher";
 import { lazyPort } from "@victoria/core/lazy-port";
 import type { Logger } from "@victoria/core/logging/json-logger";
-import { createDirectoryFromEnv } from "@victoria/core/security/directory-from-env";
+import type { PolicyGate } from "@victoria/core/policy/policy-gate";
+import type { Chat } from "@victoria/core/ports";
 import {
   type BusSettings,
   DEFAULT_DRAIN_BUDGET_SECONDS,
@@ -114,18 +116,20 @@ export function wireDeadLetterActions(wiring: Omit<ResolveWiring, "logger">) {
   return createCommandDeadLetterActionsFromEnv(wiring.env, actionDeps(wiring));
 }
 
-/** The slow half of `/resolve`. */
-export async function wireResolveHandler(wiring: ResolveWiring) {
-  const { env, vault, logger } = wiring;
+/** What the slow half of `/resolve` runs with: the gate, the audit, the dead-letter operations. */
+export async function wireResolveDeps(
+  wiring: ResolveWiring & { chat: Chat; gate: PolicyGate; approvals?: Pick<ApprovalFlow, "request"> },
+): Promise<ResolveDeps> {
+  const { env, vault, logger, chat, gate, approvals } = wiring;
   const settings = readSlackCommandSettings(env);
-  return createResolveHandler({
-    chat: createLazyWebApiChat({ token: settings.botToken, slackApiUrl: settings.slackApiUrl }),
-    directory: createDirectoryFromEnv(env),
-    allowedMembers: settings.allowedMembers,
+  return {
+    chat,
+    gate,
+    ...(approvals ? { approvals } : {}),
     audit: createAuditLog(env, settings.auditLogFile),
     // Not the command's: the handler redraws once per click, however many records a bulk click touched.
     actions: await createDeadLetterActionsFromEnv(env, actionDeps(wiring)),
     vault,
     logger,
-  });
+  };
 }

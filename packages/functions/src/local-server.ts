@@ -1,8 +1,10 @@
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
+import { APPROVAL_EXPIRY_JOB } from "@victoria/core/approvals/approval-jobs";
 import { createInProcessDispatcher } from "@victoria/core/dispatch/in-process-dispatcher";
 import { createMemoryDedupeStore } from "@victoria/core/idempotency/dedupe-store";
 import { createJsonLogger, type Logger } from "@victoria/core/logging/json-logger";
+import type { Dispatcher } from "@victoria/core/ports";
 import { parseMemberList } from "@victoria/core/security/static-directory";
 import { type ServiceBusStandIn, startServiceBusStandIn } from "@victoria/emulators/service-bus/broker";
 import { type SlackStandIn, startSlackStandIn } from "@victoria/emulators/slack";
@@ -19,6 +21,7 @@ import type { EngineAdapters } from "./execute-runner";
 import { withLingeringClose } from "./http/lingering-close";
 import { loopbackOnly } from "./http/loopback-guard";
 import { type LocalEngine, prepareLocalEngine } from "./local-engine";
+import { loadPolicyFromEnv } from "./policy-wiring";
 import { type Env, portSetting, readSlackCommandSettings, requireSetting, withDevDefaults } from "./settings";
 import { workbenchRoute } from "./workbench/workbench-route";
 
@@ -26,6 +29,8 @@ import { workbenchRoute } from "./workbench/workbench-route";
 export const LOCAL_SLACK_USERS = [
   { id: "U0MEMBER", email: "sre@example.com", name: "sre" },
   { id: "U0GUEST", email: "guest@example.com", name: "guest" },
+  // An approver for a command policy's approvals (docs/policy.example.yaml); not an SRE member.
+  { id: "U0LEAD", email: "lead@example.com", name: "lead" },
 ] as const;
 export const LOCAL_BOT_USER_ID = "U0VICTORIA";
 /** The embedded broker's cluster; its namespace `victoria-local` maps to it (last `-` segment). */
@@ -105,6 +110,26 @@ export async function createLocalApp({ env, logger, selfUrl, embedded = {}, engi
     ],
   });
   return { app, dispatcher, bus };
+}
+
+/** Seconds between the local server's approval-expiry sweeps (AWS: every minute, by schedule). */
+export const DEFAULT_APPROVAL_SWEEP_SECONDS = 30;
+
+/**
+ * With a command policy, requests left unanswered are expired and their requesters told, as the
+ * worker's schedule does on AWS. Without one there are no approvals, so no timer.
+ */
+function startApprovalSweep(env: Env, dispatcher: Dispatcher, logger: Logger) {
+  if (!loadPolicyFromEnv(env)) return undefined;
+  const seconds = Number(env.APPROVAL_SWEEP_SECONDS || DEFAULT_APPROVAL_SWEEP_SECONDS);
+  if (!(seconds > 0)) throw new Error("APPROVAL_SWEEP_SECONDS must be a positive number of seconds");
+  const timer = setInterval(() => {
+    dispatcher
+      .dispatch({ kind: APPROVAL_EXPIRY_JOB, payload: {} })
+      .catch((error: Error) => logger.error("approval sweep failed", { errorMessage: error.message }));
+  }, seconds * 1000);
+  timer.unref();
+  return timer;
 }
 
 export interface LocalServer {
@@ -199,6 +224,7 @@ export async function startLocalServer({
       listening.once("error", reject);
     });
     const ready = engine;
+    const sweep = startApprovalSweep(settings, dispatcher, logger);
     return {
       url,
       slack,
@@ -207,6 +233,7 @@ export async function startLocalServer({
       ...(smtp ? { mailFrom: settings.MAIL_FROM } : {}),
       engine: ready,
       async close() {
+        if (sweep) clearInterval(sweep);
         await new Promise<void>((done) => server.close(() => done()));
         await dispatcher.idle();
         await bus.close();

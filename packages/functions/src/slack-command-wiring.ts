@@ -1,9 +1,10 @@
 import { createExecuteClient } from "@victoria/core/adapters/http/execute-client";
-import { createLazyWebApiChat } from "@victoria/core/adapters/slack/lazy-web-api-chat";
+import type { ApprovalFlow } from "@victoria/core/approvals/approval-flow";
 import type { Logger } from "@victoria/core/logging/json-logger";
+import type { PolicyGate } from "@victoria/core/policy/policy-gate";
+import type { Chat } from "@victoria/core/ports";
 import type { AuditLog } from "@victoria/core/security/audit-log";
-import { createDirectoryFromEnv } from "@victoria/core/security/directory-from-env";
-import { createSlackCommandHandler, type SlackCommandJob } from "@victoria/core/slack/slack-command-job";
+import type { SlackCommandDeps } from "@victoria/core/slack/slack-command-job";
 import type { Env, SlackCommandSettings } from "./settings";
 import { createAuditLog } from "./storage-from-env";
 
@@ -15,16 +16,22 @@ export interface SlackCommandWiring {
   defaultExecuteUrl?: () => string;
   /** The audit log; defaults to the JSON Lines file in AUDIT_LOG_FILE. */
   audit?: AuditLog;
+  chat: Chat;
+  gate: PolicyGate;
+  approvals?: Pick<ApprovalFlow, "request">;
 }
 
-/** The slow half of `/authenticate` with production adapters: WebClient, directory, audit, `/execute`. */
-export function wireSlackCommandHandler({
+/** What the slow half of `/authenticate` runs with: the gate, the audit, `/execute` over HTTP. */
+export function wireSlackCommandDeps({
   settings,
   env,
   logger,
   defaultExecuteUrl,
   audit = createAuditLog(env, settings.auditLogFile),
-}: SlackCommandWiring): (job: SlackCommandJob) => Promise<void> {
+  chat,
+  gate,
+  approvals,
+}: SlackCommandWiring): SlackCommandDeps {
   const executeUrl = settings.executeUrl ?? defaultExecuteUrl;
   if (!executeUrl) throw new Error("VICTORIA_EXECUTE_URL is not set");
   const execute = createExecuteClient({
@@ -32,12 +39,12 @@ export function wireSlackCommandHandler({
     sharedSecret: settings.sharedSecret,
     timeoutMs: settings.executeTimeoutMs,
   });
-  return createSlackCommandHandler({
-    chat: createLazyWebApiChat({ token: settings.botToken, slackApiUrl: settings.slackApiUrl }),
-    directory: createDirectoryFromEnv(env),
-    allowedMembers: settings.allowedMembers,
+  return {
+    chat,
+    gate,
+    ...(approvals ? { approvals } : {}),
     audit,
     execute: (args, requestId, requester) => execute.runWithId(args, requestId, { requester }),
     logger,
-  });
+  };
 }

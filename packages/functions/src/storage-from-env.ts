@@ -1,6 +1,8 @@
 import type { S3Client } from "@aws-sdk/client-s3";
+import { createFileApprovalStore } from "@victoria/core/adapters/local/file-approval-store";
 import { createFileVault } from "@victoria/core/adapters/local/file-vault";
 import { createJsonlAuditLog } from "@victoria/core/adapters/local/jsonl-audit-log";
+import type { ApprovalStore } from "@victoria/core/approvals/approval-store";
 import type { Vault } from "@victoria/core/deadletter/vault";
 import { createMemoryDedupeStore, type DedupeStore } from "@victoria/core/idempotency/dedupe-store";
 import { lazyPort } from "@victoria/core/lazy-port";
@@ -67,4 +69,18 @@ export function createDedupeStore(env: Env): DedupeStore {
     );
   }
   return createMemoryDedupeStore();
+}
+
+/** Approval requests beside the vault records: the vault bucket on AWS, VAULT_DIR locally. */
+export function createApprovalStore(env: Env): ApprovalStore {
+  const bucket = env.VAULT_BUCKET;
+  if (bucket) {
+    return lazyPort<ApprovalStore>({ create: true, get: true, update: true, pending: true }, async () =>
+      (await import("@victoria/core/adapters/aws/s3-approval-store")).createS3ApprovalStore({
+        client: await s3Client(),
+        bucket,
+      }),
+    );
+  }
+  return createFileApprovalStore(env.VAULT_DIR || ".victoria/vault");
 }

@@ -10,6 +10,9 @@ export const EMOJI: Record<string, string> = {
   warning: "⚠️",
   no_entry: "⛔",
   hourglass_flowing_sand: "⏳",
+  hourglass: "⌛",
+  raised_hand: "✋",
+  leftwards_arrow_with_hook: "↩️",
   email: "📧",
   wastebasket: "🗑️",
   repeat: "🔁",
@@ -57,6 +60,8 @@ function renderAngle(inner: string): Node {
     return mention(`@${name === id && label !== undefined ? label : name}`);
   }
   if (target.startsWith("#")) return mention(`#${label ?? target.slice(1)}`);
+  // A date (`<!date^…|fallback>`) is shown as its fallback text, not as a mention.
+  if (target.startsWith("!date^")) return document.createTextNode(label ?? target);
   if (target.startsWith("!")) return mention(label ?? `@${target.slice(1).split("^")[0] ?? ""}`);
   const url = decodeEntities(target);
   const href = safeHref(url);

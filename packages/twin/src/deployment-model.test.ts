@@ -159,6 +159,7 @@ describe("evaluateDeployment: the repository's sst.config.ts", () => {
     });
     expect(grantLines(functionOf(dev, "Worker"))).toEqual(
       [
+        "s3:DeleteObject {Vault.arn}/approvals/pending/*",
         "s3:GetObject {Audit.arn}/*",
         "s3:GetObject {Vault.arn}/*",
         "s3:ListBucket {Vault.arn}",
@@ -205,9 +206,15 @@ describe("evaluateDeployment: the repository's sst.config.ts", () => {
     ]);
   });
 
-  it("the retry consumer's schedule, its function given by reference", () => {
+  it("the schedules: retry consumer, and the approval sweep as a worker job (its event)", () => {
     expect(dev.schedules).toEqual([
       { id: "RetryFailedRequestsSchedule", functionId: "RetryFailedRequests", schedule: "rate(5 minutes)" },
+      {
+        id: "ApprovalExpirySchedule",
+        functionId: "Worker",
+        schedule: "rate(1 minute)",
+        event: { kind: "expire-approvals", payload: {} },
+      },
     ]);
   });
 

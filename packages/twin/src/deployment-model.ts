@@ -58,6 +58,8 @@ export interface DeclaredSchedule {
   id: string;
   functionId: string;
   schedule: string;
+  /** CronV2's `event`: the JSON EventBridge Scheduler gives the function (`{}` when absent). */
+  event?: unknown;
 }
 
 export interface DeploymentModel {
@@ -158,6 +160,7 @@ export function deploymentModelOf(
       id: c.id,
       functionId: functionIdOf(c.args.function ?? c.args.job, `${c.id} function`),
       schedule: String(declared(c.args.schedule, `${c.id} schedule`)),
+      ...(c.args.event === undefined ? {} : { event: c.args.event }),
     })),
     outputs: Object.fromEntries(
       Object.entries(recording.outputs).map(([key, value]) => [

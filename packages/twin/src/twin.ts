@@ -375,7 +375,8 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
         new InvokeCommand({
           FunctionName: names.function(schedule.functionId),
           InvocationType: "Event",
-          Payload: "{}",
+          // The schedule's target input, as SST gives it to EventBridge Scheduler.
+          Payload: JSON.stringify(schedule.event ?? {}),
         }),
       );
     };

@@ -55,6 +55,26 @@ export function approvalStoreContract(name: string, makeStore: MakeApprovalStore
       await dispose?.();
     });
 
+    it("lists pending requests soonest expiry first; decided ones leave the list", async () => {
+      expect(await store.pending()).toEqual([]);
+      const later = await store.create({
+        ...sampleRequest(),
+        expiresAt: new Date(CREATED.getTime() + 60 * 60_000).toISOString(),
+      });
+      const sooner = await store.create(sampleRequest());
+      const third = await store.create(sampleRequest());
+      expect((await store.pending()).map((r) => r.id)).toEqual(
+        expect.arrayContaining([sooner.id, third.id, later.id]),
+      );
+      expect((await store.pending()).at(-1)?.id).toBe(later.id);
+      await store.update(sooner.id, (r) => approve(r, approver(1), SOON));
+      await store.update(third.id, (r) => reject(r, approver(2), SOON));
+      expect((await store.pending()).map((r) => r.id)).toEqual([later.id]);
+      // A recorded message keeps it pending.
+      await store.update(later.id, (r) => recordMessage(r, { channel: "C0OPS", ts: "1.2" }));
+      expect((await store.pending()).map((r) => r.version)).toEqual([2]);
+    });
+
     it("creates a request at version 1 and reads it back exactly", async () => {
       const request = { ...sampleRequest(), command: ["store", "s3", "put", "--data", 'ünï ✓ "q"\n', "K"] };
       const created = await store.create({ ...request, version: 7 });
@@ -94,7 +114,7 @@ export function approvalStoreContract(name: string, makeStore: MakeApprovalStore
       const self = await store.update(id, (r) => approve(r, requester, SOON));
       expect(self).toEqual({
         ok: false,
-        refusal: { reason: "own-request", message: "You cannot approve your own request" },
+        refusal: { reason: "own-request", message: { text: "You cannot approve your own request" } },
         request: first.request,
       });
       expect((await store.get(id))?.version).toBe(2);
@@ -162,7 +182,7 @@ export function approvalStoreContract(name: string, makeStore: MakeApprovalStore
         for (const refusal of refused) {
           expect(refusal).toEqual({
             reason: "already-approved",
-            message: `Already approved by <@${winner}>`,
+            message: { text: `Already approved by <@${winner}>` },
           });
         }
       });
@@ -185,7 +205,9 @@ export function approvalStoreContract(name: string, makeStore: MakeApprovalStore
           Array.from({ length: 10 }, () => store.update(id, (r) => approve(r, approver(1), SOON))),
         );
         expect(events(results)).toEqual(["approval-recorded"]);
-        expect(refusals(results).map((r) => r.message)).toEqual(Array(9).fill("Already approved by you"));
+        expect(refusals(results).map((r) => r.message.text)).toEqual(
+          Array(9).fill("Already approved by you"),
+        );
         expect(await store.get(id)).toMatchObject({ state: "pending", version: 2 });
       });
 

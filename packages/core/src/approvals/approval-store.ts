@@ -35,4 +35,12 @@ export interface ApprovalStore {
     transition: ApprovalTransition,
     options?: ApprovalUpdateOptions,
   ): Promise<ApprovalUpdate>;
+  /**
+   * The pending requests, soonest expiry first (for the expiry sweep), at most `PENDING_LIMIT`:
+   * read through markers kept beside the requests, so a sweep never reads every request ever made.
+   */
+  pending(): Promise<ApprovalRequest[]>;
 }
+
+/** Markers a sweep reads at most: pending requests are few (a burst of risky commands, not thousands). */
+export const PENDING_LIMIT = 1000;

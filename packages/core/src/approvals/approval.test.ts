@@ -16,7 +16,7 @@ import { approver, CREATED, LATE, requester, SOON, sampleRequest } from "./appro
 
 /** The request a step led to; fails the test for a refusal. */
 function landed(step: Step): ApprovalRequest {
-  if (!step.ok) throw new Error(`refused: ${step.refusal.message}`);
+  if (!step.ok) throw new Error(`refused: ${step.refusal.message.text}`);
   return step.request;
 }
 
@@ -69,7 +69,7 @@ describe("approve", () => {
     for (const self of [requester, { slackId: "UOTHER", email: "REQ@example.com" }]) {
       expect(approve(request, self, SOON)).toEqual({
         ok: false,
-        refusal: { reason: "own-request", message: "You cannot approve your own request" },
+        refusal: { reason: "own-request", message: { text: "You cannot approve your own request" } },
       });
     }
   });
@@ -89,7 +89,7 @@ describe("approve", () => {
     expect(once.state).toBe("pending");
     expect(approve(once, approver(1), SOON)).toEqual({
       ok: false,
-      refusal: { reason: "already-approved-by-you", message: "Already approved by you" },
+      refusal: { reason: "already-approved-by-you", message: { text: "Already approved by you" } },
     });
     // The same person from another Slack account (same email) is not a second approver.
     expect(approve(once, { slackId: "UALT", email: "LEAD1@example.com" }, SOON)).toMatchObject({
@@ -105,25 +105,30 @@ describe("approve", () => {
     const approved = landed(approve(landed(approve(sampleRequest(2), approver(1), SOON)), approver(2), SOON));
     expect(approve(approved, approver(3), SOON)).toEqual({
       ok: false,
-      refusal: { reason: "already-approved", message: "Already approved by <@ULEAD1> and <@ULEAD2>" },
+      refusal: {
+        reason: "already-approved",
+        message: { text: "Already approved by <@ULEAD1> and <@ULEAD2>" },
+      },
     });
     expect(approve(approved, approver(2), SOON)).toMatchObject({
       refusal: { reason: "already-approved-by-you" },
     });
     const ran = landed(markRan(approved, { outcome: "ok", exitStatus: 0 }, SOON));
     expect(approve(ran, approver(3), SOON)).toMatchObject({
-      refusal: { message: `Already approved by <@ULEAD1> and <@ULEAD2>; it ran at ${SOON.toISOString()}` },
+      refusal: {
+        message: { text: `Already approved by <@ULEAD1> and <@ULEAD2>; it ran at ${SOON.toISOString()}` },
+      },
     });
     const rejected = landed(reject(sampleRequest(), approver(1), SOON, "not now"));
     expect(approve(rejected, approver(2), SOON)).toEqual({
       ok: false,
-      refusal: { reason: "already-rejected", message: "Already rejected by <@ULEAD1>: not now" },
+      refusal: { reason: "already-rejected", message: { text: "Already rejected by <@ULEAD1>: not now" } },
     });
     // An approver whose approval was overtaken by a rejection hears about the rejection.
     const partlyApproved = landed(approve(sampleRequest(2), approver(1), SOON));
     const overtaken = landed(reject(partlyApproved, approver(2), SOON));
     expect(approve(overtaken, approver(1), SOON)).toMatchObject({
-      refusal: { reason: "already-rejected", message: "Already rejected by <@ULEAD2>" },
+      refusal: { reason: "already-rejected", message: { text: "Already rejected by <@ULEAD2>" } },
     });
   });
 
@@ -132,7 +137,7 @@ describe("approve", () => {
     const step = approve(request, approver(1), LATE);
     expect(step).toEqual({
       ok: false,
-      refusal: { reason: "expired", message: "This request expired at 2025-01-02T03:30:00.000Z" },
+      refusal: { reason: "expired", message: { text: "This request expired at 2025-01-02T03:30:00.000Z" } },
       change: { request: { ...request, state: "expired" }, event: "expired" },
     });
     // At the very instant of expiry it is still open.
@@ -168,7 +173,7 @@ describe("reject", () => {
     const approved = landed(approve(sampleRequest(), approver(1), SOON));
     expect(reject(approved, approver(2), SOON)).toMatchObject({
       ok: false,
-      refusal: { reason: "already-approved", message: "Already approved by <@ULEAD1>" },
+      refusal: { reason: "already-approved", message: { text: "Already approved by <@ULEAD1>" } },
     });
     expect(reject(sampleRequest(), approver(1), LATE)).toMatchObject({
       ok: false,
@@ -183,14 +188,17 @@ describe("expire", () => {
     const request = sampleRequest();
     expect(expire(request, SOON)).toEqual({
       ok: false,
-      refusal: { reason: "not-due", message: "This request does not expire until 2025-01-02T03:30:00.000Z" },
+      refusal: {
+        reason: "not-due",
+        message: { text: "This request does not expire until 2025-01-02T03:30:00.000Z" },
+      },
     });
     const expired = expire(request, LATE);
     expect(expired).toMatchObject({ ok: true, event: "expired", request: { state: "expired" } });
     expect(expire(landed(expired), LATE)).toMatchObject({ ok: false, refusal: { reason: "expired" } });
     expect(approve(landed(expired), approver(1), LATE)).toEqual({
       ok: false,
-      refusal: { reason: "expired", message: "This request expired at 2025-01-02T03:30:00.000Z" },
+      refusal: { reason: "expired", message: { text: "This request expired at 2025-01-02T03:30:00.000Z" } },
     });
   });
 
@@ -212,7 +220,10 @@ describe("markRan", () => {
     });
     expect(markRan(landed(ran), { outcome: "ok" }, SOON)).toEqual({
       ok: false,
-      refusal: { reason: "already-ran", message: `This request already ran at ${SOON.toISOString()}` },
+      refusal: {
+        reason: "already-ran",
+        message: { text: `This request already ran at ${SOON.toISOString()}` },
+      },
     });
     expect(landed(markRan(approved, { outcome: "timeout" }, SOON)).run).not.toHaveProperty("exitStatus");
   });
@@ -221,7 +232,10 @@ describe("markRan", () => {
     const pending = sampleRequest();
     expect(markRan(pending, { outcome: "ok" }, SOON)).toEqual({
       ok: false,
-      refusal: { reason: "not-approved", message: "This request is pending, not approved: it cannot run" },
+      refusal: {
+        reason: "not-approved",
+        message: { text: "This request is pending, not approved: it cannot run" },
+      },
     });
     const rejected = landed(reject(pending, approver(1), SOON));
     expect(markRan(rejected, { outcome: "ok" }, SOON)).toMatchObject({ refusal: { reason: "not-approved" } });
@@ -241,8 +255,8 @@ describe("recordMessage and mentions", () => {
   });
 
   it("joins mentions as a sentence", () => {
-    expect(mentions([])).toBe("nobody");
-    expect(mentions([approver(1)])).toBe("<@ULEAD1>");
-    expect(mentions([approver(1), approver(2), approver(3)])).toBe("<@ULEAD1>, <@ULEAD2> and <@ULEAD3>");
+    expect(mentions([]).text).toBe("nobody");
+    expect(mentions([approver(1)]).text).toBe("<@ULEAD1>");
+    expect(mentions([approver(1), approver(2), approver(3)]).text).toBe("<@ULEAD1>, <@ULEAD2> and <@ULEAD3>");
   });
 });

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { joinMrkdwn, type Mrkdwn, mention, mrkdwn } from "../slack/slack-text";
 
 // An approval request and its life: pending → approved → ran, or pending → rejected | expired.
 // Every transition here is a pure function of the stored request and the moment; the store applies
@@ -43,6 +44,14 @@ export interface ApprovalRequest {
   run?: { at: string; exitStatus?: number; outcome: string };
   /** Where the Slack request was posted, so it can be redrawn. */
   message?: { channel: string; ts: string };
+  /** What runs once approved: the worker job the request held back (a command or a button's action). */
+  job?: HeldJob;
+}
+
+/** A worker job kept until approval; its payload is parsed again by the job's own schema when it runs. */
+export interface HeldJob {
+  kind: string;
+  payload: unknown;
 }
 
 export interface NewApprovalRequest {
@@ -55,6 +64,7 @@ export interface NewApprovalRequest {
   count: number;
   /** How long approvers have, from `now`. */
   expiresInMs: number;
+  job?: HeldJob;
 }
 
 /** What a write that landed did; the caller acts on it (an `approved` means: run it, once). */
@@ -80,7 +90,8 @@ export type RefusalReason =
 /** Why a transition did not happen, in words fit to show the person who clicked. */
 export interface Refusal {
   reason: RefusalReason;
-  message: string;
+  /** Slack mrkdwn: the people named are mentions, everything else escaped. */
+  message: Mrkdwn;
 }
 
 /**
@@ -136,6 +147,7 @@ export function newApprovalRequest(
     expiresAt: new Date(now.getTime() + input.expiresInMs).toISOString(),
     state: "pending",
     approvals: [],
+    ...(input.job ? { job: structuredClone(input.job) } : {}),
   };
 }
 
@@ -146,11 +158,11 @@ export function newApprovalRequest(
  */
 export function approve(request: ApprovalRequest, approver: Person, now: Date): Step {
   if (samePerson(approver, request.requester)) {
-    return refused("own-request", "You cannot approve your own request");
+    return refused("own-request", mrkdwn`You cannot approve your own request`);
   }
   if (request.state === "pending" || request.state === "approved" || request.state === "ran") {
     if (request.approvals.some((given) => samePerson(given, approver))) {
-      return refused("already-approved-by-you", "Already approved by you");
+      return refused("already-approved-by-you", mrkdwn`Already approved by you`);
     }
   }
   if (request.state !== "pending") return decided(request);
@@ -179,7 +191,7 @@ export function reject(request: ApprovalRequest, who: Person, now: Date, reason?
 export function expire(request: ApprovalRequest, now: Date): Step {
   if (request.state !== "pending") return decided(request);
   if (!isPastExpiry(request, now)) {
-    return refused("not-due", `This request does not expire until ${request.expiresAt}`);
+    return refused("not-due", mrkdwn`This request does not expire until ${request.expiresAt}`);
   }
   return { ok: true, request: { ...request, state: "expired" }, event: "expired" };
 }
@@ -195,10 +207,13 @@ export function markRan(
   now: Date,
 ): Step {
   if (request.state === "ran") {
-    return refused("already-ran", `This request already ran at ${request.run?.at ?? "an unknown time"}`);
+    return refused(
+      "already-ran",
+      mrkdwn`This request already ran at ${request.run?.at ?? "an unknown time"}`,
+    );
   }
   if (request.state !== "approved") {
-    return refused("not-approved", `This request is ${request.state}, not approved: it cannot run`);
+    return refused("not-approved", mrkdwn`This request is ${request.state}, not approved: it cannot run`);
   }
   const run = {
     at: iso(now),
@@ -222,29 +237,30 @@ export function isPastExpiry(request: ApprovalRequest, now: Date): boolean {
 }
 
 /** `<@U1>`, `<@U1> and <@U2>`, `<@U1>, <@U2> and <@U3>`: Slack renders mentions as names. */
-export function mentions(people: readonly Person[]): string {
-  const names = people.map((p) => `<@${p.slackId}>`);
-  if (names.length <= 1) return names[0] ?? "nobody";
-  return `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
+export function mentions(people: readonly { slackId: string }[]): Mrkdwn {
+  const names = people.map((p) => mention(p.slackId));
+  const last = names.at(-1);
+  if (names.length <= 1 || last === undefined) return last ?? mrkdwn`nobody`;
+  return mrkdwn`${joinMrkdwn(names.slice(0, -1), ", ")} and ${last}`;
 }
 
 /** The refusal for a request that is no longer pending, naming its state and who decided. */
 function decided(request: ApprovalRequest): Step {
   switch (request.state) {
     case "approved":
-      return refused("already-approved", `Already approved by ${mentions(request.approvals)}`);
+      return refused("already-approved", mrkdwn`Already approved by ${mentions(request.approvals)}`);
     case "ran":
       return refused(
         "already-approved",
-        `Already approved by ${mentions(request.approvals)}; it ran at ${request.run?.at ?? "an unknown time"}`,
+        mrkdwn`Already approved by ${mentions(request.approvals)}; it ran at ${request.run?.at ?? "an unknown time"}`,
       );
     case "rejected": {
-      const by = request.rejection ? mentions([request.rejection]) : "someone";
+      const by = request.rejection ? mentions([request.rejection]) : mrkdwn`someone`;
       const why = request.rejection?.reason ? `: ${request.rejection.reason}` : "";
-      return refused("already-rejected", `Already rejected by ${by}${why}`);
+      return refused("already-rejected", mrkdwn`Already rejected by ${by}${why}`);
     }
     case "expired":
-      return refused("expired", `This request expired at ${request.expiresAt}`);
+      return refused("expired", mrkdwn`This request expired at ${request.expiresAt}`);
     case "pending":
       throw new Error(`Approval request ${request.id} is pending: nothing was decided`);
   }
@@ -253,12 +269,12 @@ function decided(request: ApprovalRequest): Step {
 function expiredNow(request: ApprovalRequest): Step {
   return {
     ok: false,
-    refusal: { reason: "expired", message: `This request expired at ${request.expiresAt}` },
+    refusal: { reason: "expired", message: mrkdwn`This request expired at ${request.expiresAt}` },
     change: { request: { ...request, state: "expired" }, event: "expired" },
   };
 }
 
-function refused(reason: RefusalReason, message: string): Step {
+function refused(reason: RefusalReason, message: Mrkdwn): Step {
   return { ok: false, refusal: { reason, message } };
 }
 

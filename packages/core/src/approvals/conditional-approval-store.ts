@@ -1,5 +1,11 @@
+import { mrkdwn } from "../slack/slack-text";
 import { type ApprovalEvent, type ApprovalRequest, isApprovalId } from "./approval";
-import type { ApprovalStore, ApprovalUpdate, ApprovalUpdateOptions } from "./approval-store";
+import {
+  type ApprovalStore,
+  type ApprovalUpdate,
+  type ApprovalUpdateOptions,
+  PENDING_LIMIT,
+} from "./approval-store";
 
 /**
  * What an adapter provides: one conditional write to create, one to replace. `Token` is whatever
@@ -12,6 +18,12 @@ export interface ConditionalStorage<Token> {
   insert(request: ApprovalRequest): Promise<boolean>;
   /** Stores `next` only if what is stored is still what `token` was read with; false if not. */
   replace(next: ApprovalRequest, token: Token): Promise<boolean>;
+  /** Marks a request pending (written before the request, so a request is never pending unmarked). */
+  markPending(id: string): Promise<void>;
+  /** Removes a marker; a missing one is fine. */
+  unmarkPending(id: string): Promise<void>;
+  /** The marked ids, at most `limit`. */
+  pendingIds(limit: number): Promise<string[]>;
 }
 
 /**
@@ -27,14 +39,28 @@ export function createConditionalApprovalStore<Token>(
   storage: ConditionalStorage<Token>,
   defaults: ApprovalUpdateOptions = {},
 ): ApprovalStore {
+  /** Best effort: a marker left behind is only read and removed by the next sweep. */
+  const unmark = (id: string) => storage.unmarkPending(id).catch(() => undefined);
   return {
     async create(request) {
       if (!isApprovalId(request.id)) {
         throw new Error(`Invalid approval request id ${JSON.stringify(request.id)}`);
       }
       const fresh = roundTrip({ ...request, version: 1 });
+      if (fresh.state === "pending") await storage.markPending(fresh.id);
       if (!(await storage.insert(fresh))) throw new Error(`Approval request ${request.id} already exists`);
       return fresh;
+    },
+
+    async pending() {
+      const found: ApprovalRequest[] = [];
+      for (const id of await storage.pendingIds(PENDING_LIMIT)) {
+        const current = isApprovalId(id) ? await storage.read(id).catch(() => undefined) : undefined;
+        // A marker outlives its request's pending state when removing it failed: tidy it now.
+        if (current?.request.state === "pending") found.push(current.request);
+        else if (current !== undefined || !isApprovalId(id)) await unmark(id);
+      }
+      return found.sort((a, b) => Date.parse(a.expiresAt) - Date.parse(b.expiresAt));
     },
 
     async get(id) {
@@ -49,7 +75,7 @@ export function createConditionalApprovalStore<Token>(
         if (!current) {
           return {
             ok: false,
-            refusal: { reason: "not-found", message: "This approval request no longer exists" },
+            refusal: { reason: "not-found", message: mrkdwn`This approval request no longer exists` },
             request: undefined,
           };
         }
@@ -66,6 +92,7 @@ export function createConditionalApprovalStore<Token>(
           version: current.request.version + 1,
         });
         if (await storage.replace(next, current.token)) {
+          if (next.state !== "pending") await unmark(next.id);
           return step.ok
             ? { ok: true, event: step.event, request: next }
             : { ok: false, refusal: step.refusal, request: next, event: change.event };

@@ -17,6 +17,9 @@ describe("the conditional update loop", () => {
         replaces += 1;
         return false;
       },
+      markPending: async () => {},
+      unmarkPending: async () => {},
+      pendingIds: async () => [],
     });
     return { store, replaces: () => replaces };
   }

@@ -8,6 +8,7 @@ import { createConditionalApprovalStore } from "./conditional-approval-store";
  */
 export function createMemoryApprovalStore(options: ApprovalUpdateOptions = {}): ApprovalStore {
   const stored = new Map<string, { text: string; version: number }>();
+  const pending = new Set<string>();
   return createConditionalApprovalStore<number>(
     {
       async read(id) {
@@ -23,6 +24,15 @@ export function createMemoryApprovalStore(options: ApprovalUpdateOptions = {}): 
         if (stored.get(next.id)?.version !== version) return false;
         stored.set(next.id, { text: JSON.stringify(next), version: next.version });
         return true;
+      },
+      async markPending(id) {
+        pending.add(id);
+      },
+      async unmarkPending(id) {
+        pending.delete(id);
+      },
+      async pendingIds(limit) {
+        return [...pending].slice(0, limit);
       },
     },
     options,

@@ -1,7 +1,9 @@
+import type { ApprovalRequest } from "../approvals/approval";
+import type { ApprovalFlow, HeldJobResult } from "../approvals/approval-flow";
 import type { Logger } from "../logging/json-logger";
+import type { PolicyGate } from "../policy/policy-gate";
 import type { Chat, ChatMessage } from "../ports";
 import type { AuditLog, AuditRecord } from "../security/audit-log";
-import { type AuthorizationChain, authorizeSlackUser } from "../security/authorize-slack-user";
 import { noticeReply } from "../slack/command-reply";
 import { codeBlock, type Mrkdwn, mention, mrkdwn } from "../slack/slack-text";
 import * as z from "../validation/zod";
@@ -28,8 +30,12 @@ export const resolveJobSchema = z.object({
 });
 export type ResolveJob = z.infer<typeof resolveJobSchema>;
 
-export interface ResolveDeps extends AuthorizationChain {
+export interface ResolveDeps {
   chat: Chat;
+  /** The buttons pass the same gate as the commands they stand for. */
+  gate: PolicyGate;
+  /** Where a click that needs approval goes; absent, such a click is refused. */
+  approvals?: Pick<ApprovalFlow, "request">;
   audit: AuditLog;
   actions: DeadLetterActions;
   vault: Vault;
@@ -48,11 +54,8 @@ function failureNotice(outcome: Extract<ActionOutcome, { ok: false }>): string |
   return mrkdwn`This dead letter was already ${outcome.record.state} by ${mention(resolution.by)}${via} at ${resolution.at}.`;
 }
 
-/**
- * The slow half of `/resolve`: authorize the clicking user, audit, act exactly once, tell the user
- * (privately when it failed or someone was first), and redraw the notification with the outcome.
- */
-export function createResolveHandler(deps: ResolveDeps): (job: ResolveJob) => Promise<void> {
+/** Telling the clicker, and the action itself (audited, exactly once per record, redrawn). */
+function createResolveParts(deps: ResolveDeps) {
   const { chat, audit, actions, vault, logger, now = () => new Date() } = deps;
 
   async function tell(job: ResolveJob, message: ChatMessage): Promise<void> {
@@ -88,38 +91,35 @@ export function createResolveHandler(deps: ResolveDeps): (job: ResolveJob) => Pr
     }
   }
 
-  return async function handleResolve(job) {
-    const command = `deadletter ${job.action.replace("_all", " --all")} ${job.target}`;
+  /** The action itself, audited, once the gate (or an approval) let `email`'s click through. */
+  async function act(
+    job: ResolveJob,
+    email: string | undefined,
+    approvalId?: string,
+  ): Promise<HeldJobResult> {
+    const command = commandOf(job).join(" ");
     const record = (phase: AuditRecord["phase"], fields: Partial<AuditRecord> = {}) =>
       audit.write({
         phase,
         requestId: job.requestId,
         time: now().toISOString(),
         source: "interaction",
-        user: { id: job.userId },
+        user: email ? { id: job.userId, email } : { id: job.userId },
         team: job.teamId,
         channel: job.channel,
-        command,
+        command: `${command} ${job.target}`,
+        ...(approvalId ? { approvalId } : {}),
         ...fields,
       });
-
-    const authorization = await authorizeSlackUser(deps, job.userId);
-    if (!authorization.ok) {
-      await record("refused", { reason: authorization.reason }).catch((e: Error) =>
-        logger.error("audit write failed", { requestId: job.requestId, errorMessage: e.message }),
-      );
-      await tell(job, noticeReply(authorization.message));
-      return;
-    }
     try {
-      await record("requested", { user: { id: job.userId, email: authorization.email } });
+      await record("requested");
     } catch (error) {
       logger.error("audit write failed; action not taken", {
         requestId: job.requestId,
         errorMessage: (error as Error).message,
       });
       await tell(job, noticeReply("Sorry, I could not write the audit record, so I did nothing."));
-      return;
+      return { outcome: "not run: the audit record could not be written" };
     }
 
     const started = performance.now();
@@ -141,7 +141,6 @@ export function createResolveHandler(deps: ResolveDeps): (job: ResolveJob) => Pr
       ? `${job.action === "replay_all" ? "Replayed" : "Deleted"} ${succeeded.length} of ${outcomes.length}; ${failed.length} failed or were already resolved.`
       : (failed[0]?.message ?? succeeded[0]?.detail ?? "done");
     await record("finished", {
-      user: { id: job.userId, email: authorization.email },
       exitStatus: failed.length === 0 ? 0 : "error",
       durationMs: Math.round(performance.now() - started),
       output: summary,
@@ -181,5 +180,95 @@ export function createResolveHandler(deps: ResolveDeps): (job: ResolveJob) => Pr
         }),
       );
     }
+    return { outcome: summary, exitStatus: failed.length === 0 ? 0 : 1 };
+  }
+
+  return { tell, act };
+}
+
+/**
+ * The slow half of `/resolve`: the gate for the command the click stands for, then act exactly
+ * once, hold for approval or refuse; the user is told privately when it failed or someone was first,
+ * and the notification is redrawn with the outcome.
+ */
+export function createResolveHandler(deps: ResolveDeps): (job: ResolveJob) => Promise<void> {
+  const { audit, logger, now = () => new Date() } = deps;
+  const { tell, act } = createResolveParts(deps);
+
+  return async function handleResolve(job) {
+    const words = commandOf(job);
+    const outcome = await deps.gate.check(
+      job.userId,
+      { id: job.channel ?? "", isDm: job.channel?.startsWith("D") ?? false },
+      words,
+    );
+    const refuse = async (reason: string, message: string | Mrkdwn, email?: string) => {
+      await audit
+        .write({
+          phase: "refused",
+          requestId: job.requestId,
+          time: now().toISOString(),
+          source: "interaction",
+          user: email ? { id: job.userId, email } : { id: job.userId },
+          team: job.teamId,
+          channel: job.channel,
+          command: `${words.join(" ")} ${job.target}`,
+          reason,
+        })
+        .catch((e: Error) =>
+          logger.error("audit write failed", { requestId: job.requestId, errorMessage: e.message }),
+        );
+      await tell(job, noticeReply(message));
+    };
+    if (outcome.kind === "refuse") return refuse(outcome.reason, outcome.message, outcome.email);
+    if (outcome.kind === "allow") {
+      await act(job, outcome.email);
+      return;
+    }
+    const { decision } = outcome;
+    if (!deps.approvals || !job.channel) {
+      return refuse(
+        `${decision.explanation}; approvals are not available here`,
+        mrkdwn`${decision.message}, and approvals are not available here.`,
+        outcome.email,
+      );
+    }
+    const requested = await deps.approvals.request({
+      requestId: job.requestId,
+      decision,
+      requester: { slackId: job.userId, email: outcome.email ?? "" },
+      channel: { id: job.channel, isDm: job.channel.startsWith("D") },
+      command: [...words, job.target],
+      source: "interaction",
+      ...(job.teamId ? { teamId: job.teamId } : {}),
+      job: { kind: RESOLVE_JOB, payload: { ...job, responseUrl: undefined } },
+    });
+    if (!requested.ok) return refuse(decision.explanation, requested.message, outcome.email);
+    await tell(
+      job,
+      noticeReply(
+        mrkdwn`${decision.message}: request posted. You will hear in its thread when it is approved, rejected or expires.`,
+      ),
+    );
+  };
+}
+
+/**
+ * The words a click stands for in the command policy: Replay is `deadletter replay`, Delete
+ * `deadletter delete`, Email `deadletter email`; Replay all / Delete all the same commands in bulk.
+ */
+export function commandOf(job: ResolveJob): string[] {
+  const verb = job.action.replace("_all", "");
+  return job.action.endsWith("_all") ? ["deadletter", verb, "--all"] : ["deadletter", verb];
+}
+
+/** Runs a click an approval held back, once, as the requester who clicked. */
+export function createApprovedActionRunner(
+  deps: ResolveDeps,
+): (request: ApprovalRequest) => Promise<HeldJobResult> {
+  const { act } = createResolveParts(deps);
+  return async (request) => {
+    const job = resolveJobSchema.parse(request.job?.payload);
+    return act(job, request.requester.email || undefined, request.id);
   };
 }

@@ -22,12 +22,10 @@ describe("inChannels", () => {
 });
 
 describe("describeChannels", () => {
-  it("mentions channels for Slack, names them for a terminal, direct messages last", () => {
-    expect(describeChannels(["C0OPS"], true)).toBe("<#C0OPS>");
-    expect(describeChannels(["dm"], true)).toBe("direct messages");
-    expect(describeChannels(["dm", "C0OPS"], true)).toBe("<#C0OPS> or direct messages");
-    expect(describeChannels(["C0OPS", "C0SRE", "dm", "C0OPS"], false)).toBe(
-      "C0OPS, C0SRE or direct messages",
-    );
+  it("names channels for a terminal and the audit, direct messages last", () => {
+    expect(describeChannels(["C0OPS"])).toBe("C0OPS");
+    expect(describeChannels(["dm"])).toBe("direct messages");
+    expect(describeChannels(["dm", "C0OPS"])).toBe("C0OPS or direct messages");
+    expect(describeChannels(["C0OPS", "C0SRE", "dm", "C0OPS"])).toBe("C0OPS, C0SRE or direct messages");
   });
 });

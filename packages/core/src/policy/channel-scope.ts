@@ -18,14 +18,11 @@ export function inChannels(channels: readonly string[] | null, channel: RequestC
   return channels.some((entry) => entry === "*" || (entry === "dm" ? channel.isDm : entry === channel.id));
 }
 
-/**
- * `<#C0OPS> or direct messages` for a user in Slack (`mention`, which Slack shows as the channel's name),
- * `C0OPS or direct messages` for a terminal.
- */
-export function describeChannels(channels: readonly string[], mention: boolean): string {
+/** `C0OPS or direct messages`, for a terminal and the audit (Slack gets links: decide's channelMentions). */
+export function describeChannels(channels: readonly string[]): string {
   const names = [...new Set(channels)]
     .sort((a, b) => Number(a === "dm") - Number(b === "dm"))
-    .map((entry) => (entry === "dm" ? "direct messages" : mention ? `<#${entry}>` : entry));
+    .map((entry) => (entry === "dm" ? "direct messages" : entry));
   if (names.length <= 1) return names.join("");
   return `${names.slice(0, -1).join(", ")} or ${names.at(-1)}`;
 }

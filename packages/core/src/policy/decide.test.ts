@@ -51,8 +51,11 @@ function request(command: string, channel = GENERAL, email: string | null = "ali
   return { user, channel, command: command.split(" ").filter(Boolean) } satisfies PolicyRequest;
 }
 
-const decideWith = (req: PolicyRequest, dir: SubjectDirectory = directory().dir, policy = POLICY) =>
-  decide(policy, req, dir);
+/** The decision with its Slack message as the text Slack is sent. */
+async function decideWith(req: PolicyRequest, dir: SubjectDirectory = directory().dir, policy = POLICY) {
+  const decision: Decision = await decide(policy, req, dir);
+  return "message" in decision ? { ...decision, message: decision.message.text } : decision;
+}
 
 describe("decide: allowed", () => {
   it("a member by email runs a read command anywhere; the decision names rule and subject", async () => {
@@ -323,7 +326,7 @@ describe("decide: membership look-ups", () => {
   };
 
   it("a failed look-up refuses (fail closed), telling the user to retry and the operator why", async () => {
-    const decision: Decision = await decideWith(request("config view", GENERAL, "bob@example.com"), failing);
+    const decision = await decideWith(request("config view", GENERAL, "bob@example.com"), failing);
     expect(decision).toEqual({
       outcome: "refuse",
       reason: "lookup-failed",

@@ -1,3 +1,4 @@
+import { channelMention, code, joinMrkdwn, type Mrkdwn, mrkdwn } from "../slack/slack-text";
 import { describeChannels, inChannels, type RequestChannel } from "./channel-scope";
 import { commandLabel, commandWords, matchesCommand } from "./command-pattern";
 import { formatDuration } from "./duration";
@@ -34,12 +35,14 @@ export interface ApprovalNeeded extends DecisionBase {
   ruleIndex: number;
   /** The requester's subject in the rule's `allow`. */
   subject: string;
+  /** The rule as people read it: `rules[2] (line 7)`. */
+  rule: string;
   /** Subjects whose members may approve. */
   from: readonly string[];
   count: number;
   expiresMs: number;
   /** For the requester (Slack mrkdwn), e.g. "`deadletter delete` needs approval from leads". */
-  message: string;
+  message: Mrkdwn;
 }
 
 /**
@@ -55,23 +58,26 @@ export interface Refused extends DecisionBase {
   /** The rule that refused; `null` when none matched here. */
   ruleIndex: number | null;
   /** For the user (Slack mrkdwn): why, and where or by whom it would be allowed. */
-  message: string;
+  message: Mrkdwn;
 }
 
 export type Decision = Allowed | ApprovalNeeded | Refused;
-
-/** `code` for Slack: backticks would end the span, and `<…>` could mention someone (`<!channel>`). */
-function code(text: string): string {
-  const safe = text.replace(/`/g, "'").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-  return `\`${safe || "victoria"}\``;
-}
 
 function or(words: readonly string[]): string {
   return words.length <= 1 ? words.join("") : `${words.slice(0, -1).join(", ")} or ${words.at(-1)}`;
 }
 
+/** `<#C0OPS>, <#C0SRE> or direct messages`: the refusal's channels as Slack links. */
+function channelMentions(channels: readonly string[]): Mrkdwn {
+  const names = [...new Set(channels)]
+    .sort((a, b) => Number(a === "dm") - Number(b === "dm"))
+    .map((entry) => (entry === "dm" ? mrkdwn`direct messages` : channelMention(entry)));
+  if (names.length <= 1) return joinMrkdwn(names, "");
+  return mrkdwn`${joinMrkdwn(names.slice(0, -1), ", ")} or ${names.at(-1) as Mrkdwn}`;
+}
+
 function where(channels: readonly string[] | null): string {
-  return channels === null || channels.includes("*") ? "anywhere" : `in ${describeChannels(channels, false)}`;
+  return channels === null || channels.includes("*") ? "anywhere" : `in ${describeChannels(channels)}`;
 }
 
 function here(channel: RequestChannel): string {
@@ -121,10 +127,10 @@ export async function decide(
       reason: "channel",
       ruleIndex: refusal.ruleIndex,
       command: label,
-      message: `${code(label)} is allowed in ${describeChannels(channels, true)} only.`,
+      message: mrkdwn`${code(label)} is allowed in ${channelMentions(channels)} only.`,
       explanation:
         `refused ${here(request.channel)}: ${rules} allow${open.length === 1 ? "s" : ""} \`${label}\` ` +
-        `for this user in ${describeChannels(channels, false)} only; here ${refusal.explanation}`,
+        `for this user in ${describeChannels(channels)} only; here ${refusal.explanation}`,
     };
   }
 
@@ -136,7 +142,7 @@ export async function decide(
         reason: "denied",
         ruleIndex: rule.index,
         command: label,
-        message: rule.reason,
+        message: mrkdwn`${rule.reason}`,
         explanation: `denied by ${at}: ${rule.reason}`,
       };
     }
@@ -148,7 +154,7 @@ export async function decide(
         reason: "lookup-failed",
         ruleIndex: rule.index,
         command: label,
-        message: `Sorry, I could not check whether you may run ${code(label)} just now (a directory look-up failed); please try again shortly.`,
+        message: mrkdwn`Sorry, I could not check whether you may run ${code(label)} just now (a directory look-up failed); please try again shortly.`,
         explanation: `refused (fail closed) by ${at}: could not check membership of ${who}: ${errorText(match.error)}`,
       };
     }
@@ -161,7 +167,7 @@ export async function decide(
         reason: "not-allowed",
         ruleIndex: rule.index,
         command: label,
-        message: `Only ${who} may run ${code(label)}.${noEmail}`,
+        message: mrkdwn`Only ${who} may run ${code(label)}.${noEmail}`,
         explanation: `refused by ${at}: only ${who} may run \`${label}\` ${where(rule.channels)}, and this user is in none of them`,
       };
     }
@@ -180,12 +186,13 @@ export async function decide(
     return {
       outcome: "approval",
       ruleIndex: rule.index,
+      rule: at,
       subject: match.in,
       from,
       count,
       expiresMs,
       command: label,
-      message: `${code(label)} needs ${approvals} from ${or(from)}`,
+      message: mrkdwn`${code(label)} needs ${approvals} from ${or(from)}`,
       explanation: `needs approval by ${at}: ${allowed} with ${approvals} from ${or(from)} within ${formatDuration(expiresMs)}`,
     };
   }
@@ -207,7 +214,7 @@ export async function decide(
     reason: "no-rule",
     ruleIndex: null,
     command: label,
-    message: `No policy rule allows ${code(label)}.`,
+    message: mrkdwn`No policy rule allows ${code(label)}.`,
     explanation: `refused: no rule of ${policy.source} allows \`${label}\` ${here(request.channel)}`,
   });
 }

@@ -30,7 +30,7 @@ describe("defaultPolicy: today's behaviour through the same decision", () => {
     expect(await ask("eve@example.com", ["config", "view"])).toMatchObject({
       outcome: "refuse",
       reason: "not-allowed",
-      message: "Only the SRE group may run `config view`.",
+      message: { text: "Only the SRE group may run `config view`." },
     });
   });
 

@@ -185,17 +185,17 @@ describe("decide with Entra groups from Graph", () => {
     expect(await ask(groups, "bob@example.com", "deadletter delete abc", "C0GENERAL")).toMatchObject({
       outcome: "refuse",
       reason: "channel",
-      message: "`deadletter delete` is allowed in <#C0OPS> only.",
+      message: { text: "`deadletter delete` is allowed in <#C0OPS> only." },
     });
     expect(await ask(groups, "lena@example.com", "deadletter delete abc", "C0GENERAL")).toMatchObject({
       outcome: "refuse",
       reason: "denied",
-      message: "Ask in #sre",
+      message: { text: "Ask in #sre" },
     });
     expect(await ask(groups, "eve@example.com", "deadletter ls")).toMatchObject({
       outcome: "refuse",
       reason: "not-allowed",
-      message: "Only sre or leads may run `deadletter ls`.",
+      message: { text: "Only sre or leads may run `deadletter ls`." },
     });
   });
 

@@ -1,9 +1,24 @@
 import { createHash } from "node:crypto";
 
+export const AUDIT_PHASES = [
+  "requested",
+  "finished",
+  "refused",
+  "approval-requested",
+  "approval",
+  "rejected",
+  "expired",
+] as const;
+export type AuditPhase = (typeof AUDIT_PHASES)[number];
+
 /** Who asked for what, from where, when, and how it ended. Written before and after every run. */
 export interface AuditRecord {
-  /** `requested` before running; `finished` after; `refused` when the chain said no. */
-  phase: "requested" | "finished" | "refused";
+  /**
+   * `requested` before running; `finished` after; `refused` when the gate said no. An approval's
+   * life: `approval-requested` (by the requester), `approval` (one approver's; `output` says how many
+   * of how many), `rejected`, `expired`; the run it allows is `requested` / `finished` with `approvalId`.
+   */
+  phase: AuditPhase;
   requestId: string;
   /** ISO-8601 UTC with milliseconds, so records never collide as the original's did. */
   time: string;
@@ -13,8 +28,10 @@ export interface AuditRecord {
   channel?: string;
   /** The command line as the user typed it (after mention stripping). */
   command: string;
-  /** Why the request was refused (phase `refused`). */
+  /** Why the request was refused (phase `refused`), or the policy rule behind an approval phase. */
   reason?: string;
+  /** The approval request this record belongs to (its phases, and the run it allowed). */
+  approvalId?: string;
   exitStatus?: number | "error";
   durationMs?: number;
   /** The start of the output, for the record; never the whole of a large output, never a sensitive one. */

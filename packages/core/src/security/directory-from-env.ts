@@ -2,9 +2,11 @@ import type { ClientSecretCredentialOptions, TokenCredential } from "@azure/iden
 import { entraAuthority } from "../adapters/azure/entra-authority";
 import {
   createGraphDirectory,
+  createGraphGroupMembership,
   DEFAULT_GRAPH_API_URL,
   DirectoryError,
   type GraphFetch,
+  type GraphGroupMembership,
 } from "../adapters/azure/graph-directory";
 import type { Directory } from "../ports";
 import { createStaticDirectory, parseMemberList } from "./static-directory";
@@ -83,20 +85,7 @@ export function createDirectoryFromEnv(env: DirectoryEnv, deps: DirectoryDeps = 
     );
   }
 
-  const authority = entraAuthority(env, deps.credentialOptions?.authorityHost);
-  const credential = lazyClientSecretCredential(
-    value(env, "AZURE_TENANT_ID") as string,
-    value(env, "AZURE_CLIENT_ID") as string,
-    value(env, "AZURE_CLIENT_SECRET") as string,
-    {
-      ...deps.credentialOptions,
-      ...authority,
-      ...(deps.credentialOptions?.disableInstanceDiscovery === undefined
-        ? {}
-        : { disableInstanceDiscovery: deps.credentialOptions.disableInstanceDiscovery }),
-    },
-  );
-
+  const credential = credentialFromEnv(env, deps);
   try {
     return createGraphDirectory({
       credential,
@@ -108,4 +97,42 @@ export function createDirectoryFromEnv(env: DirectoryEnv, deps: DirectoryDeps = 
   } catch (error) {
     throw new Error(`GRAPH_API_URL is not usable: ${(error as Error).message}`);
   }
+}
+
+/**
+ * Transitive membership of any Entra group (a command policy's `entraGroups`), with the same app
+ * credentials as the SRE group's; undefined when AZURE_TENANT_ID, AZURE_CLIENT_ID or
+ * AZURE_CLIENT_SECRET is missing (a policy naming groups then refuses, saying Graph is not configured).
+ */
+export function createGroupMembershipFromEnv(
+  env: DirectoryEnv,
+  deps: DirectoryDeps = {},
+): GraphGroupMembership | undefined {
+  if (GRAPH_DIRECTORY_VARIABLES.slice(0, 3).some((name) => value(env, name) === undefined)) return undefined;
+  try {
+    return createGraphGroupMembership({
+      credential: credentialFromEnv(env, deps),
+      graphApiUrl: value(env, "GRAPH_API_URL") ?? DEFAULT_GRAPH_API_URL,
+      ...(deps.cacheTtlMs === undefined ? {} : { cacheTtlMs: deps.cacheTtlMs }),
+      ...(deps.fetch === undefined ? {} : { fetch: deps.fetch }),
+    });
+  } catch (error) {
+    throw new Error(`GRAPH_API_URL is not usable: ${(error as Error).message}`);
+  }
+}
+
+function credentialFromEnv(env: DirectoryEnv, deps: DirectoryDeps): TokenCredential {
+  const authority = entraAuthority(env, deps.credentialOptions?.authorityHost);
+  return lazyClientSecretCredential(
+    value(env, "AZURE_TENANT_ID") as string,
+    value(env, "AZURE_CLIENT_ID") as string,
+    value(env, "AZURE_CLIENT_SECRET") as string,
+    {
+      ...deps.credentialOptions,
+      ...authority,
+      ...(deps.credentialOptions?.disableInstanceDiscovery === undefined
+        ? {}
+        : { disableInstanceDiscovery: deps.credentialOptions.disableInstanceDiscovery }),
+    },
+  );
 }

@@ -1,11 +1,13 @@
+import type { ApprovalRequest } from "../approvals/approval";
+import type { ApprovalFlow, HeldJobResult } from "../approvals/approval-flow";
 import type { Logger } from "../logging/json-logger";
+import type { GateChannel, PolicyGate } from "../policy/policy-gate";
 import type { Chat, ChatMessage, CommandResult } from "../ports";
 import { type AuditLog, type AuditRecord, outputForAudit } from "../security/audit-log";
-import { type AuthorizationChain, authorizeSlackUser } from "../security/authorize-slack-user";
 import * as z from "../validation/zod";
 import { type CommandReply, noticeReply, resultReply } from "./command-reply";
 import { TokenizeError, tokenize } from "./command-tokenizer";
-import { code, escapeWithin, mrkdwn } from "./slack-text";
+import { code, escapeWithin, type Mrkdwn, mrkdwn } from "./slack-text";
 
 export const SLACK_COMMAND_JOB = "slack-command";
 
@@ -25,8 +27,12 @@ export const slackCommandJobSchema = z.object({
 });
 export type SlackCommandJob = z.infer<typeof slackCommandJobSchema>;
 
-export interface SlackCommandDeps extends AuthorizationChain {
+export interface SlackCommandDeps {
   chat: Chat;
+  /** Who may run what, where: the command policy, or without one the SRE group. */
+  gate: PolicyGate;
+  /** Where a command that needs approval goes; absent, such a command is refused. */
+  approvals?: Pick<ApprovalFlow, "request">;
   audit: AuditLog;
   /** Runs the command through `/execute`; rejects when it could not be run at all. */
   execute(args: readonly string[], requestId: string, requester?: string): Promise<CommandResult>;
@@ -86,27 +92,112 @@ export function unreadableCommandReply(error: TokenizeError): ChatMessage {
   );
 }
 
+/** Where a job comes from, as the policy sees it: a direct message is a DM channel (`D…`). */
+export function jobChannel(job: SlackCommandJob): GateChannel {
+  return { id: job.channelId, isDm: job.source === "direct_message" || job.channelId.startsWith("D") };
+}
+
+/** A run an approval allowed: the audit names the approval; the answer goes in the request's thread. */
+interface Held {
+  approvalId: string;
+  channel: string;
+  threadTs?: string;
+}
+
+interface Runner {
+  /** Audits, runs through `/execute` and answers. */
+  run(job: SlackCommandJob, args: string[], email: string | undefined, held?: Held): Promise<HeldJobResult>;
+}
+
+function createRunner(deps: SlackCommandDeps): Runner {
+  const { chat, audit, logger, now = () => new Date() } = deps;
+  return {
+    async run(asked, args, email, held) {
+      // Answers as to a mention in the request's thread (a slash command's response_url may be stale).
+      const job: SlackCommandJob = held
+        ? {
+            ...asked,
+            source: "app_mention",
+            channelId: held.channel,
+            threadTs: held.threadTs,
+            responseUrl: undefined,
+          }
+        : asked;
+      const record = (phase: AuditRecord["phase"], fields: Partial<AuditRecord> = {}) =>
+        audit.write({
+          requestId: asked.requestId,
+          source: asked.source,
+          user: email ? { id: asked.userId, email } : { id: asked.userId },
+          team: asked.teamId,
+          channel: asked.channelId,
+          command: asked.text,
+          ...(held ? { approvalId: held.approvalId } : {}),
+          phase,
+          time: now().toISOString(),
+          ...fields,
+        });
+      try {
+        await record("requested");
+      } catch (error) {
+        logger.error("audit write failed; command not run", {
+          requestId: job.requestId,
+          errorMessage: (error as Error).message,
+        });
+        await reply(
+          chat,
+          job,
+          noticeReply("Sorry, I could not write the audit record for your command, so I did not run it."),
+          true,
+        );
+        return { outcome: "not run: the audit record could not be written" };
+      }
+
+      const started = performance.now();
+      let result: CommandResult;
+      try {
+        result = await deps.execute(args, job.requestId, email);
+      } catch (error) {
+        const reason = (error as Error).message;
+        await record("finished", {
+          exitStatus: "error",
+          durationMs: Math.round(performance.now() - started),
+          output: reason,
+        }).catch((e: Error) =>
+          logger.error("audit write failed", { requestId: job.requestId, errorMessage: e.message }),
+        );
+        await reply(
+          chat,
+          job,
+          noticeReply(
+            mrkdwn`:warning: I could not run ${code(job.text, 200)}: ${escapeWithin(reason, 2000)}`,
+          ),
+          true,
+        );
+        return { outcome: `could not run: ${reason}` };
+      }
+      await record("finished", {
+        exitStatus: result.exitCode,
+        durationMs: Math.round(performance.now() - started),
+        ...outputForAudit(result.output, result.sensitive === true),
+      }).catch((error: Error) =>
+        logger.error("audit write failed", { requestId: job.requestId, errorMessage: error.message }),
+      );
+      // A decrypted secret or a stored file is for the requester's eyes only.
+      await reply(chat, job, resultReply(args, result), result.sensitive === true);
+      return { outcome: `exit ${result.exitCode}`, exitStatus: result.exitCode };
+    },
+  };
+}
+
 /**
- * The slow half of `/authenticate`: authorize, audit, run through `/execute`, answer. Every
- * refusal and failure is told to the user; nothing runs without its audit record.
+ * The slow half of `/authenticate`: the gate (policy or SRE group), then run, hold for approval or
+ * refuse. Every refusal and failure is told to the user; nothing runs without its audit record.
  */
 export function createSlackCommandHandler(deps: SlackCommandDeps): (job: SlackCommandJob) => Promise<void> {
   const { chat, audit, logger, now = () => new Date() } = deps;
+  const runner = createRunner(deps);
 
   return async function handleSlackCommand(job) {
-    const base = (email?: string): Omit<AuditRecord, "phase" | "time"> => ({
-      requestId: job.requestId,
-      source: job.source,
-      user: email ? { id: job.userId, email } : { id: job.userId },
-      team: job.teamId,
-      channel: job.channelId,
-      command: job.text,
-    });
-    const record = (phase: AuditRecord["phase"], fields: Partial<AuditRecord> & { email?: string } = {}) => {
-      const { email, ...rest } = fields;
-      return audit.write({ ...base(email), phase, time: now().toISOString(), ...rest });
-    };
-
     let args: string[];
     try {
       args = tokenize(job.text);
@@ -116,64 +207,76 @@ export function createSlackCommandHandler(deps: SlackCommandDeps): (job: SlackCo
       return;
     }
 
-    const authorization = await authorizeSlackUser(deps, job.userId);
-    if (!authorization.ok) {
-      logger.warn("slack command refused", { requestId: job.requestId, reason: authorization.reason });
-      await record("refused", { email: authorization.email, reason: authorization.reason }).catch(
-        (error: Error) =>
+    const outcome = await deps.gate.check(job.userId, jobChannel(job), args);
+    const refuse = async (reason: string, message: string | Mrkdwn, email?: string) => {
+      logger.warn("slack command refused", { requestId: job.requestId, reason });
+      await audit
+        .write({
+          phase: "refused",
+          requestId: job.requestId,
+          time: now().toISOString(),
+          source: job.source,
+          user: email ? { id: job.userId, email } : { id: job.userId },
+          team: job.teamId,
+          channel: job.channelId,
+          command: job.text,
+          reason,
+        })
+        .catch((error: Error) =>
           logger.error("audit write failed", { requestId: job.requestId, errorMessage: error.message }),
-      );
-      await reply(chat, job, noticeReply(authorization.message), true);
-      return;
-    }
+        );
+      await reply(chat, job, noticeReply(message), true);
+    };
 
-    try {
-      await record("requested", { email: authorization.email });
-    } catch (error) {
-      logger.error("audit write failed; command not run", {
-        requestId: job.requestId,
-        errorMessage: (error as Error).message,
-      });
-      await reply(
-        chat,
-        job,
-        noticeReply("Sorry, I could not write the audit record for your command, so I did not run it."),
-        true,
-      );
+    if (outcome.kind === "refuse") return refuse(outcome.reason, outcome.message, outcome.email);
+    if (outcome.kind === "allow") {
+      await runner.run(job, args, outcome.email);
       return;
     }
-
-    const started = performance.now();
-    let result: CommandResult;
-    try {
-      result = await deps.execute(args, job.requestId, authorization.email);
-    } catch (error) {
-      const reason = (error as Error).message;
-      await record("finished", {
-        email: authorization.email,
-        exitStatus: "error",
-        durationMs: Math.round(performance.now() - started),
-        output: reason,
-      }).catch((e: Error) =>
-        logger.error("audit write failed", { requestId: job.requestId, errorMessage: e.message }),
+    const { decision } = outcome;
+    if (!deps.approvals) {
+      return refuse(
+        `${decision.explanation}; approvals are not configured here`,
+        mrkdwn`${decision.message}, and approvals are not available here.`,
+        outcome.email,
       );
-      await reply(
-        chat,
-        job,
-        noticeReply(mrkdwn`:warning: I could not run ${code(job.text, 200)}: ${escapeWithin(reason, 2000)}`),
-        true,
-      );
-      return;
     }
-    await record("finished", {
-      email: authorization.email,
-      exitStatus: result.exitCode,
-      durationMs: Math.round(performance.now() - started),
-      ...outputForAudit(result.output, result.sensitive === true),
-    }).catch((error: Error) =>
-      logger.error("audit write failed", { requestId: job.requestId, errorMessage: error.message }),
+    const requested = await deps.approvals.request({
+      requestId: job.requestId,
+      decision,
+      requester: { slackId: job.userId, email: outcome.email ?? "" },
+      channel: jobChannel(job),
+      command: args,
+      source: job.source,
+      ...(job.teamId ? { teamId: job.teamId } : {}),
+      job: { kind: SLACK_COMMAND_JOB, payload: job },
+    });
+    if (!requested.ok) return refuse(decision.explanation, requested.message, outcome.email);
+    await reply(
+      chat,
+      job,
+      noticeReply(
+        mrkdwn`${decision.message}: request posted. You will hear here when it is approved, rejected or expires.`,
+      ),
+      true,
     );
-    // A decrypted secret or a stored file is for the requester's eyes only.
-    await reply(chat, job, resultReply(args, result), result.sensitive === true);
+  };
+}
+
+/**
+ * Runs a command an approval held back, once, as its requester: the result goes in the approval
+ * request's thread (a sensitive one to the requester only), as a mention's would.
+ */
+export function createApprovedCommandRunner(
+  deps: SlackCommandDeps,
+): (request: ApprovalRequest) => Promise<HeldJobResult> {
+  const runner = createRunner(deps);
+  return async (request) => {
+    const job = slackCommandJobSchema.parse(request.job?.payload);
+    return runner.run(job, [...request.command], request.requester.email || undefined, {
+      approvalId: request.id,
+      channel: request.message?.channel ?? request.channelId,
+      ...(request.message ? { threadTs: request.message.ts } : {}),
+    });
   };
 }

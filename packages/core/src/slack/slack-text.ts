@@ -114,6 +114,11 @@ export function mention(userId: string): Mrkdwn {
   return /^[UW][A-Z0-9]+$/.test(userId) ? trusted(`<@${userId}>`) : escapeWithin(userId, 200);
 }
 
+/** A Slack channel id as a link Slack renders as `#name`; anything else is shown as text. */
+export function channelMention(channelId: string): Mrkdwn {
+  return /^[CGD][A-Z0-9]+$/.test(channelId) ? trusted(`<#${channelId}>`) : escapeWithin(channelId, 200);
+}
+
 /** mrkdwn pieces joined by `separator`, which is ours (e.g. "\n" or " · "). */
 export function joinMrkdwn(parts: readonly Mrkdwn[], separator: string): Mrkdwn {
   return trusted(parts.map((part) => part.text).join(separator));

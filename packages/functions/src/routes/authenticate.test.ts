@@ -7,6 +7,7 @@ import { createWebApiChat } from "@victoria/core/adapters/slack/web-api-chat";
 import { createInProcessDispatcher } from "@victoria/core/dispatch/in-process-dispatcher";
 import { createMemoryDedupeStore } from "@victoria/core/idempotency/dedupe-store";
 import { createMemoryLogger } from "@victoria/core/logging/json-logger";
+import { createPolicyGate } from "@victoria/core/policy/policy-gate";
 import type { Dispatcher } from "@victoria/core/ports";
 import type { AuditLog, AuditRecord } from "@victoria/core/security/audit-log";
 import { signSlackRequest } from "@victoria/core/security/slack-signature";
@@ -96,8 +97,11 @@ function setup(options: Setup = {}) {
   });
   const handler = createSlackCommandHandler({
     chat: createWebApiChat({ token: BOT_TOKEN, slackApiUrl: slack.url, retryConfig: { retries: 0 } }),
-    directory: createStaticDirectory([MEMBER.email]),
-    allowedMembers: options.allowedMembers,
+    gate: createPolicyGate({
+      chat: createWebApiChat({ token: BOT_TOKEN, slackApiUrl: slack.url, retryConfig: { retries: 0 } }),
+      directory: createStaticDirectory([MEMBER.email]),
+      allowedMembers: options.allowedMembers,
+    }),
     audit: options.audit ?? createJsonlAuditLog(auditFile),
     execute: (args, requestId) => execute.runWithId(args, requestId),
     logger,

@@ -22,6 +22,7 @@ import { sampleRecord } from "@victoria/core/deadletter/vault-contract";
 import { createInProcessDispatcher } from "@victoria/core/dispatch/in-process-dispatcher";
 import { failedRequestEnvelope } from "@victoria/core/failed-requests/failed-request-envelope";
 import { createMemoryLogger } from "@victoria/core/logging/json-logger";
+import { createPolicyGate } from "@victoria/core/policy/policy-gate";
 import type { AuditRecord } from "@victoria/core/security/audit-log";
 import { signServiceRequest } from "@victoria/core/security/service-signature";
 import { signSlackRequest } from "@victoria/core/security/slack-signature";
@@ -110,7 +111,7 @@ function setup({ connections = { prod1: broker.connectionString } as Record<stri
   });
   const handler = createResolveHandler({
     chat,
-    directory: createStaticDirectory([MEMBER.email, SECOND.email]),
+    gate: createPolicyGate({ chat, directory: createStaticDirectory([MEMBER.email, SECOND.email]) }),
     audit: createJsonlAuditLog(auditFile),
     actions,
     vault,

@@ -1,4 +1,6 @@
 import { randomUUID } from "node:crypto";
+import type { ApprovalDecisionJob } from "@victoria/core/approvals/approval-flow";
+import { APPROVAL_ACTIONS, APPROVAL_DECISION_JOB } from "@victoria/core/approvals/approval-jobs";
 import { isValidEmailAddress } from "@victoria/core/deadletter/email-address";
 import { DEADLETTER_ACTIONS } from "@victoria/core/deadletter/notification-blocks";
 import { RESOLVE_JOB, type ResolveJob } from "@victoria/core/deadletter/resolve-job";
@@ -61,6 +63,11 @@ const ACTIONS: Record<string, ResolveJob["action"]> = {
   [DEADLETTER_ACTIONS.deleteAll]: "delete_all",
 };
 
+const APPROVAL_DECISIONS: Record<string, ApprovalDecisionJob["decision"]> = {
+  [APPROVAL_ACTIONS.approve]: "approve",
+  [APPROVAL_ACTIONS.reject]: "reject",
+};
+
 export function emailDialog(metadata: z.infer<typeof emailMetadataSchema>): Record<string, unknown> {
   return {
     type: "modal",
@@ -101,7 +108,8 @@ export interface ResolveDeps {
 }
 
 /**
- * `POST /resolve`: Slack interactivity for the dead-letter buttons and the email dialog. Verified
+ * `POST /resolve`: Slack interactivity for the dead-letter buttons, the email dialog and the
+ * approval requests' Approve / Reject. Verified
  * like `/authenticate`, acknowledged at once; the action runs as a dispatched job.
  */
 export function resolveRoute(deps: ResolveDeps): Hono {
@@ -189,6 +197,23 @@ export function resolveRoute(deps: ResolveDeps): Hono {
             errorMessage: (error as Error).message,
           });
         }
+        return c.body(null, 200);
+      }
+      const decision = APPROVAL_DECISIONS[action.action_id];
+      if (decision) {
+        await dispatcher.dispatch({
+          kind: APPROVAL_DECISION_JOB,
+          payload: {
+            requestId,
+            approvalId: action.value,
+            decision,
+            userId: interaction.user.id,
+            teamId: interaction.team?.id,
+            channel,
+            responseUrl: interaction.response_url,
+          } satisfies ApprovalDecisionJob,
+        });
+        logger.info("approval decision accepted", { requestId, decision });
         return c.body(null, 200);
       }
       const kind = ACTIONS[action.action_id];

@@ -112,6 +112,7 @@ describe("the workbench page", () => {
       users: [
         { id: "U0MEMBER", email: "sre@example.com", member: true },
         { id: "U0GUEST", email: "guest@example.com", member: false },
+        { id: "U0LEAD", email: "lead@example.com", member: false },
       ],
       bus: { embedded: true, namespace: "victoria-local", queues: ["orders", "victoria-failed-requests"] },
     });

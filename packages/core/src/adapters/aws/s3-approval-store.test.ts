@@ -32,8 +32,10 @@ function conditionRecordingClient(): { client: S3Client; puts: string[] } {
   recording.middlewareStack.add(
     (next, context) => (args) => {
       if (context.commandName === "PutObjectCommand") {
-        const input = args.input as { IfMatch?: string; IfNoneMatch?: string };
-        puts.push(input.IfMatch ? `If-Match: ${input.IfMatch}` : `If-None-Match: ${input.IfNoneMatch}`);
+        const input = args.input as { Key?: string; IfMatch?: string; IfNoneMatch?: string };
+        // Pending markers are plain puts; the conditions under test are the request's.
+        if (!input.Key?.includes("/pending/"))
+          puts.push(input.IfMatch ? `If-Match: ${input.IfMatch}` : `If-None-Match: ${input.IfNoneMatch}`);
       }
       return next(args);
     },
@@ -47,10 +49,13 @@ approvalStoreContract("S3 approval store", async () => ({
 }));
 
 describe("S3 approval store over the wire", () => {
-  it("keeps one JSON object per request at <prefix>approvals/<id>.json", async () => {
+  it("keeps one JSON object per request at <prefix>approvals/<id>.json, and a marker while pending", async () => {
     const store = createS3ApprovalStore({ client, bucket, prefix: "/layout" });
     const { id } = await store.create(sampleRequest());
-    expect(s3.keys(bucket).filter((k) => k.startsWith("layout/"))).toEqual([`layout/approvals/${id}.json`]);
+    const layout = () => s3.keys(bucket).filter((k) => k.startsWith("layout/"));
+    expect(layout().sort()).toEqual([`layout/approvals/${id}.json`, `layout/approvals/pending/${id}`].sort());
+    await store.update(id, (r) => approve(r, approver(1), SOON));
+    expect(layout()).toEqual([`layout/approvals/${id}.json`]);
     const unprefixed = await createS3ApprovalStore({ client, bucket }).create(sampleRequest());
     expect(s3.keys(bucket)).toContain(`approvals/${unprefixed.id}.json`);
   });
@@ -62,13 +67,19 @@ describe("S3 approval store over the wire", () => {
     const before = s3.requests.length;
     await store.create(request);
     await expect(store.create(request)).rejects.toThrow("already exists");
-    expect(s3.requests.slice(before).map((r) => `${r.method} ${r.status}`)).toEqual(["PUT 200", "PUT 412"]);
+    // Marker, request; marker again (harmless), then the refused second create.
+    expect(s3.requests.slice(before).map((r) => `${r.method} ${r.status}`)).toEqual([
+      "PUT 200",
+      "PUT 200",
+      "PUT 200",
+      "PUT 412",
+    ]);
 
     const racing = s3.requests.length;
     await Promise.all(
       Array.from({ length: 10 }, (_, n) => store.update(request.id, (r) => approve(r, approver(n), SOON))),
     );
-    const puts = s3.requests.slice(racing).filter((r) => r.method === "PUT");
+    const puts = s3.requests.slice(racing).filter((r) => r.method === "PUT" && !r.path.includes("/pending/"));
     // One If-Match put lands; every other put that went out lost to it (412) and its writer re-read,
     // found the request approved and wrote nothing more.
     expect(puts.filter((r) => r.status === 200)).toHaveLength(1);
@@ -94,7 +105,7 @@ describe("S3 approval store over the wire", () => {
     const store = createS3ApprovalStore({ client, bucket: "no-such-bucket", prefix: "p/" });
     const request = sampleRequest();
     await expect(store.create(request)).rejects.toThrow(
-      `Approval request ${request.id} could not be written (s3://no-such-bucket/p/approvals/${request.id}.json): NoSuchBucket`,
+      `Approval request ${request.id} could not be marked pending (s3://no-such-bucket/p/approvals/pending/${request.id}): NoSuchBucket`,
     );
     await expect(store.get(request.id)).rejects.toThrow("could not be read (s3://no-such-bucket/");
   });

@@ -1,9 +1,10 @@
-import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import type { ApprovalRequest } from "../../approvals/approval";
 import { encodeApprovalRequest, parseApprovalRequest } from "../../approvals/approval-json";
 import type { ApprovalStore } from "../../approvals/approval-store";
 import { createConditionalApprovalStore } from "../../approvals/conditional-approval-store";
 import { failure, isConditionFailure } from "./s3-errors";
+import { listKeys } from "./s3-list-keys";
 import { readVersionedObject } from "./s3-versioned-object";
 
 export interface S3ApprovalStoreOptions {
@@ -23,13 +24,16 @@ export interface S3ApprovalStoreOptions {
  * Every write bumps the version inside the body, so a body (and so its ETag, an MD5) never repeats:
  * a writer holding an old ETag can never match a newer object.
  *
- * Grants: `s3:GetObject`, `s3:PutObject` on `arn:aws:s3:::<bucket>/<prefix>approvals/*`.
+ * Grants: `s3:GetObject`, `s3:PutObject` on `arn:aws:s3:::<bucket>/<prefix>approvals/*`; for the
+ * pending markers, `s3:ListBucket` on the bucket and `s3:DeleteObject` on `…/approvals/pending/*`.
  */
 export function createS3ApprovalStore(options: S3ApprovalStoreOptions): ApprovalStore {
   const { client, bucket } = options;
   const trimmed = (options.prefix ?? "").replace(/^\/+/, "");
   const folder = `${trimmed === "" || trimmed.endsWith("/") ? trimmed : `${trimmed}/`}approvals/`;
   const keyOf = (id: string) => `${folder}${id}.json`;
+  // Empty marker objects, one per pending request: the sweep lists these, not every request.
+  const pendingFolder = `${folder}pending/`;
   const where = (id: string) => `s3://${bucket}/${keyOf(id)}`;
 
   /** A conditional put; false when the condition failed (someone else wrote first). */
@@ -60,6 +64,29 @@ export function createS3ApprovalStore(options: S3ApprovalStoreOptions): Approval
       // A 409 here is another create of the same id landing: ids are random, so that is a clash too.
       insert: (request) => put(request, { IfNoneMatch: "*" }),
       replace: (next, etag) => put(next, { IfMatch: etag }),
+      async markPending(id) {
+        try {
+          await client.send(new PutObjectCommand({ Bucket: bucket, Key: `${pendingFolder}${id}`, Body: "" }));
+        } catch (error) {
+          throw failure(
+            `Approval request ${id} could not be marked pending (s3://${bucket}/${pendingFolder}${id})`,
+            error,
+          );
+        }
+      },
+      async unmarkPending(id) {
+        // DeleteObject of a missing key succeeds, as S3 answers 204 for it.
+        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: `${pendingFolder}${id}` }));
+      },
+      async pendingIds(limit) {
+        const keys = await listKeys(
+          client,
+          { Bucket: bucket, Prefix: pendingFolder },
+          "pending approval requests",
+          limit,
+        );
+        return keys.map((key) => key.slice(pendingFolder.length));
+      },
     },
     { maxAttempts: options.maxAttempts },
   );

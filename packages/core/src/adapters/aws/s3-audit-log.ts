@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import type { AuditLog, AuditRecord } from "../../security/audit-log";
+import { AUDIT_PHASES, type AuditLog, type AuditRecord } from "../../security/audit-log";
 import { errorName, failure, httpStatus } from "./s3-errors";
 import { listKeys } from "./s3-list-keys";
 
@@ -120,8 +120,10 @@ export async function listAuditRecords(options: ListAuditRecordsOptions): Promis
 // --- keys ---------------------------------------------------------------------------------------
 
 const MAX_ATTEMPTS = 5;
-const PHASES: ReadonlySet<string> = new Set<AuditRecord["phase"]>(["requested", "finished", "refused"]);
-const KEY_SHAPE = /^\d{4}\/\d{2}\/\d{2}\/\d{8}T\d{6}\.\d{3}Z-.+-(requested|finished|refused)\.json$/;
+const PHASES: ReadonlySet<string> = new Set<string>(AUDIT_PHASES);
+const KEY_SHAPE = new RegExp(
+  `^\\d{4}/\\d{2}/\\d{2}/\\d{8}T\\d{6}\\.\\d{3}Z-.+-(${AUDIT_PHASES.join("|")})\\.json$`,
+);
 
 function normalizePrefix(prefix: string): string {
   const trimmed = prefix.replace(/^\/+/, "");

@@ -37,7 +37,9 @@ describe("file approval store on disk", () => {
     await store.update(id, (r) => approve(r, approver(1), SOON));
     await store.update(id, (r) => markRan(r, { outcome: "ok", exitStatus: 0 }, SOON));
     await store.update(id, (r) => markRan(r, { outcome: "ok" }, SOON));
-    expect(await readdir(approvals)).toEqual([id]);
+    // The pending marker went when it was approved.
+    expect((await readdir(approvals)).sort()).toEqual([id, "pending"].sort());
+    expect(await readdir(join(approvals, "pending"))).toEqual([]);
     expect((await readdir(join(approvals, id))).sort()).toEqual(["1.json", "2.json", "3.json"]);
     const history = await Promise.all(
       [1, 2, 3].map(
@@ -91,7 +93,7 @@ process.stdout.write("ready\\n");
 await new Promise((go) => process.stdin.once("data", go));
 const results = await Promise.all(Array.from({ length: 10 }, (_, i) =>
   store.update(id, (r) => approve(r, { slackId: "U" + tag + i, email: tag + i + "@example.com" }, new Date(at)))));
-process.stdout.write(JSON.stringify(results.map((r) => r.ok ? r.event : r.refusal.message)) + "\\n");
+process.stdout.write(JSON.stringify(results.map((r) => r.ok ? r.event : r.refusal.message.text)) + "\\n");
 `;
 
 describe("file approval store across processes", () => {

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { link, mkdir, open, readdir, readFile, unlink } from "node:fs/promises";
+import { link, mkdir, open, readdir, readFile, unlink, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { ApprovalRequest } from "../../approvals/approval";
 import { encodeApprovalRequest, parseApprovalRequest } from "../../approvals/approval-json";
@@ -29,6 +29,8 @@ export function createFileApprovalStore(
   const folder = resolve(dir, "approvals");
   const requestFolder = (id: string) => join(folder, id);
   const versionPath = (id: string, version: number) => join(requestFolder(id), `${version}.json`);
+  // Empty marker files; "pending" is too short to be an approval id, so it never names a request.
+  const pendingFolder = join(folder, "pending");
 
   /** Publishes `request` as its version's file; false when that version exists already. */
   async function publish(request: ApprovalRequest): Promise<boolean> {
@@ -88,6 +90,22 @@ export function createFileApprovalStore(
       async replace(next, version) {
         if (next.version !== version + 1) throw new Error(`Approval request ${next.id}: version out of step`);
         return publish(next);
+      },
+      async markPending(id) {
+        await mkdir(pendingFolder, { recursive: true });
+        await writeFile(join(pendingFolder, id), "");
+      },
+      async unmarkPending(id) {
+        await unlink(join(pendingFolder, id)).catch((error: unknown) => {
+          if (errorCode(error) !== "ENOENT") throw error;
+        });
+      },
+      async pendingIds(limit) {
+        const names = await readdir(pendingFolder).catch((error: unknown) => {
+          if (errorCode(error) === "ENOENT") return [] as string[];
+          throw error;
+        });
+        return names.filter((name) => !name.startsWith(".")).slice(0, limit);
       },
     },
     options,
