@@ -1,3 +1,4 @@
+import type { BucketReader } from "@victoria/core/policy/policy-source";
 import type { LoadedConfig } from "@victoria/core/victoria/config";
 import type { Env } from "./settings";
 
@@ -42,17 +43,24 @@ export function engineConfigLoader(env: Env): (() => Promise<LoadedConfig>) | un
   };
 }
 
+/**
+ * Reads an object of the vault bucket for the engine (its config, `VICTORIA_POLICY=s3://…`): the same
+ * bounded, worded reads as `store s3 get`; credentials and region from the function.
+ */
+export const readBucketObject: BucketReader = async (bucket, key) => {
+  const { createS3Storage } = await import("@victoria/core/adapters/aws/s3-storage");
+  return createS3Storage({ bucket }).get(key);
+};
+
 async function readBucketConfig(bucket: string, key: string): Promise<LoadedConfig> {
-  const [{ createS3Storage }, { parseConfig }, { ConfigError, CommandFailure }] = await Promise.all([
-    import("@victoria/core/adapters/aws/s3-storage"),
+  const [{ parseConfig }, { ConfigError, CommandFailure }] = await Promise.all([
     import("@victoria/core/victoria/config"),
     import("@victoria/core/victoria/errors"),
   ]);
   const source = `s3://${bucket}/${key}`;
   let bytes: Uint8Array;
   try {
-    // The same bounded, worded reads as `store s3 get`; credentials and region from the function.
-    bytes = await createS3Storage({ bucket }).get(key);
+    bytes = await readBucketObject(bucket, key);
   } catch (error) {
     const reason = error instanceof CommandFailure ? error.message : String(error);
     throw new ConfigError(`Error opening config '${source}': ${reason}`);

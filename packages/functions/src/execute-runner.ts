@@ -4,7 +4,7 @@ import { lazyPort } from "@victoria/core/lazy-port";
 import type { CommandRunner } from "@victoria/core/ports";
 import type { LoadedConfig } from "@victoria/core/victoria/config";
 import type { ProviderFactories } from "@victoria/core/victoria/providers";
-import { engineConfigLoader } from "./engine-config-source";
+import { engineConfigLoader, readBucketObject } from "./engine-config-source";
 import type { ExecuteSettings } from "./settings";
 
 /**
@@ -72,11 +72,12 @@ async function loadVictoria(
   deadLetters?: () => Promise<DeadLetterActions>,
   providers?: EngineAdapters["providers"],
 ) {
-  const [{ createVictoria }, factories, { corePlugins }] = await Promise.all([
+  const [{ createVictoria }, factories, { corePlugins }, { configuredPolicyFromEnv }] = await Promise.all([
     import("@victoria/core/victoria/engine"),
     providers?.() ??
       import("@victoria/core/victoria/default-providers").then(({ defaultProviders }) => defaultProviders),
     import("@victoria/core/victoria/plugins/core-plugins"),
+    import("@victoria/core/policy/configured-policy"),
   ]);
   // Remote callers only, whoever runs it: no argument may name a server file.
   return createVictoria({
@@ -85,6 +86,9 @@ async function loadVictoria(
     env,
     mode: "server",
     ...(deadLetters ? { deadLetters } : {}),
+    // `victoria policy` sees the policy the gate enforces, VICTORIA_POLICY=s3://… included, read
+    // once per container and then as the gate's is (a bucket's object every 5 minutes).
+    policy: configuredPolicyFromEnv(env, readBucketObject),
   });
 }
 

@@ -7,23 +7,23 @@ import {
 import type { Logger } from "@victoria/core/logging/json-logger";
 import type { Policy } from "@victoria/core/policy/policy";
 import { createPolicyGate, type PolicyGate } from "@victoria/core/policy/policy-gate";
-import { type BucketReader, policyLoader } from "@victoria/core/policy/policy-source";
+import { policyLoader } from "@victoria/core/policy/policy-source";
 import type { Chat } from "@victoria/core/ports";
 import type { AuditLog } from "@victoria/core/security/audit-log";
 import {
   createDirectoryFromEnv,
   createGroupMembershipFromEnv,
 } from "@victoria/core/security/directory-from-env";
+import { readBucketObject } from "./engine-config-source";
 import type { Env } from "./settings";
 import { createApprovalStore } from "./storage-from-env";
 
-/** `VICTORIA_POLICY=s3://…`: read with the function's own role, as `VICTORIA_CONFIG` is. */
-const readBucket: BucketReader = async (bucket, key) =>
-  (await import("@victoria/core/adapters/aws/s3-storage")).createS3Storage({ bucket }).get(key);
-
-/** The command policy the operator configured (undefined: none, the SRE group runs everything). */
+/**
+ * The command policy the operator configured (undefined: none, the SRE group runs everything);
+ * `VICTORIA_POLICY=s3://…` is read with the function's own role, as `VICTORIA_CONFIG` is.
+ */
 export function loadPolicyFromEnv(env: Env): (() => Promise<Policy>) | undefined {
-  return policyLoader(env, readBucket);
+  return policyLoader(env, readBucketObject);
 }
 
 /**

@@ -57,6 +57,8 @@ export interface PositionalParse {
   values: Record<string, string | undefined>;
   /** Declared options: flags default to `false`, valued options to `undefined`. */
   options: OptionValues;
+  /** The words of a variadic last positional (see `ArgSpec.variadic`), by its name. */
+  lists: Record<string, string[]>;
   /** What follows the declared positionals (e.g. a plugin's subcommand and its arguments). */
   rest: string[];
 }
@@ -109,6 +111,10 @@ function checkChoices(specs: readonly OptionSpec[], options: OptionValues, usage
  * them. With `stopAfterSpecs`, everything after the positionals is handed back untouched (a
  * plugin's own args come before its subcommand); otherwise extra arguments are an error.
  * `-h/--help` is always accepted; any other undeclared option is a usage error; `--` ends options.
+ * A variadic last spec takes every word from its first one on, as typed (options and `--` included:
+ * they belong to the command line it holds); its value is those words joined by spaces. Options
+ * before its first word are still read (`--help` too), so a line it holds that starts with an option
+ * comes after `--`.
  */
 export function bindPositionals(
   argv: readonly string[],
@@ -122,6 +128,8 @@ export function bindPositionals(
     optionSpecs.map((o) => [o.name, o.takesValue ? undefined : false]),
   );
   const positionals: string[] = [];
+  const lists: Record<string, string[]> = {};
+  const variadic = !stopAfterSpecs && specs.at(-1)?.variadic === true ? specs.at(-1) : undefined;
   let help = false;
   let optionsEnded = false;
   let i = 0;
@@ -142,11 +150,16 @@ export function bindPositionals(
       continue;
     }
     if (stopAfterSpecs && positionals.length === specs.length) break;
+    if (variadic && positionals.length === specs.length - 1) {
+      lists[variadic.name] = argv.slice(i);
+      i = argv.length;
+      break;
+    }
     positionals.push(arg);
     i++;
   }
   const rest = argv.slice(i);
-  if (help) return { help, values, options, rest };
+  if (help) return { help, values, options, lists, rest };
   checkChoices(optionSpecs, options, usage);
   if (!stopAfterSpecs && positionals.length > specs.length) {
     throw new UsageError(
@@ -154,12 +167,20 @@ export function bindPositionals(
       usage,
     );
   }
-  specs.forEach((spec, index) => {
+  (variadic ? specs.slice(0, -1) : specs).forEach((spec, index) => {
     const value = positionals[index];
     if (value === undefined && !spec.optional) {
       throw new UsageError(`Missing argument '${spec.name.toUpperCase()}'.`, usage);
     }
     values[spec.name] = value;
   });
-  return { help, values, options, rest };
+  if (variadic) {
+    const words = lists[variadic.name] ?? [];
+    if (words.length === 0 && !variadic.optional) {
+      throw new UsageError(`Missing argument '${variadic.name.toUpperCase()}...'.`, usage);
+    }
+    lists[variadic.name] = words;
+    values[variadic.name] = words.length > 0 ? words.join(" ") : undefined;
+  }
+  return { help, values, options, lists, rest };
 }

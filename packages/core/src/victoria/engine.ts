@@ -1,4 +1,5 @@
 import { EXIT_TRANSIENT, type FailureClass, isTransientError } from "../failure-class";
+import type { ConfiguredPolicyFactory } from "../policy/configured-policy";
 import { bindPositionals, splitGlobalOptions } from "./argv";
 import { type LoadedConfig, loadConfig } from "./config";
 import { didYouMean } from "./did-you-mean";
@@ -17,6 +18,11 @@ export interface VictoriaOptions {
   env?: NodeJS.ProcessEnv;
   /** The `deadletter` plugin's operations; absent → those commands fail with a ConfigError (exit 1). */
   deadLetters?: DeadLetterActionsFactory;
+  /**
+   * The command policy `victoria policy` checks against; absent → `env`'s (VICTORIA_POLICY,
+   * VICTORIA_POLICY_YAML), read anew each run and without a reader for `s3://` locations.
+   */
+  policy?: ConfiguredPolicyFactory;
   /**
    * `server`: the command line comes from a remote caller (`/execute`, Slack), so no argument may name
    * a file on this machine and `-c` is refused (the config is the operator's). `cli` (default): a
@@ -89,6 +95,7 @@ export function createVictoria({
   env = process.env,
   deadLetters,
   mode = "cli",
+  policy,
 }: VictoriaOptions): Victoria {
   // Maps, not objects: a plugin named `__proto__` or `constructor` must not find Object.prototype.
   const byName = new Map(plugins.map((p) => [p.name, p]));
@@ -162,7 +169,7 @@ export function createVictoria({
       options.configFile === undefined && loadDefaultConfig
         ? await loadDefaultConfig()
         : await loadConfig(options.configFile ?? configPath);
-    const services = createServices(loaded.config, providers, env, deadLetters, mode);
+    const services = createServices(loaded.config, providers, env, deadLetters, mode, policy);
     const pluginConfig = await loadPluginConfig(plugin, loaded.config, services);
     await command.run({
       config: loaded.config,
@@ -170,6 +177,7 @@ export function createVictoria({
       pluginConfig,
       pluginArgs: ownArgs.values as Record<string, string>,
       args: parsed.values,
+      lists: parsed.lists,
       options: parsed.options,
       actor: actor ?? actorFromEnv(env),
       out,

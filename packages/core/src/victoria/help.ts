@@ -7,7 +7,12 @@ subcommands for automating any number of 'toil' tasks that inhibit SRE
 productivity.`;
 
 function argUsage(args: readonly ArgSpec[]): string {
-  return args.map((a) => (a.optional ? `[${a.name.toUpperCase()}]` : a.name.toUpperCase())).join(" ");
+  return args
+    .map((a) => {
+      const name = a.optional ? `[${a.name.toUpperCase()}]` : a.name.toUpperCase();
+      return a.variadic ? `${name}...` : name;
+    })
+    .join(" ");
 }
 
 /** `--state [parked|replayed]`, `--cluster CLUSTER`, `--force`: an option as click's help shows it. */

@@ -1,4 +1,5 @@
 import type { DeadLetterActions } from "../deadletter/dead-letter-actions-types";
+import type { ConfiguredPolicy } from "../policy/configured-policy";
 import type * as z from "../validation/zod";
 import type { VictoriaConfig } from "./config";
 import type { EncryptionProvider } from "./encryption/envelope-types";
@@ -10,6 +11,12 @@ export interface ArgSpec {
   name: string;
   description: string;
   optional?: boolean;
+  /**
+   * The last argument of a command only: takes every remaining word as typed, options among them
+   * (`policy check WHO WHERE deadletter ls --state parked`), as a command line it holds. Its words are
+   * in `CommandContext.lists`; `args` has them joined by spaces.
+   */
+  variadic?: boolean;
 }
 
 /**
@@ -37,6 +44,8 @@ export interface CommandContext<C = unknown> {
   pluginArgs: Record<string, string>;
   /** Values of the command's positionals; optional ones may be missing. */
   args: Record<string, string | undefined>;
+  /** The words of a variadic argument, by its name (empty when an optional one was left out). */
+  lists?: Record<string, readonly string[]>;
   /**
    * Values of the command's declared options: a string or `undefined` for an option that takes a
    * value, `true`/`false` for a flag. The engine always sets it; it is optional only so contexts
@@ -102,4 +111,10 @@ export interface VictoriaServices {
    * only so services built by hand (plugin unit tests) need not.
    */
   deadLetters?(): Promise<DeadLetterActions>;
+  /**
+   * The command policy this deployment enforces (VICTORIA_POLICY…) and its group look-ups, for
+   * `victoria policy`; rejects when the configured policy is invalid or cannot be read. Always
+   * provided by `createServices`; optional for hand-built services.
+   */
+  policy?(): Promise<ConfiguredPolicy>;
 }

@@ -1,4 +1,9 @@
 import type { DeadLetterActions } from "../deadletter/dead-letter-actions-types";
+import {
+  type ConfiguredPolicy,
+  type ConfiguredPolicyFactory,
+  configuredPolicyFromEnv,
+} from "../policy/configured-policy";
 import { fileErrorReason, readFileBounded } from "./bounded-file";
 import type { VictoriaConfig } from "./config";
 import type { EncryptionProvider } from "./encryption/envelope-types";
@@ -27,16 +32,21 @@ export async function readLocalFile(path: string): Promise<Uint8Array> {
   }
 }
 
-/** Builds providers from the config on first use, once per run. */
+/**
+ * Builds providers from the config on first use, once per run. `policy` is the host's command policy
+ * (one that can read `s3://` locations, cached across runs); by default, `env`'s, without a bucket reader.
+ */
 export function createServices(
   config: VictoriaConfig,
   factories: ProviderFactories,
   env: NodeJS.ProcessEnv,
   deadLetterActions: DeadLetterActionsFactory = unavailableDeadLetters,
   mode: "cli" | "server" = "cli",
+  policy: ConfiguredPolicyFactory = configuredPolicyFromEnv(env),
 ): VictoriaServices {
   let encryption: Promise<EncryptionProvider> | undefined;
   let deadLetters: Promise<DeadLetterActions> | undefined;
+  let configuredPolicy: Promise<ConfiguredPolicy> | undefined;
   const storage = new Map<string, Promise<StorageProvider>>();
   return {
     async localFile(path, argument) {
@@ -96,6 +106,10 @@ export function createServices(
     deadLetters() {
       deadLetters ??= deadLetterActions();
       return deadLetters;
+    },
+    policy() {
+      configuredPolicy ??= policy();
+      return configuredPolicy;
     },
   };
 }

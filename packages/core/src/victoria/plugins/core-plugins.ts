@@ -2,7 +2,14 @@ import type { Plugin } from "../plugin";
 import { configPlugin } from "./config";
 import { deadletterPlugin } from "./deadletter";
 import { encryptPlugin } from "./encrypt";
+import { policyPlugin } from "./policy";
 import { storePlugin } from "./store";
 
 /** The plugins every Victoria build carries, in help order. */
-export const corePlugins: readonly Plugin[] = [configPlugin, encryptPlugin, storePlugin, deadletterPlugin];
+export const corePlugins: readonly Plugin[] = [
+  configPlugin,
+  encryptPlugin,
+  storePlugin,
+  deadletterPlugin,
+  policyPlugin,
+];
