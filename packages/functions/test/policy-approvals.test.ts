@@ -476,7 +476,7 @@ describe("command policy with approvals, end to end (npm start, VICTORIA_POLICY)
   it("5. approval granted: request posted with both buttons; a lead approves; the output lands in the thread; audited; redrawn without buttons", async () => {
     const told = await slashAnswer(h, MEMBER.id, OPS, "store local put --data hello k5");
     expect(told.responseType).toBe("ephemeral");
-    expect(told.text).toBe(`${NEEDS_ONE} You will hear here when it is approved, rejected or expires.`);
+    expect(told.text).toBe(`${NEEDS_ONE} You will hear in its thread when it is approved, rejected or expires.`);
 
     const request = await approvalRequest(h, "victoria store local put --data hello k5");
     const posted = request.message();
@@ -663,7 +663,7 @@ describe("command policy with approvals, end to end (npm start, VICTORIA_POLICY)
   it("10. count 2: the first approval is recorded and redrawn (1 of 2); the second runs it", async () => {
     const told = await slashAnswer(h, MEMBER.id, OPS, "config path");
     expect(told).toEqual({
-      text: "`config path` needs 2 approvals from leads: request posted. You will hear here when it is approved, rejected or expires.",
+      text: "`config path` needs 2 approvals from leads: request posted. You will hear in its thread when it is approved, rejected or expires.",
       responseType: "ephemeral",
     });
     const request = await approvalRequest(h, "victoria config path");

@@ -5,6 +5,7 @@ import type { Chat, ChatMessage } from "../ports";
 import type { AuditLog, AuditRecord } from "../security/audit-log";
 import { noticeReply } from "../slack/command-reply";
 import { code, type Mrkdwn, mention, mrkdwn } from "../slack/slack-text";
+import { tellPrivately } from "../slack/tell-privately";
 import * as z from "../validation/zod";
 import {
   type ApprovalRequest,
@@ -62,6 +63,30 @@ export interface NewApproval {
   teamId?: string;
   /** What to run once approved. */
   job: HeldJob;
+}
+
+/**
+ * Holds a command (or click) the gate said needs approval: posts the request, or says why it could
+ * not be (no approval flow here, a DM, Slack refused the post). `notice` is for the requester.
+ */
+export async function holdForApproval(
+  flow: Pick<ApprovalFlow, "request"> | undefined,
+  input: NewApproval,
+): Promise<{ ok: true; notice: Mrkdwn } | { ok: false; reason: string; message: Mrkdwn }> {
+  const { decision } = input;
+  if (!flow) {
+    return {
+      ok: false,
+      reason: `${decision.explanation}; approvals are not available here`,
+      message: mrkdwn`${decision.message}, and approvals are not available here.`,
+    };
+  }
+  const requested = await flow.request(input);
+  if (!requested.ok) return { ok: false, reason: decision.explanation, message: requested.message };
+  return {
+    ok: true,
+    notice: mrkdwn`${decision.message}: request posted. You will hear in its thread when it is approved, rejected or expires.`,
+  };
 }
 
 /** What the requester is told after asking: the request was posted, or why it could not be. */
@@ -131,24 +156,7 @@ export function createApprovalFlow(deps: ApprovalFlowDeps): ApprovalFlow {
       );
   }
 
-  async function tell(job: ApprovalDecisionJob, message: ChatMessage): Promise<void> {
-    try {
-      if (job.responseUrl) {
-        await chat.respond(job.responseUrl, {
-          ...message,
-          responseType: "ephemeral",
-          replaceOriginal: false,
-        });
-      } else if (job.channel) {
-        await chat.postEphemeral({ ...message, channel: job.channel, user: job.userId });
-      }
-    } catch (error) {
-      logger.error("could not tell the user", {
-        requestId: job.requestId,
-        errorMessage: (error as Error).message,
-      });
-    }
-  }
+  const tell = (job: ApprovalDecisionJob, message: ChatMessage) => tellPrivately(chat, logger, job, message);
 
   async function expired(request: ApprovalRequest, requestId: string): Promise<void> {
     await write(auditOf(request, "expired", requestId, request.requester));

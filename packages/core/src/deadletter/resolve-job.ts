@@ -1,11 +1,12 @@
 import type { ApprovalRequest } from "../approvals/approval";
-import type { ApprovalFlow, HeldJobResult } from "../approvals/approval-flow";
+import { type ApprovalFlow, type HeldJobResult, holdForApproval } from "../approvals/approval-flow";
 import type { Logger } from "../logging/json-logger";
 import type { PolicyGate } from "../policy/policy-gate";
 import type { Chat, ChatMessage } from "../ports";
 import type { AuditLog, AuditRecord } from "../security/audit-log";
 import { noticeReply } from "../slack/command-reply";
 import { codeBlock, type Mrkdwn, mention, mrkdwn } from "../slack/slack-text";
+import { tellPrivately } from "../slack/tell-privately";
 import * as z from "../validation/zod";
 import type { ActionOutcome, DeadLetterActions } from "./dead-letter-actions-types";
 import { redrawNotification } from "./notification-redraw";
@@ -58,24 +59,7 @@ function failureNotice(outcome: Extract<ActionOutcome, { ok: false }>): string |
 function createResolveParts(deps: ResolveDeps) {
   const { chat, audit, actions, vault, logger, now = () => new Date() } = deps;
 
-  async function tell(job: ResolveJob, message: ChatMessage): Promise<void> {
-    try {
-      if (job.responseUrl) {
-        await chat.respond(job.responseUrl, {
-          ...message,
-          responseType: "ephemeral",
-          replaceOriginal: false,
-        });
-      } else if (job.channel) {
-        await chat.postEphemeral({ ...message, channel: job.channel, user: job.userId });
-      }
-    } catch (error) {
-      logger.error("could not tell the user", {
-        requestId: job.requestId,
-        errorMessage: (error as Error).message,
-      });
-    }
-  }
+  const tell = (job: ResolveJob, message: ChatMessage) => tellPrivately(chat, logger, job, message);
 
   async function one(job: ResolveJob, id: string): Promise<ActionOutcome> {
     const via = { via: "button" } as const;
@@ -225,31 +209,18 @@ export function createResolveHandler(deps: ResolveDeps): (job: ResolveJob) => Pr
       await act(job, outcome.email);
       return;
     }
-    const { decision } = outcome;
-    if (!deps.approvals || !job.channel) {
-      return refuse(
-        `${decision.explanation}; approvals are not available here`,
-        mrkdwn`${decision.message}, and approvals are not available here.`,
-        outcome.email,
-      );
-    }
-    const requested = await deps.approvals.request({
+    const held = await holdForApproval(job.channel ? deps.approvals : undefined, {
       requestId: job.requestId,
-      decision,
+      decision: outcome.decision,
       requester: { slackId: job.userId, email: outcome.email ?? "" },
-      channel: { id: job.channel, isDm: job.channel.startsWith("D") },
+      channel: { id: job.channel ?? "", isDm: job.channel?.startsWith("D") ?? false },
       command: [...words, job.target],
       source: "interaction",
       ...(job.teamId ? { teamId: job.teamId } : {}),
       job: { kind: RESOLVE_JOB, payload: { ...job, responseUrl: undefined } },
     });
-    if (!requested.ok) return refuse(decision.explanation, requested.message, outcome.email);
-    await tell(
-      job,
-      noticeReply(
-        mrkdwn`${decision.message}: request posted. You will hear in its thread when it is approved, rejected or expires.`,
-      ),
-    );
+    if (!held.ok) return refuse(held.reason, held.message, outcome.email);
+    await tell(job, noticeReply(held.notice));
   };
 }
 

@@ -112,6 +112,7 @@ describe("decide: approval", () => {
     expect(decision).toEqual({
       outcome: "approval",
       ruleIndex: 1,
+      rule: "rules[1] (line 7)",
       subject: "sre",
       from: ["leads"],
       count: 1,

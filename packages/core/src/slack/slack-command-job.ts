@@ -1,5 +1,5 @@
 import type { ApprovalRequest } from "../approvals/approval";
-import type { ApprovalFlow, HeldJobResult } from "../approvals/approval-flow";
+import { type ApprovalFlow, type HeldJobResult, holdForApproval } from "../approvals/approval-flow";
 import type { Logger } from "../logging/json-logger";
 import type { GateChannel, PolicyGate } from "../policy/policy-gate";
 import type { Chat, ChatMessage, CommandResult } from "../ports";
@@ -233,17 +233,9 @@ export function createSlackCommandHandler(deps: SlackCommandDeps): (job: SlackCo
       await runner.run(job, args, outcome.email);
       return;
     }
-    const { decision } = outcome;
-    if (!deps.approvals) {
-      return refuse(
-        `${decision.explanation}; approvals are not configured here`,
-        mrkdwn`${decision.message}, and approvals are not available here.`,
-        outcome.email,
-      );
-    }
-    const requested = await deps.approvals.request({
+    const held = await holdForApproval(deps.approvals, {
       requestId: job.requestId,
-      decision,
+      decision: outcome.decision,
       requester: { slackId: job.userId, email: outcome.email ?? "" },
       channel: jobChannel(job),
       command: args,
@@ -251,15 +243,8 @@ export function createSlackCommandHandler(deps: SlackCommandDeps): (job: SlackCo
       ...(job.teamId ? { teamId: job.teamId } : {}),
       job: { kind: SLACK_COMMAND_JOB, payload: job },
     });
-    if (!requested.ok) return refuse(decision.explanation, requested.message, outcome.email);
-    await reply(
-      chat,
-      job,
-      noticeReply(
-        mrkdwn`${decision.message}: request posted. You will hear here when it is approved, rejected or expires.`,
-      ),
-      true,
-    );
+    if (!held.ok) return refuse(held.reason, held.message, outcome.email);
+    await reply(chat, job, noticeReply(held.notice), true);
   };
 }
 
