@@ -35,8 +35,8 @@ export const executeUrl = $interpolate`${execute.url}execute`;
 
 /**
  * The asynchronous half of /authenticate, /resolve and /listener: runs slash commands, resolves
- * dead letters, drains queues. No URL; only the three front doors may invoke it. Its timeout is
- * the drain budget.
+ * dead letters, drains queues, keeps approval requests. No URL; only the three front doors and
+ * the approval expiry schedule (infra/schedule.ts) invoke it. Its timeout is the drain budget.
  */
 export const worker = new sst.aws.Function("Worker", {
   ...LAMBDA_DEFAULTS,

@@ -31,7 +31,9 @@ export const retrySchedule = new sst.aws.CronV2("RetryFailedRequestsSchedule", {
  * Expires approval requests left unanswered and tells their requesters: the worker's
  * `expire-approvals` job, every minute, so a 30-minute approval window ends within a minute of its
  * time (a click after expiry is refused at once anyway). With no request pending it lists one S3
- * prefix and stops.
+ * prefix and stops. Runs that overlap are safe: each expiry is a conditional write, so one run
+ * tells each requester. A failed run goes, like any worker event, to WorkerFailures (no retry);
+ * the next minute's run picks up what it left.
  */
 export const approvalExpirySchedule = new sst.aws.CronV2("ApprovalExpirySchedule", {
   function: worker,

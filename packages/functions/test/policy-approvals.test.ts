@@ -303,7 +303,8 @@ async function approvalRequest(h: Harness, line: string, channel = OPS): Promise
 }
 
 /** The "approved by …: running … now" line that pings the requester before a held command runs. */
-const isRunningNotice = (m: SlackMessage) => / now\.$/.test(String(m.text)) && String(m.text).includes(": running `");
+const isRunningNotice = (m: SlackMessage) =>
+  / now\.$/.test(String(m.text)) && String(m.text).includes(": running `");
 
 /** Replies in the approval request's thread (results and notices), the requester's ping aside. */
 const thread = (h: Harness, request: Posted, channel = OPS) =>
@@ -476,7 +477,9 @@ describe("command policy with approvals, end to end (npm start, VICTORIA_POLICY)
   it("5. approval granted: request posted with both buttons; a lead approves; the output lands in the thread; audited; redrawn without buttons", async () => {
     const told = await slashAnswer(h, MEMBER.id, OPS, "store local put --data hello k5");
     expect(told.responseType).toBe("ephemeral");
-    expect(told.text).toBe(`${NEEDS_ONE} You will hear in its thread when it is approved, rejected or expires.`);
+    expect(told.text).toBe(
+      `${NEEDS_ONE} You will hear in its thread when it is approved, rejected or expires.`,
+    );
 
     const request = await approvalRequest(h, "victoria store local put --data hello k5");
     const posted = request.message();

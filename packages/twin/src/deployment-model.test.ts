@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { APPROVAL_EXPIRY_JOB } from "@victoria/core/approvals/approval-jobs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ConfigRecording } from "./config-recording";
 import {
@@ -12,6 +13,7 @@ import {
   parseDuration,
   parseSize,
   resolveValue,
+  scheduleInput,
   type TwinRef,
 } from "./deployment-model";
 
@@ -183,6 +185,13 @@ describe("evaluateDeployment: the repository's sst.config.ts", () => {
       expect(grantLines(functionOf(dev, id))).toEqual(["lambda:InvokeFunction {Worker.arn}", READ_SECRET]);
     }
     expect(grantLines(functionOf(dev, "RetryFailedRequests"))).toEqual([READ_SECRET]);
+    // Deleting in the vault: the worker alone (it keeps the approval requests), markers only.
+    const vaultDeletes = dev.functions.flatMap((fn) =>
+      grantLines(fn)
+        .filter((line) => line.startsWith("s3:DeleteObject {Vault.arn}"))
+        .map((line) => `${fn.id} ${line}`),
+    );
+    expect(vaultDeletes).toEqual(["Worker s3:DeleteObject {Vault.arn}/approvals/pending/*"]);
   });
 
   it("buckets, the failures queue and the config secret", () => {
@@ -216,6 +225,16 @@ describe("evaluateDeployment: the repository's sst.config.ts", () => {
         event: { kind: "expire-approvals", payload: {} },
       },
     ]);
+  });
+
+  it("the approval sweep's event is the worker's expire-approvals job; the retry consumer gets {}", () => {
+    const byId = (id: string) => dev.schedules.find((s) => s.id === id);
+    const sweep = byId("ApprovalExpirySchedule");
+    expect(sweep?.event).toEqual({ kind: APPROVAL_EXPIRY_JOB, payload: {} });
+    expect(sweep && JSON.parse(scheduleInput(sweep))).toEqual({ kind: "expire-approvals", payload: {} });
+    const retry = byId("RetryFailedRequestsSchedule");
+    expect(retry && "event" in retry).toBe(false);
+    expect(retry && scheduleInput(retry)).toBe("{}");
   });
 
   it("outputs: the route URLs as interpolations of the functions' url, names as outputs", () => {
@@ -355,6 +374,41 @@ describe("deploymentModelOf: what the twin cannot run as declared", () => {
     ).toThrow(/Fn permissions\[0\]: conditions/);
   });
 
+  it("refuses an output of a component inside a schedule's event, naming the schedule", () => {
+    const withSchedule = (event: unknown): ConfigRecording => {
+      const base = recording({});
+      return {
+        ...base,
+        components: [
+          ...base.components,
+          {
+            kind: "sst.aws.CronV2",
+            id: "Sweep",
+            args: {
+              function: { component: "Fn", kind: "sst.aws.Function" },
+              schedule: "rate(1 minute)",
+              event,
+            },
+            opts: undefined,
+          },
+        ],
+      };
+    };
+    expect(deploymentModelOf(withSchedule({ kind: "k", payload: { n: [1, true, null] } })).schedules).toEqual(
+      [
+        {
+          id: "Sweep",
+          functionId: "Fn",
+          schedule: "rate(1 minute)",
+          event: { kind: "k", payload: { n: [1, true, null] } },
+        },
+      ],
+    );
+    expect(() => deploymentModelOf(withSchedule({ kind: "k", payload: { to: ref("Fn", "name") } }))).toThrow(
+      /Sweep event\.payload\.to: .*outputs of components in an event are not modelled/,
+    );
+  });
+
   it("refuses a size or duration it cannot read", () => {
     expect(() => deploymentModelOf(recording({ memory: "1 TB" }))).toThrow(/Fn memory: "1 TB"/);
     expect(() => deploymentModelOf(recording({ timeout: 30 }))).toThrow(/Fn timeout: 30/);
@@ -379,6 +433,18 @@ describe("parseDuration and parseSize", () => {
     ["1.5 GB", 1536],
   ])("%s is %i MB", (text, mb) => {
     expect(parseSize(text)).toBe(mb);
+  });
+});
+
+describe("scheduleInput: what EventBridge Scheduler sends, as SST's CronV2 sets it", () => {
+  const schedule = { id: "S", functionId: "Fn", schedule: "rate(1 minute)" };
+  it("the declared event as JSON; {} without one, or for one SST drops (`args.event || {}`)", () => {
+    expect(scheduleInput({ ...schedule, event: { kind: "k", payload: {} } })).toBe(
+      '{"kind":"k","payload":{}}',
+    );
+    expect(scheduleInput(schedule)).toBe("{}");
+    expect(scheduleInput({ ...schedule, event: null })).toBe("{}");
+    expect(scheduleInput({ ...schedule, event: "" })).toBe("{}");
   });
 });
 

@@ -9,6 +9,7 @@ import {
   describeValue,
   isComponentRef,
   isDeclaredValue,
+  isInterpolation,
   isTwinRef,
 } from "./declared-value";
 
@@ -58,8 +59,19 @@ export interface DeclaredSchedule {
   id: string;
   functionId: string;
   schedule: string;
-  /** CronV2's `event`: the JSON EventBridge Scheduler gives the function (`{}` when absent). */
+  /**
+   * CronV2's `event` as declared: the JSON EventBridge Scheduler invokes the function with.
+   * Undefined when none is declared; see `scheduleInput` for what is sent then.
+   */
   event?: unknown;
+}
+
+/**
+ * The payload EventBridge Scheduler invokes a schedule's function with, verbatim: SST's CronV2
+ * sets the schedule target's `input` to `JSON.stringify(args.event || {})`.
+ */
+export function scheduleInput(schedule: DeclaredSchedule): string {
+  return JSON.stringify(schedule.event || {});
 }
 
 export interface DeploymentModel {
@@ -160,7 +172,7 @@ export function deploymentModelOf(
       id: c.id,
       functionId: functionIdOf(c.args.function ?? c.args.job, `${c.id} function`),
       schedule: String(declared(c.args.schedule, `${c.id} schedule`)),
-      ...(c.args.event === undefined ? {} : { event: c.args.event }),
+      ...(c.args.event === undefined ? {} : { event: plainJson(c.args.event, `${c.id} event`) }),
     })),
     outputs: Object.fromEntries(
       Object.entries(recording.outputs).map(([key, value]) => [
@@ -237,6 +249,27 @@ export function parseSize(value: unknown, where = "size"): number {
 function declared(value: unknown, where: string): DeclaredValue {
   if (isDeclaredValue(value)) return value;
   throw new Error(`${where}: ${show(value)} is not text or an output of a component`);
+}
+
+/**
+ * A schedule's event as the JSON it is sent as. Refuses an output of a component inside it (the
+ * twin sends the event as declared and does not resolve outputs there) and what JSON cannot carry.
+ */
+function plainJson(value: unknown, where: string): unknown {
+  if (isTwinRef(value) || isInterpolation(value) || isComponentRef(value)) {
+    throw new Error(
+      `${where}: ${show(value)}: outputs of components in an event are not modelled by the twin`,
+    );
+  }
+  if (value === null || typeof value === "string" || typeof value === "boolean") return value;
+  if (typeof value === "number" && Number.isFinite(value)) return value;
+  if (Array.isArray(value)) return value.map((item, i) => plainJson(item, `${where}[${i}]`));
+  if (typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [key, plainJson(item, `${where}.${key}`)]),
+    );
+  }
+  throw new Error(`${where}: ${show(value)} is not JSON`);
 }
 
 function record(value: unknown): Record<string, unknown> {

@@ -22,6 +22,7 @@ import {
   type DeploymentModel,
   evaluateDeployment,
   resolveValue,
+  scheduleInput,
   type TwinRef,
 } from "./deployment-model";
 import { createFunctionHost, type FunctionHost, type InvocationOutcome } from "./function-host";
@@ -92,7 +93,10 @@ export interface Twin {
   readonly secret: Readonly<Record<string, unknown>>;
   /** An operator's keys: read-only on the vault and audit buckets (the workbench's view). */
   operatorCredentials: { accessKeyId: string; secretAccessKey: string };
-  /** Runs a schedule's target now, as EventBridge Scheduler does (asynchronous invoke). */
+  /**
+   * Runs a schedule's target now, as EventBridge Scheduler does: an asynchronous invoke with the
+   * schedule's declared event (`{}` without one). Automatic ticks (`scheduleTicks`) call this too.
+   */
   tick(scheduleId: string): Promise<void>;
   /** Replaces the secret's value (a rotation). */
   putSecret(value: Record<string, unknown>): void;
@@ -375,8 +379,8 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
         new InvokeCommand({
           FunctionName: names.function(schedule.functionId),
           InvocationType: "Event",
-          // The schedule's target input, as SST gives it to EventBridge Scheduler.
-          Payload: JSON.stringify(schedule.event ?? {}),
+          // The schedule target's input, as SST gives it to EventBridge Scheduler.
+          Payload: scheduleInput(schedule),
         }),
       );
     };

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   type ApprovalRequest,
   approve,
+  expire,
   markRan,
   newApprovalRequest,
   type Person,
@@ -10,8 +11,23 @@ import {
 } from "./approval";
 import type { ApprovalStore, ApprovalUpdate } from "./approval-store";
 
-/** A fresh, empty store per test, and how to dispose of it. */
-export type MakeApprovalStore = () => Promise<{ store: ApprovalStore; dispose?: () => Promise<void> }>;
+/**
+ * The store's pending markers as the adapter keeps them (a set, files, S3 objects), reached past
+ * the store: to leave one behind as a failed removal or a crashed create does, and to see them.
+ */
+export interface PendingMarkers {
+  /** Writes a marker for `id`, whatever is stored under it. */
+  plant(id: string): Promise<void>;
+  /** The ids marked now, in any order. */
+  ids(): Promise<string[]>;
+}
+
+/** A fresh, empty store per test, its pending markers, and how to dispose of it. */
+export type MakeApprovalStore = () => Promise<{
+  store: ApprovalStore;
+  markers: PendingMarkers;
+  dispose?: () => Promise<void>;
+}>;
 
 export const CREATED = new Date("2025-01-02T03:00:00.000Z");
 /** Before the sample request's expiry. */
@@ -46,10 +62,11 @@ export function sampleRequest(count = 1): ApprovalRequest {
 export function approvalStoreContract(name: string, makeStore: MakeApprovalStore): void {
   describe(`${name}: ApprovalStore contract`, () => {
     let store: ApprovalStore;
+    let markers: PendingMarkers;
     let dispose: (() => Promise<void>) | undefined;
 
     beforeEach(async () => {
-      ({ store, dispose } = await makeStore());
+      ({ store, markers, dispose } = await makeStore());
     });
     afterEach(async () => {
       await dispose?.();
@@ -73,6 +90,41 @@ export function approvalStoreContract(name: string, makeStore: MakeApprovalStore
       // A recorded message keeps it pending.
       await store.update(later.id, (r) => recordMessage(r, { channel: "C0OPS", ts: "1.2" }));
       expect((await store.pending()).map((r) => r.version)).toEqual([2]);
+    });
+
+    it("marks a request while it is pending: expired ones, by the sweep or a late click, are unmarked", async () => {
+      const swept = await store.create(sampleRequest());
+      const clickedLate = await store.create(sampleRequest());
+      expect((await markers.ids()).sort()).toEqual([swept.id, clickedLate.id].sort());
+      expect(await store.update(swept.id, (r) => expire(r, LATE))).toMatchObject({
+        ok: true,
+        event: "expired",
+      });
+      expect(await store.update(clickedLate.id, (r) => approve(r, approver(1), LATE))).toMatchObject({
+        ok: false,
+        event: "expired",
+      });
+      expect(await markers.ids()).toEqual([]);
+      expect(await store.pending()).toEqual([]);
+    });
+
+    it("skips a marker whose request is no longer pending, and removes it (a removal that failed)", async () => {
+      const decided = await store.create(sampleRequest());
+      const waiting = await store.create(sampleRequest());
+      await store.update(decided.id, (r) => reject(r, requester, SOON, "withdrawn"));
+      await markers.plant(decided.id);
+      expect((await store.pending()).map((r) => r.id)).toEqual([waiting.id]);
+      expect(await markers.ids()).toEqual([waiting.id]);
+    });
+
+    it("removes a marker that cannot name a request; keeps one whose request is not there yet", async () => {
+      const missing = sampleRequest().id;
+      await markers.plant("no such id.tmp");
+      await markers.plant(missing);
+      expect(await store.pending()).toEqual([]);
+      // It may be a create between its marker and its request: removing it could leave that
+      // request pending unmarked, never swept.
+      expect(await markers.ids()).toEqual([missing]);
     });
 
     it("creates a request at version 1 and reads it back exactly", async () => {

@@ -42,5 +42,12 @@ export interface ApprovalStore {
   pending(): Promise<ApprovalRequest[]>;
 }
 
-/** Markers a sweep reads at most: pending requests are few (a burst of risky commands, not thousands). */
+/**
+ * Markers `pending()` reads at most. Each costs a read of its request (a GET on S3), in a sweep
+ * that runs every minute inside the worker's timeout, so the work per sweep must stay bounded:
+ * 1,000 is one ListObjectsV2 page and a few seconds of GETs (16 at a time), far above what a policy
+ * produces (approval is for a few risky commands, not thousands waiting at once). Past it, which
+ * 1,000 are read is the storage's listing order, not expiry: the rest are swept once some of those
+ * are decided or expire and leave the list.
+ */
 export const PENDING_LIMIT = 1000;

@@ -26,6 +26,9 @@ export interface ConditionalStorage<Token> {
   pendingIds(limit: number): Promise<string[]>;
 }
 
+/** Requests `pending()` reads at once. */
+const PENDING_READS_AT_ONCE = 16;
+
 /**
  * The ApprovalStore every adapter shares: versions, id checks and the read-modify-conditional-write
  * loop live here once; the adapter only has to make `insert` and `replace` atomic.
@@ -47,20 +50,43 @@ export function createConditionalApprovalStore<Token>(
         throw new Error(`Invalid approval request id ${JSON.stringify(request.id)}`);
       }
       const fresh = roundTrip({ ...request, version: 1 });
-      if (fresh.state === "pending") await storage.markPending(fresh.id);
-      if (!(await storage.insert(fresh))) throw new Error(`Approval request ${request.id} already exists`);
+      const marked = fresh.state === "pending";
+      if (marked) await storage.markPending(fresh.id);
+      let inserted: boolean;
+      try {
+        inserted = await storage.insert(fresh);
+      } catch (error) {
+        // Most likely nothing was stored: take the marker back rather than leave it to every sweep.
+        // (Had the write landed after all, the request is one nobody was shown: unmarked, it is harmless.)
+        if (marked) await unmark(fresh.id);
+        throw error;
+      }
+      // Taken: the marker written is the existing request's own (or a stale one the sweep removes).
+      if (!inserted) throw new Error(`Approval request ${request.id} already exists`);
       return fresh;
     },
 
     async pending() {
+      const ids = await storage.pendingIds(PENDING_LIMIT);
       const found: ApprovalRequest[] = [];
-      for (const id of await storage.pendingIds(PENDING_LIMIT)) {
-        const current = isApprovalId(id) ? await storage.read(id).catch(() => undefined) : undefined;
-        // A marker outlives its request's pending state when removing it failed: tidy it now.
-        if (current?.request.state === "pending") found.push(current.request);
-        else if (current !== undefined || !isApprovalId(id)) await unmark(id);
-      }
-      return found.sort((a, b) => Date.parse(a.expiresAt) - Date.parse(b.expiresAt));
+      let next = 0;
+      // A few reads at a time: a sweep of many markers takes seconds, not a GET's latency each.
+      const reader = async () => {
+        for (let id = ids[next++]; id !== undefined; id = ids[next++]) {
+          const current = isApprovalId(id) ? await storage.read(id).catch(() => undefined) : undefined;
+          // A marker outlives its request's pending state when removing it failed: tidy it now, and
+          // a name that cannot be an id. A marker whose request is missing (or unreadable) is
+          // skipped but kept: it may be a create between its marker and its request, and removing
+          // that marker would leave the request pending unmarked, never swept.
+          if (current?.request.state === "pending") found.push(current.request);
+          else if (current !== undefined || !isApprovalId(id)) await unmark(id);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(PENDING_READS_AT_ONCE, ids.length) }, reader));
+      return found.sort(
+        (a, b) =>
+          Date.parse(a.expiresAt) - Date.parse(b.expiresAt) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+      );
     },
 
     async get(id) {

@@ -3,7 +3,8 @@ import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { S3StandIn } from "@victoria/emulators/s3";
 import { startS3TestClient } from "@victoria/emulators/s3-test-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { approve } from "../../approvals/approval";
+import { type ApprovalRequest, approve, newApprovalId } from "../../approvals/approval";
+import { PENDING_LIMIT } from "../../approvals/approval-store";
 import {
   approvalStoreContract,
   approver,
@@ -44,9 +45,25 @@ function conditionRecordingClient(): { client: S3Client; puts: string[] } {
   return { client: recording, puts };
 }
 
-approvalStoreContract("S3 approval store", async () => ({
-  store: createS3ApprovalStore({ client, bucket, prefix: `contract-${randomUUID()}` }),
-}));
+approvalStoreContract("S3 approval store", async () => {
+  const prefix = `contract-${randomUUID()}`;
+  const markerFolder = `${prefix}/approvals/pending/`;
+  return {
+    store: createS3ApprovalStore({ client, bucket, prefix }),
+    markers: {
+      async plant(id) {
+        await client.send(
+          new PutObjectCommand({ Bucket: bucket, Key: `${markerFolder}${id}`, Body: "", ContentLength: 0 }),
+        );
+      },
+      ids: async () =>
+        s3
+          .keys(bucket)
+          .filter((key) => key.startsWith(markerFolder))
+          .map((key) => key.slice(markerFolder.length)),
+    },
+  };
+});
 
 describe("S3 approval store over the wire", () => {
   it("keeps one JSON object per request at <prefix>approvals/<id>.json, and a marker while pending", async () => {
@@ -88,6 +105,66 @@ describe("S3 approval store over the wire", () => {
     expect(conditions.slice(2).every((c) => /^If-Match: "[0-9a-f]{32}"$/.test(c))).toBe(true);
     expect((await store.get(request.id))?.version).toBe(2);
     recording.destroy();
+  });
+
+  it("lists the markers page by page (ContinuationToken), reading at most PENDING_LIMIT of them", async () => {
+    // S3 pages hold up to 1,000 keys; here `pageSize`, so few markers take several pages.
+    let pageSize = 2;
+    const lists: Array<{ MaxKeys?: number; ContinuationToken?: string }> = [];
+    let reads = 0;
+    let created: ApprovalRequest[] = [];
+    const paging = new S3Client({ ...s3.clientConfig, maxAttempts: 1 });
+    paging.middlewareStack.add(
+      (next, context) => (args) => {
+        const input = args.input as { Key?: string; MaxKeys?: number; ContinuationToken?: string };
+        if (context.commandName === "ListObjectsV2Command") {
+          input.MaxKeys = Math.min(input.MaxKeys ?? 1000, pageSize);
+          lists.push({ MaxKeys: input.MaxKeys, ContinuationToken: input.ContinuationToken });
+        }
+        if (context.commandName === "GetObjectCommand") {
+          reads += 1;
+          // Markers planted below have no request: answered here, as S3 would, to keep the test quick.
+          if (!created.some((r) => input.Key?.endsWith(`/${r.id}.json`))) {
+            throw Object.assign(new Error("The specified key does not exist."), { name: "NoSuchKey" });
+          }
+        }
+        return next(args);
+      },
+      { step: "initialize" },
+    );
+    const prefix = `paging-${randomUUID()}/`;
+    const store = createS3ApprovalStore({ client: paging, bucket, prefix });
+    created = await Promise.all([1, 2, 3, 4, 5].map(() => store.create(sampleRequest())));
+    const listed = await store.pending();
+    expect(listed.map((r) => r.id).sort()).toEqual(created.map((r) => r.id).sort());
+    expect(lists.map((l) => l.MaxKeys)).toEqual([2, 2, 2]);
+    expect(lists[0]?.ContinuationToken).toBeUndefined();
+    expect(lists.slice(1).every((l) => typeof l.ContinuationToken === "string")).toBe(true);
+
+    // More markers than a sweep reads (left by creates that crashed between marker and request).
+    const extra = Array.from({ length: PENDING_LIMIT + 1 - created.length }, () => newApprovalId());
+    for (let i = 0; i < extra.length; i += 100) {
+      await Promise.all(
+        extra.slice(i, i + 100).map((id) =>
+          client.send(
+            new PutObjectCommand({
+              Bucket: bucket,
+              Key: `${prefix}approvals/pending/${id}`,
+              Body: "",
+              ContentLength: 0,
+            }),
+          ),
+        ),
+      );
+    }
+    pageSize = 400;
+    lists.length = 0;
+    reads = 0;
+    await store.pending();
+    // No page is asked for past the limit: 400 + 400 + 200 markers, one read each.
+    expect(lists.map((l) => l.MaxKeys)).toEqual([400, 400, 200]);
+    expect(reads).toBe(PENDING_LIMIT);
+    paging.destroy();
   });
 
   it("fails naming the id for a corrupt object", async () => {

@@ -66,7 +66,15 @@ export function createS3ApprovalStore(options: S3ApprovalStoreOptions): Approval
       replace: (next, etag) => put(next, { IfMatch: etag }),
       async markPending(id) {
         try {
-          await client.send(new PutObjectCommand({ Bucket: bucket, Key: `${pendingFolder}${id}`, Body: "" }));
+          // ContentLength stated: the SDK warns of a "Stream of unknown length" for an empty body.
+          await client.send(
+            new PutObjectCommand({
+              Bucket: bucket,
+              Key: `${pendingFolder}${id}`,
+              Body: "",
+              ContentLength: 0,
+            }),
+          );
         } catch (error) {
           throw failure(
             `Approval request ${id} could not be marked pending (s3://${bucket}/${pendingFolder}${id})`,

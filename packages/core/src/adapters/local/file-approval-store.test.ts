@@ -16,7 +16,18 @@ import { createFileApprovalStore } from "./file-approval-store";
 
 approvalStoreContract("file approval store", async () => {
   const dir = await mkdtemp(join(tmpdir(), "victoria-approvals-"));
-  return { store: createFileApprovalStore(dir), dispose: () => rm(dir, { recursive: true, force: true }) };
+  const markerFolder = join(dir, "approvals", "pending");
+  return {
+    store: createFileApprovalStore(dir),
+    markers: {
+      async plant(id) {
+        await mkdir(markerFolder, { recursive: true });
+        await writeFile(join(markerFolder, id), "");
+      },
+      ids: () => readdir(markerFolder).catch(() => []),
+    },
+    dispose: () => rm(dir, { recursive: true, force: true }),
+  };
 });
 
 describe("file approval store on disk", () => {
