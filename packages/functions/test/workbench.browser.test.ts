@@ -48,7 +48,7 @@ async function openWorkbench(width: number, height: number): Promise<void> {
   });
   page.on("pageerror", (error) => consoleErrors.push(error.message));
   await page.goto(`${server.url}/`);
-  await expect.poll(() => page.getByTestId("user-picker").locator("option").count()).toBe(2);
+  await expect.poll(() => page.getByTestId("user-picker").locator("option").count()).toBe(3);
 }
 
 async function send(user: string, text: string): Promise<void> {

@@ -5,9 +5,9 @@ import { type SlackStandIn, startSlackStandIn } from "@victoria/emulators/slack"
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createWebApiChat } from "../adapters/slack/web-api-chat";
 import { createStaticDirectory } from "../security/static-directory";
-import { parsePolicy } from "./policy-file";
+import { PolicyError, parsePolicy } from "./policy-file";
 import { createPolicyGate, type GateOutcome } from "./policy-gate";
-import { PolicyError, policyLoader } from "./policy-source";
+import { policyLoader } from "./policy-source";
 import { createStaticSubjectDirectory } from "./subject-directory";
 
 const GROUP = "a0000000-0000-0000-0000-0000000000g1";

@@ -1,6 +1,5 @@
 import { fileErrorReason, readFileBounded } from "../victoria/bounded-file";
 import type { Policy } from "./policy";
-import { PolicyError, parsePolicy } from "./policy-file";
 
 /** A policy in the vault bucket is re-read after this long, as the secret is (edits show within 5 min). */
 const BUCKET_POLICY_TTL_MS = 5 * 60 * 1000;
@@ -22,7 +21,7 @@ export type BucketReader = (bucket: string, key: string) => Promise<Uint8Array>;
 export function policyLoader(env: PolicyEnv, readBucket?: BucketReader): (() => Promise<Policy>) | undefined {
   const yaml = env.VICTORIA_POLICY_YAML;
   if (yaml) {
-    const parsed = Promise.resolve().then(() => parsePolicy(yaml, "VICTORIA_POLICY_YAML"));
+    const parsed = parse(yaml, "VICTORIA_POLICY_YAML");
     parsed.catch(() => undefined);
     return () => parsed;
   }
@@ -49,6 +48,11 @@ export function policyLoader(env: PolicyEnv, readBucket?: BucketReader): (() => 
   return () => loaded;
 }
 
+/** The parser (and its YAML library) loads with the first policy, not with every process that has none. */
+async function parse(text: string, source: string): Promise<Policy> {
+  return (await import("./policy-file")).parsePolicy(text, source);
+}
+
 async function readFilePolicy(path: string): Promise<Policy> {
   let bytes: Uint8Array;
   try {
@@ -56,7 +60,7 @@ async function readFilePolicy(path: string): Promise<Policy> {
   } catch (error) {
     throw new Error(`Could not read the policy file '${path}' (VICTORIA_POLICY): ${fileErrorReason(error)}`);
   }
-  return parsePolicy(Buffer.from(bytes).toString("utf8"), path);
+  return parse(Buffer.from(bytes).toString("utf8"), path);
 }
 
 async function readBucketPolicy(
@@ -72,7 +76,5 @@ async function readBucketPolicy(
   } catch (error) {
     throw new Error(`Could not read the policy ${source} (VICTORIA_POLICY): ${(error as Error).message}`);
   }
-  return parsePolicy(Buffer.from(bytes).toString("utf8"), source);
+  return parse(Buffer.from(bytes).toString("utf8"), source);
 }
-
-export { PolicyError };

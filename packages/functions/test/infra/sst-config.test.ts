@@ -136,6 +136,8 @@ const EXPECTED = {
       AUDIT_BUCKET: "{Audit.name}",
     },
     grants: [
+      // Approval requests' pending markers: its only delete in the vault.
+      "s3:DeleteObject {Vault.arn}/approvals/pending/*",
       "s3:GetObject {Audit.arn}/*",
       "s3:GetObject {Vault.arn}/*",
       "s3:ListBucket {Vault.arn}",
@@ -265,10 +267,20 @@ describe("sst.config.ts: the deployment", () => {
   it("runs the retry consumer every 5 minutes, and no more than once per tick", async () => {
     const { resources, find } = await evaluate("dev");
     const crons = resources.filter((r) => r.kind === "sst.aws.CronV2" || r.kind === "sst.aws.Cron");
-    expect(crons).toHaveLength(1);
+    expect(crons).toHaveLength(2);
     expect(crons[0]?.args.function).toBe("<sst.aws.Function RetryFailedRequests>");
     expect(crons[0]?.args.schedule).toBe("rate(5 minutes)");
     expect(find("sst.aws.Function", "RetryFailedRequests").args.retries).toBe(0);
+  });
+
+  it("sweeps approval requests every minute: the worker's expire-approvals job", async () => {
+    const { resources } = await evaluate("dev");
+    const sweep = resources.find((r) => r.kind === "sst.aws.CronV2" && r.name === "ApprovalExpirySchedule");
+    expect(sweep?.args).toMatchObject({
+      function: "<sst.aws.Function Worker>",
+      schedule: "rate(1 minute)",
+      event: { kind: "expire-approvals", payload: {} },
+    });
   });
 
   it("outputs the four route URLs, the worker, the secret and the buckets", async () => {
