@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,6 +8,7 @@ import { type SlackMessage, type SlackStandIn, startSlackStandIn } from "@victor
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEV_DEFAULTS } from "../src/settings";
 import { eventually } from "./eventually";
+import { auditRecords, signedForm, toldPrivately } from "./slack-over-the-wire";
 import { type SpawnedServer, spawnLocalServer } from "./spawn-local-server";
 
 /**
@@ -124,17 +124,6 @@ async function stopHarness(h: Harness | undefined) {
   await rm(h.dir, { recursive: true, force: true });
 }
 
-function signedForm(body: string) {
-  return {
-    method: "POST",
-    body,
-    headers: {
-      "content-type": "application/x-www-form-urlencoded",
-      ...signSlackRequest(SIGNING_SECRET, body),
-    },
-  };
-}
-
 /** A `/victoria` slash command; the answer (after the "Running …" ack) goes to `responseUrl`. */
 async function slash(h: Harness, user: string, channel: string, text: string) {
   const responseUrl = h.slack.responseUrl();
@@ -147,7 +136,7 @@ async function slash(h: Harness, user: string, channel: string, text: string) {
     response_url: responseUrl,
     trigger_id: `t-${user}-${Math.random()}`,
   }).toString();
-  const res = await fetch(`${h.server.url}/authenticate`, signedForm(body));
+  const res = await fetch(`${h.server.url}/authenticate`, signedForm(SIGNING_SECRET, body));
   expect(res.status).toBe(200);
   expect(await res.json()).toMatchObject({ response_type: "ephemeral" });
   return responseUrl;
@@ -213,7 +202,7 @@ function clickBody(h: Harness, user: string, action: "approve" | "reject", appro
 }
 
 async function post(h: Harness, body: string) {
-  const res = await fetch(`${h.server.url}/resolve`, signedForm(body));
+  const res = await fetch(`${h.server.url}/resolve`, signedForm(SIGNING_SECRET, body));
   expect(res.status).toBe(200);
 }
 
@@ -221,27 +210,6 @@ async function click(h: Harness, user: string, action: "approve" | "reject", req
   const { body, responseUrl } = clickBody(h, user, action, request.id, request.ts);
   await post(h, body);
   return responseUrl;
-}
-
-/** What the clicker alone is told (ephemeral, not replacing the request). */
-async function toldPrivately(h: Harness, responseUrl: string): Promise<string> {
-  const told = await eventually(() => h.slack.responses(responseUrl)[0]);
-  expect(told.body).toMatchObject({ response_type: "ephemeral", replace_original: false });
-  return String(told.body.text);
-}
-
-function auditRecords(h: Harness): AuditRecord[] {
-  let text: string;
-  try {
-    text = readFileSync(h.auditFile, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw error;
-  }
-  return text
-    .split("\n")
-    .filter((line) => line.trim() !== "")
-    .map((line) => JSON.parse(line) as AuditRecord);
 }
 
 const ofApproval = (h: Harness, id: string) => auditRecords(h).filter((r) => r.approvalId === id);

@@ -4,12 +4,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { VaultRecord } from "@victoria/core/deadletter/vault";
 import type { AuditRecord } from "@victoria/core/security/audit-log";
-import { signSlackRequest } from "@victoria/core/security/slack-signature";
 import { type EntraGraphStandIn, startEntraGraphStandIn } from "@victoria/emulators/entra-graph";
 import { type ServiceBusStandIn, startServiceBusStandIn } from "@victoria/emulators/service-bus/broker";
 import { type SlackMessage, type SlackStandIn, startSlackStandIn } from "@victoria/emulators/slack";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "./eventually";
+import { auditRecords, signedForm, toldPrivately } from "./slack-over-the-wire";
 import { type SpawnedServer, spawnLocalServer } from "./spawn-local-server";
 
 /**
@@ -266,17 +266,6 @@ function bulkButtons(message: SlackMessage): Button[] {
 // ---------------------------------------------------------------------------------------------
 // Clicks
 
-function signedForm(body: string) {
-  return {
-    method: "POST",
-    body,
-    headers: {
-      "content-type": "application/x-www-form-urlencoded",
-      ...signSlackRequest(SIGNING_SECRET, body),
-    },
-  };
-}
-
 /** A click on a message's button in `channel`, signed as Slack sends it to /resolve. */
 function clickBody(user: string, actionId: string, value: string, channel: string, ts: string, url: string) {
   const payload = {
@@ -302,7 +291,7 @@ function clickBody(user: string, actionId: string, value: string, channel: strin
 }
 
 async function post(h: Harness, body: string) {
-  const res = await fetch(`${h.server.url}/resolve`, signedForm(body));
+  const res = await fetch(`${h.server.url}/resolve`, signedForm(SIGNING_SECRET, body));
   expect(res.status).toBe(200);
 }
 
@@ -320,29 +309,8 @@ async function click(
   return responseUrl;
 }
 
-/** What the clicker alone is told (ephemeral, not replacing the message clicked). */
-async function toldPrivately(h: Harness, responseUrl: string): Promise<string> {
-  const told = await eventually(() => h.slack.responses(responseUrl)[0]);
-  expect(told.body).toMatchObject({ response_type: "ephemeral", replace_original: false });
-  return String(told.body.text);
-}
-
 // ---------------------------------------------------------------------------------------------
 // Audit
-
-function auditRecords(h: Harness): AuditRecord[] {
-  let text: string;
-  try {
-    text = readFileSync(h.auditFile, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw error;
-  }
-  return text
-    .split("\n")
-    .filter((line) => line.trim() !== "")
-    .map((line) => JSON.parse(line) as AuditRecord);
-}
 
 /** Records after `mark` (a count of records) until `done` holds for them. */
 function auditUntil(h: Harness, mark: number, done: (records: AuditRecord[]) => boolean) {
