@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { parse as parseYaml } from "yaml";
 import type { DeadLetter } from "../../deadletter/dead-letter";
 import type {
@@ -9,11 +9,12 @@ import type {
 } from "../../deadletter/dead-letter-actions-types";
 import type { VaultRecord, VaultState } from "../../deadletter/vault";
 import type { RecordLookup } from "../../deadletter/vault-lookup";
+import { resultReply } from "../../slack/command-reply";
 import { createVictoria } from "../engine";
 import { BufferedOutput } from "../output";
 import type { ProviderFactories } from "../providers";
 import { corePlugins } from "./core-plugins";
-import { deadletterPlugin } from "./deadletter";
+import { deadletterPlugin, STATS_ROWS } from "./deadletter";
 
 const providers: ProviderFactories = { encryption: {}, storage: {} };
 
@@ -154,13 +155,13 @@ function setup(records = fixtures(), env: NodeJS.ProcessEnv = { VICTORIA_ACTOR: 
 }
 
 describe("deadletter plugin", () => {
-  it("is a core plugin with ls, show, replay, delete and email", async () => {
+  it("is a core plugin with ls, stats, show, replay, delete and email", async () => {
     expect(corePlugins).toContain(deadletterPlugin);
     const { run } = setup();
     const help = await run("--help");
     expect(help.exitCode).toBe(0);
     expect(help.output).toContain("Inspect and resolve dead letters parked by the watcher.");
-    for (const name of ["ls", "show", "replay", "delete", "email"])
+    for (const name of ["ls", "stats", "show", "replay", "delete", "email"])
       expect(help.output).toMatch(`\n  ${name} `);
     const ls = await run("ls", "--help");
     expect(ls.output).toContain("Usage: victoria deadletter ls [OPTIONS]");
@@ -350,5 +351,218 @@ describe("deadletter plugin", () => {
         "Error: dead-letter operations are not available here: the vault and Service Bus are not configured\n",
       );
     }
+  });
+});
+
+/** Any C0 control character but a line break. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: looking for control characters is the point
+const CONTROL_CHARACTER = /[\u0000-\u0009\u000b-\u001f]/;
+
+describe("deadletter stats", () => {
+  const NOW = "2024-05-02T00:00:00.000Z";
+  /** The clock only: the engine's timers run as usual. */
+  const atNow = () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(new Date(NOW));
+  };
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  const audit = { kind: "subscription", topic: "events", subscription: "audit" } as const;
+  /** Resolved `minutes` after it was parked. */
+  const resolved = (
+    id: string,
+    parkedAt: string,
+    state: VaultState,
+    minutes: number,
+    more = {},
+    message = {},
+  ) =>
+    record(
+      id,
+      parkedAt,
+      {
+        state,
+        resolution: { by: "cli:alice", at: new Date(Date.parse(parkedAt) + minutes * 60_000).toISOString() },
+        ...more,
+      },
+      message,
+    );
+  const mixed = () => [
+    record("a1", "2024-05-01T20:47:30.000Z"),
+    record("c3", "2024-05-01T22:00:00.000Z", {}, { deadLetterReason: undefined }),
+    resolved(
+      "b2",
+      "2024-05-01T12:00:00.000Z",
+      "replayed",
+      10,
+      { cluster: "west", entity: audit },
+      {
+        deadLetterReason: "Poison",
+      },
+    ),
+    resolved("d4", "2024-05-01T13:00:00.000Z", "deleted", 75, { cluster: "west", entity: audit }),
+    resolved("e5", "2024-05-01T14:00:00.000Z", "emailed", 4),
+  ];
+
+  it("says there is nothing in an empty vault, and answers zeros as JSON", async () => {
+    const { run } = setup([]);
+    expect(await run("stats")).toEqual({ exitCode: 0, output: "No dead letters.\n" });
+    const json = await run("stats", "--json");
+    expect(json.exitCode).toBe(0);
+    expect(JSON.parse(json.output)).toEqual({
+      total: 0,
+      byState: { parked: 0, replayed: 0, emailed: 0, deleted: 0 },
+      byEntity: [],
+      byReason: [],
+      oldestParked: null,
+      timeToResolve: { resolved: 0, medianMs: null },
+    });
+  });
+
+  it("prints tables by state, entity and reason, the oldest parked age and the median (odd count)", async () => {
+    atNow();
+    const { run, fake } = setup(mixed());
+    expect(await run("stats")).toEqual({
+      exitCode: 0,
+      output: [
+        "Dead letters: 5",
+        "",
+        "STATE     COUNT",
+        "parked    2",
+        "replayed  1",
+        "emailed   1",
+        "deleted   1",
+        "",
+        "CLUSTER  ENTITY                      COUNT",
+        "east     orders                      3",
+        "west     events/Subscriptions/audit  2",
+        "",
+        "REASON                    COUNT",
+        "MaxDeliveryCountExceeded  3",
+        "Poison                    1",
+        "-                         1",
+        "",
+        "Oldest parked:           3h12m30s (a1, parked 2024-05-01T20:47:30.000Z)",
+        "Median time to resolve:  10m (over 3 resolved)",
+        "",
+      ].join("\n"),
+    });
+    // The listing `ls` makes, unfiltered.
+    expect(fake.calls).toEqual([["list", {}]]);
+  });
+
+  it("takes the mean of the two middle times to resolve for an even count", async () => {
+    atNow();
+    const records = [...mixed(), resolved("f6", "2024-05-01T15:00:00.000Z", "deleted", 20)];
+    const { output } = await setup(records).run("stats");
+    // 4, 10, 20, 75 minutes: (10 + 20) / 2.
+    expect(output).toContain("Median time to resolve:  15m (over 4 resolved)\n");
+  });
+
+  it("prints the figures as JSON with --json", async () => {
+    atNow();
+    const { exitCode, output } = await setup(mixed()).run("stats", "--json");
+    expect(exitCode).toBe(0);
+    expect(JSON.parse(output)).toEqual({
+      total: 5,
+      byState: { parked: 2, replayed: 1, emailed: 1, deleted: 1 },
+      byEntity: [
+        { cluster: "east", entity: "orders", count: 3 },
+        { cluster: "west", entity: "events/Subscriptions/audit", count: 2 },
+      ],
+      byReason: [
+        { reason: "MaxDeliveryCountExceeded", count: 3 },
+        { reason: "Poison", count: 1 },
+        { reason: null, count: 1 },
+      ],
+      oldestParked: { id: "a1", parkedAt: "2024-05-01T20:47:30.000Z", ageMs: 11_550_000 },
+      timeToResolve: { resolved: 3, medianMs: 600_000 },
+    });
+  });
+
+  it("takes the filters of `ls` and passes them on the same way", async () => {
+    atNow();
+    const { run, fake } = setup(mixed());
+    const { exitCode, output } = await run(
+      "stats",
+      "--state",
+      "parked",
+      "--cluster=east",
+      "--entity",
+      "orders",
+    );
+    expect(exitCode).toBe(0);
+    expect(fake.calls).toEqual([["list", { state: "parked", cluster: "east", entity: "orders" }]]);
+    expect(output).toContain("Dead letters: 2\n");
+    expect(output).toContain("Median time to resolve:  - (none resolved)\n");
+    expect((await run("stats", "--cluster", "north")).output).toBe("No dead letters.\n");
+    const help = await run("stats", "--help");
+    expect(help.output).toContain("Usage: victoria deadletter stats [OPTIONS]");
+    expect(help.output).toMatch(
+      /--state \[parked\|replayed\|emailed\|deleted\]\s+Only dead letters in this state\./,
+    );
+    expect(help.output).toContain("--json");
+    expect((await run("stats", "--state", "gone")).exitCode).toBe(2);
+  });
+
+  it("says when nothing is parked", async () => {
+    const { output } = await setup([resolved("b2", "2024-05-01T12:00:00.000Z", "replayed", 1)]).run("stats");
+    expect(output).toContain("Oldest parked:           - (none parked)\n");
+  });
+
+  it("shows Slack markup and control characters in entities and reasons harmlessly", async () => {
+    atNow();
+    const hostile = "<!channel> <http://evil|click> & \u001b[31mred\u0000\nnext";
+    const { run } = setup([
+      record(
+        "h1",
+        "2024-05-01T23:00:00.000Z",
+        { cluster: "<!here>", entity: { kind: "queue", queue: hostile } },
+        { deadLetterReason: hostile },
+      ),
+    ]);
+    const text = await run("stats");
+    expect(text.exitCode).toBe(0);
+    // Plain text, one line per row, no control character: `ls` shows it the same way.
+    expect(text.output).not.toMatch(CONTROL_CHARACTER);
+    expect(text.output).toContain("<!here>  <!channel> <http://evil|click> & [31mred next  1\n");
+    expect((await run("ls")).output).toContain("<!here>  <!channel> <http://evil|click> & [31mred next");
+    // Posted to Slack, the output is escaped: no mention, no link.
+    const reply = resultReply(["deadletter", "stats"], { exitCode: 0, output: text.output });
+    expect(reply.text).not.toContain("<!channel>");
+    expect(reply.text).not.toContain("<!here>");
+    expect(reply.text).toContain("&lt;!channel&gt; &lt;http://evil|click&gt; &amp;");
+
+    const json = await run("stats", "--json");
+    // The exact values for scripts, with the controls escaped by JSON.
+    expect(JSON.parse(json.output).byReason).toEqual([{ reason: hostile, count: 1 }]);
+    expect(json.output).not.toMatch(CONTROL_CHARACTER);
+  });
+
+  it("escapes C1 controls and bidi overrides in --json, which JSON.stringify leaves as they are", async () => {
+    const reason = "a\u009b31mb\u202ec";
+    const { output } = await setup([
+      record("x", "2024-05-01T23:00:00.000Z", {}, { deadLetterReason: reason }),
+    ]).run("stats", "--json");
+    expect(output).toContain('"reason": "a\\u009b31mb\\u202ec"');
+    expect(JSON.parse(output).byReason[0].reason).toBe(reason);
+  });
+
+  it(`shows the first ${STATS_ROWS} entities and sums up the rest; --json has them all`, async () => {
+    const records = Array.from({ length: STATS_ROWS + 3 }, (_, i) =>
+      record(`q${i}`, "2024-05-01T10:00:00.000Z", {
+        entity: { kind: "queue", queue: `q${String(i).padStart(2, "0")}` },
+      }),
+    );
+    records.push(record("extra", "2024-05-01T10:00:00.000Z", { entity: { kind: "queue", queue: "q00" } }));
+    const { run } = setup(records);
+    const lines = (await run("stats")).output.split("\n");
+    const start = lines.indexOf(lines.find((l) => l.startsWith("CLUSTER")) as string);
+    expect(lines[start + 1]).toBe("east     q00     2");
+    expect(lines[start + STATS_ROWS]).toMatch(/^east {5}q19 {5}1$/);
+    expect(lines[start + STATS_ROWS + 1]).toBe("… 3 more (3 dead letters); --json lists them all");
+    expect(JSON.parse((await run("stats", "--json")).output).byEntity).toHaveLength(STATS_ROWS + 3);
   });
 });

@@ -5,8 +5,10 @@ import type {
   DeadLetterActions,
   DeadLetterFilter,
 } from "../../deadletter/dead-letter-actions-types";
+import { type DeadLetterStats, deadLetterStats } from "../../deadletter/dead-letter-stats";
 import type { VaultRecord, VaultState } from "../../deadletter/vault";
 import type { FailureClass } from "../../failure-class";
+import { formatDuration } from "../../policy/duration";
 import { CommandFailure } from "../errors";
 import { type CommandContext, definePlugin, type OptionSpec } from "../plugin";
 import { unavailableDeadLetters } from "../services";
@@ -51,9 +53,16 @@ export function recordTable(records: readonly VaultRecord[]): string[] {
       oneLine(r.message.deadLetterReason ?? "-", 40),
       r.parkedAt,
     ]);
-  const all = [[...HEADINGS], ...rows];
-  const widths = HEADINGS.map((_, column) => Math.max(...all.map((row) => (row[column] ?? "").length)));
-  return all.map((row) =>
+  return alignColumns([[...HEADINGS], ...rows]);
+}
+
+/** Rows as columns two spaces apart, each as wide as its widest cell; the cells must be one line. */
+function alignColumns(rows: readonly (readonly string[])[]): string[] {
+  const columns = Math.max(0, ...rows.map((row) => row.length));
+  const widths = Array.from({ length: columns }, (_, column) =>
+    Math.max(...rows.map((row) => (row[column] ?? "").length)),
+  );
+  return rows.map((row) =>
     row
       .map((cell, column) => cell.padEnd(widths[column] ?? 0))
       .join("  ")
@@ -152,6 +161,99 @@ function report(ctx: CommandContext, outcome: ActionOutcome, done: string): void
   if (outcome.detail) ctx.out.out(outcome.detail);
 }
 
+/** `ls` and `stats` narrow the records alike. */
+const filterOptions: OptionSpec[] = [
+  { name: "state", description: "Only dead letters in this state.", takesValue: true, choices: STATES },
+  { name: "cluster", description: "Only dead letters from this cluster.", takesValue: true },
+  {
+    name: "entity",
+    description: "Only this entity: a queue, or TOPIC/Subscriptions/SUBSCRIPTION.",
+    takesValue: true,
+  },
+];
+
+/** The filter `filterOptions` asked for. */
+function listFilter(ctx: CommandContext): DeadLetterFilter {
+  const filter: DeadLetterFilter = {};
+  const state = stringOption(ctx, "state");
+  const cluster = stringOption(ctx, "cluster");
+  const entity = stringOption(ctx, "entity");
+  // The engine checked the choices; a hand-built context gets no such guarantee, hence the cast.
+  if (state !== undefined) filter.state = state as VaultState;
+  if (cluster !== undefined) filter.cluster = cluster;
+  if (entity !== undefined) filter.entity = entity;
+  return filter;
+}
+
+/** Rows of the entity and reason tables shown; the rest are summed up in one line. */
+export const STATS_ROWS = 20;
+
+/** A heading and `[…cells, count]` rows, the first `STATS_ROWS` of them, then what was left out. */
+function countTable(
+  headings: readonly string[],
+  rows: readonly (readonly [...string[], number])[],
+): string[] {
+  const shown = rows.slice(0, STATS_ROWS);
+  const lines = alignColumns([
+    [...headings],
+    ...shown.map((row) => row.map((cell) => (typeof cell === "number" ? String(cell) : cell))),
+  ]);
+  const rest = rows.slice(STATS_ROWS);
+  if (rest.length > 0) {
+    const count = rest.reduce((sum, row) => sum + (row[row.length - 1] as number), 0);
+    lines.push(
+      `… ${rest.length} more (${count} dead letter${count === 1 ? "" : "s"}); --json lists them all`,
+    );
+  }
+  return lines;
+}
+
+/** What `stats` prints: a table per grouping, then the ages; outside text through `oneLine` as in `ls`. */
+export function statsText(stats: DeadLetterStats): string[] {
+  const states = Object.entries(stats.byState).map(([state, count]) => [state, count] as const);
+  const oldest = stats.oldestParked;
+  const { resolved, medianMs } = stats.timeToResolve;
+  return [
+    `Dead letters: ${stats.total}`,
+    "",
+    ...countTable(["STATE", "COUNT"], states),
+    "",
+    ...countTable(
+      ["CLUSTER", "ENTITY", "COUNT"],
+      stats.byEntity.map((e) => [oneLine(e.cluster), oneLine(e.entity), e.count] as const),
+    ),
+    "",
+    ...countTable(
+      ["REASON", "COUNT"],
+      stats.byReason.map((r) => [oneLine(r.reason ?? "-", 40), r.count] as const),
+    ),
+    "",
+    ...alignColumns([
+      [
+        "Oldest parked:",
+        oldest
+          ? `${formatDuration(oldest.ageMs)} (${oldest.id}, parked ${oneLine(oldest.parkedAt)})`
+          : "- (none parked)",
+      ],
+      [
+        "Median time to resolve:",
+        medianMs === null ? "- (none resolved)" : `${formatDuration(medianMs)} (over ${resolved} resolved)`,
+      ],
+    ]),
+  ];
+}
+
+/**
+ * JSON with the characters a terminal would act on escaped: JSON.stringify escapes C0 controls but
+ * not DEL, C1 controls or bidi overrides. Parsed, the values are exactly the vault's.
+ */
+function terminalSafeJson(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(
+    /[\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
 const noteOption: OptionSpec = {
   name: "note",
   description: "A note kept with the record's resolution.",
@@ -165,7 +267,7 @@ const idArg = {
 /** Kept in the record's resolution, so its notification says the command did it. */
 const VIA_COMMAND = { via: "command" } as const;
 
-/** `deadletter ls|show|replay|delete|email`: by hand, what the Slack buttons of /resolve do. */
+/** `deadletter ls|stats|show|replay|delete|email`: by hand, what the Slack buttons of /resolve do. */
 export const deadletterPlugin = definePlugin({
   name: "deadletter",
   summary: "Inspect and resolve dead letters parked by the watcher.",
@@ -175,27 +277,29 @@ export const deadletterPlugin = definePlugin({
       summary: "List parked and resolved dead letters, newest first.",
       sensitive: false,
       args: [],
-      options: [
-        { name: "state", description: "Only dead letters in this state.", takesValue: true, choices: STATES },
-        { name: "cluster", description: "Only dead letters from this cluster.", takesValue: true },
-        {
-          name: "entity",
-          description: "Only this entity: a queue, or TOPIC/Subscriptions/SUBSCRIPTION.",
-          takesValue: true,
-        },
-      ],
+      options: filterOptions,
       async run(ctx) {
-        const filter: DeadLetterFilter = {};
-        const state = stringOption(ctx, "state");
-        const cluster = stringOption(ctx, "cluster");
-        const entity = stringOption(ctx, "entity");
-        // The engine checked the choices; a hand-built context gets no such guarantee, hence the cast.
-        if (state !== undefined) filter.state = state as VaultState;
-        if (cluster !== undefined) filter.cluster = cluster;
-        if (entity !== undefined) filter.entity = entity;
-        const records = await (await actions(ctx)).list(filter);
+        const records = await (await actions(ctx)).list(listFilter(ctx));
         if (records.length === 0) ctx.out.out("No dead letters.");
         else for (const line of recordTable(records)) ctx.out.out(line);
+      },
+    },
+    {
+      name: "stats",
+      summary: "Count dead letters by state, entity and reason; how long they wait and take to resolve.",
+      sensitive: false,
+      args: [],
+      options: [
+        ...filterOptions,
+        { name: "json", description: "Print the figures as JSON, for scripts.", takesValue: false },
+      ],
+      async run(ctx) {
+        // The same listing as `ls`, so the same records: every one the vault holds that matches.
+        const records = await (await actions(ctx)).list(listFilter(ctx));
+        const stats = deadLetterStats(records, new Date());
+        if (ctx.options?.json === true) ctx.out.out(terminalSafeJson(stats));
+        else if (records.length === 0) ctx.out.out("No dead letters.");
+        else for (const line of statsText(stats)) ctx.out.out(line);
       },
     },
     {
