@@ -21,6 +21,7 @@ import type { EngineAdapters } from "./execute-runner";
 import { withLingeringClose } from "./http/lingering-close";
 import { loopbackOnly } from "./http/loopback-guard";
 import { type LocalEngine, prepareLocalEngine } from "./local-engine";
+import { type LocalServiceBusEntities, readLocalServiceBusEntities } from "./local-service-bus-entities";
 import { loadPolicyFromEnv } from "./policy-wiring";
 import { type Env, portSetting, readSlackCommandSettings, requireSetting, withDevDefaults } from "./settings";
 import { workbenchRoute } from "./workbench/workbench-route";
@@ -46,7 +47,13 @@ export interface LocalAppParts {
   /** The local server's own base URL, known once it listens. */
   selfUrl: () => string;
   /** Stand-ins started for this server; the workbench drives them (and shows the mail). */
-  embedded?: { slack?: SlackStandIn; serviceBus?: ServiceBusStandIn; smtp?: SmtpStandIn };
+  embedded?: {
+    slack?: SlackStandIn;
+    serviceBus?: ServiceBusStandIn;
+    /** What the embedded broker holds (LOCAL_SERVICE_BUS_ENTITIES); its queues are the workbench's. */
+    serviceBusEntities?: LocalServiceBusEntities;
+    smtp?: SmtpStandIn;
+  };
   /** The in-process engine's generated config and stand-in providers. */
   engine?: EngineAdapters;
 }
@@ -83,7 +90,18 @@ export async function createLocalApp({ env, logger, selfUrl, embedded = {}, engi
     ...(embedded.serviceBus === undefined ? {} : { broker: embedded.serviceBus }),
     ...(embedded.smtp === undefined ? {} : { mail: embedded.smtp }),
     namespace: LOCAL_NAMESPACE,
-    queues: [LOCAL_DEMO_QUEUE, requireSetting(env, "FAILED_REQUESTS_QUEUE")],
+    queues: embedded.serviceBusEntities?.queues.map((queue) => queue.name) ?? [
+      LOCAL_DEMO_QUEUE,
+      requireSetting(env, "FAILED_REQUESTS_QUEUE"),
+    ],
+    ...(embedded.serviceBusEntities === undefined
+      ? {}
+      : {
+          topics: embedded.serviceBusEntities.topics.map((topic) => ({
+            name: topic.name,
+            subscriptions: topic.subscriptions.map((subscription) => subscription.name),
+          })),
+        }),
     vault,
     ...(env.AUDIT_BUCKET ? {} : { auditFile: slackSettings.auditLogFile }),
     users: LOCAL_SLACK_USERS.map((user) => ({ ...user, member: listedMember(env, user.email) })),
@@ -138,6 +156,8 @@ export interface LocalServer {
   slack?: SlackStandIn;
   /** The embedded Service Bus broker, when SERVICE_BUS_CONNECTIONS was not given. */
   serviceBus?: ServiceBusStandIn;
+  /** What the embedded broker holds: LOCAL_SERVICE_BUS_ENTITIES, or the failed-requests and demo queues. */
+  serviceBusEntities?: LocalServiceBusEntities;
   /** The embedded SMTP stand-in, when SMTP_URL was not given. */
   smtp?: SmtpStandIn;
   /** The sender of the stand-in's mail (MAIL_FROM or the local default). */
@@ -165,6 +185,11 @@ export async function startLocalServer({
   const port = portSetting(settings, "PORT") ?? 0;
   // Next to the server's port (PORT + 1: 3001 by default) so curl recipes can name it; any free port for PORT=0.
   const slackPort = port === 0 ? 0 : (portSetting(settings, "SLACK_STAND_IN_PORT") ?? port + 1);
+  // Read (and so checked) even when SERVICE_BUS_CONNECTIONS replaces the broker: a typo fails the start.
+  const entities = readLocalServiceBusEntities(settings, {
+    failedRequestsQueue: settings.FAILED_REQUESTS_QUEUE as string,
+    defaultQueues: [LOCAL_DEMO_QUEUE, settings.FAILED_REQUESTS_QUEUE as string],
+  });
   let slack: SlackStandIn | undefined;
   let serviceBus: ServiceBusStandIn | undefined;
   let smtp: SmtpStandIn | undefined;
@@ -186,7 +211,8 @@ export async function startLocalServer({
       serviceBus = await startServiceBusStandIn({
         host: "127.0.0.1",
         port: 0,
-        queues: [settings.FAILED_REQUESTS_QUEUE as string, LOCAL_DEMO_QUEUE],
+        queues: entities.queues,
+        topics: entities.topics,
       });
       settings.SERVICE_BUS_CONNECTIONS = JSON.stringify({ [LOCAL_CLUSTER]: serviceBus.connectionString });
     }
@@ -207,7 +233,7 @@ export async function startLocalServer({
       selfUrl: () => url,
       embedded: {
         ...(slack === undefined ? {} : { slack }),
-        ...(serviceBus === undefined ? {} : { serviceBus }),
+        ...(serviceBus === undefined ? {} : { serviceBus, serviceBusEntities: entities }),
         ...(smtp === undefined ? {} : { smtp }),
       },
       engine: engine.adapters,
@@ -229,6 +255,7 @@ export async function startLocalServer({
       url,
       slack,
       serviceBus,
+      ...(serviceBus ? { serviceBusEntities: entities } : {}),
       smtp,
       ...(smtp ? { mailFrom: settings.MAIL_FROM } : {}),
       engine: ready,

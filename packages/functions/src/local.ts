@@ -1,6 +1,7 @@
 // `npm start`: every route on one local port, with embedded defaults and no cloud account.
 import { writeLocalServerHandoff } from "@victoria/core/deadletter/local-server-handoff";
-import { startLocalServer } from "./local-server";
+import { LOCAL_CLUSTER, LOCAL_NAMESPACE, startLocalServer } from "./local-server";
+import { describeLocalServiceBusEntities } from "./local-service-bus-entities";
 import { DEV_DEFAULTS } from "./settings";
 
 let server: Awaited<ReturnType<typeof startLocalServer>>;
@@ -44,7 +45,13 @@ process.stdout.write(
     `  GET  ${server.url}/health`,
     ...["/execute", "/authenticate", "/listener", "/resolve"].map((path) => `  POST ${server.url}${path}`),
     `  Slack Web API: ${server.slack ? `${server.slack.url} (embedded stand-in; users U0MEMBER sre@example.com, U0GUEST guest@example.com)` : process.env.SLACK_API_URL}`,
-    `  Service Bus: ${server.serviceBus ? `embedded broker, cluster 'local' (namespace victoria-local), queues ${process.env.FAILED_REQUESTS_QUEUE || "victoria-failed-requests"}, orders` : "SERVICE_BUS_CONNECTIONS"}`,
+    ...(server.serviceBus && server.serviceBusEntities
+      ? [
+          `  Service Bus: embedded broker, cluster '${LOCAL_CLUSTER}' (namespace ${LOCAL_NAMESPACE}), ${describeLocalServiceBusEntities(server.serviceBusEntities)}${process.env.LOCAL_SERVICE_BUS_ENTITIES ? " (LOCAL_SERVICE_BUS_ENTITIES)" : ""}`,
+          // Its key is a fixed development value the broker does not check: no secret to hide.
+          `    connection string (SDK, Service Bus Explorer): ${server.serviceBus.connectionString}`,
+        ]
+      : ["  Service Bus: SERVICE_BUS_CONNECTIONS"]),
     `  vault: ${process.env.VAULT_DIR || ".victoria/vault"}`,
     ...server.engine.summary,
     `  email: ${server.smtp ? `SMTP stand-in ${server.smtp.url}, from ${server.mailFrom}; sent mail: GET ${server.url}/workbench/api/mail` : "SMTP_URL"}`,

@@ -256,7 +256,21 @@ const fireAlert = () =>
     return sent === undefined ? "Sent" : `POST ${sent.route} → ${sent.status} ${compactJson(sent.response)}`;
   });
 
+/** The embedded broker's connection string (for any AMQP client) and its topics, under the queues. */
+function showBusConnection(bus: WorkbenchConfig["bus"]): void {
+  if (bus.connectionString === undefined) return;
+  const note = byTestId("bus-connection", HTMLParagraphElement);
+  const topics = (bus.topics ?? []).map((t) => `${t.name} → ${t.subscriptions.join(", ")}`);
+  note.replaceChildren(
+    "Connect any AMQP client (Service Bus Explorer, the SDK) with ",
+    el("code", {}, bus.connectionString),
+    ...(topics.length === 0 ? [] : [el("br", {}), `Topics: ${topics.join("; ")}`]),
+  );
+  note.hidden = false;
+}
+
 export function setUpTrouble(bus: WorkbenchConfig["bus"]): void {
+  showBusConnection(bus);
   trouble.queue.replaceChildren(...bus.queues.map((queue) => el("option", { value: queue }, queue)));
   if (!bus.embedded) {
     trouble.fields.disabled = true;

@@ -14,7 +14,14 @@ export interface WorkbenchConfig {
   users: WorkbenchUser[];
   bot: { id: string; name: string };
   command: string;
-  bus: { embedded: boolean; namespace: string; queues: string[] };
+  bus: {
+    embedded: boolean;
+    namespace: string;
+    queues: string[];
+    /** The embedded broker's, for any AMQP client (absent with SERVICE_BUS_CONNECTIONS). */
+    connectionString?: string;
+    topics?: Array<{ name: string; subscriptions: string[] }>;
+  };
 }
 
 export type Json = Record<string, unknown>;

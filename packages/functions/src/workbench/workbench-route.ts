@@ -43,6 +43,8 @@ export interface WorkbenchOptions {
   mail?: { readonly received: readonly ReceivedMail[] };
   namespace: string;
   queues: readonly string[];
+  /** The embedded broker's topics and their subscriptions (LOCAL_SERVICE_BUS_ENTITIES). */
+  topics?: ReadonlyArray<{ name: string; subscriptions: readonly string[] }>;
   vault: Vault;
   auditFile?: string;
   users: readonly WorkbenchUser[];
@@ -215,7 +217,16 @@ export function workbenchRoute(options: WorkbenchOptions): Hono {
       users: options.users,
       bot: { id: options.botUserId, name: "victoria" },
       command: options.command,
-      bus: { embedded: broker !== undefined, namespace: options.namespace, queues: options.queues },
+      bus: {
+        embedded: broker !== undefined,
+        namespace: options.namespace,
+        queues: options.queues,
+        // What any AMQP client (the SDK, Service Bus Explorer) connects with; its key is the fixed
+        // development value the broker ignores (SASL ANONYMOUS), so it is no secret.
+        ...(broker === undefined
+          ? {}
+          : { connectionString: broker.connectionString, topics: options.topics ?? [] }),
+      },
     }),
   );
 
