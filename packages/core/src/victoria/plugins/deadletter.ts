@@ -9,6 +9,7 @@ import { type DeadLetterStats, deadLetterStats } from "../../deadletter/dead-let
 import type { VaultRecord, VaultState } from "../../deadletter/vault";
 import type { FailureClass } from "../../failure-class";
 import { formatDuration } from "../../policy/duration";
+import { stripControlCharacters } from "../../slack/slack-text";
 import { CommandFailure } from "../errors";
 import { type CommandContext, definePlugin, type OptionSpec } from "../plugin";
 import { unavailableDeadLetters } from "../services";
@@ -19,8 +20,10 @@ const STATES = Object.keys(STATE_NAMES) as VaultState[];
 
 /** Table cells and headlines stay on one line and bounded: message ids and reasons come off the bus. */
 function oneLine(text: string, max = 60): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
-  const flat = text.replace(/[\s\u0000-\u001f\u007f-\u009f]+/gu, " ").trim();
+  // Terminal escapes, controls and bidi overrides go whole (not `[31m` residue); whitespace folds.
+  const flat = stripControlCharacters(text.replace(/[\r\n\t]+/g, " "))
+    .replace(/\s+/g, " ")
+    .trim();
   return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
 }
 
