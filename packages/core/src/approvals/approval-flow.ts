@@ -301,17 +301,14 @@ export function createApprovalFlow(deps: ApprovalFlowDeps): ApprovalFlow {
         return;
       }
       const request = update.request;
+      /** One approver's approval, "n of count", whether or not it was the last one needed. */
+      const writeApproval = () =>
+        write(
+          auditOf(request, "approval", job.requestId, who, `${request.approvals.length} of ${request.count}`),
+        );
       switch (update.event) {
         case "approval-recorded":
-          await write(
-            auditOf(
-              request,
-              "approval",
-              job.requestId,
-              who,
-              `${request.approvals.length} of ${request.count}`,
-            ),
-          );
+          await writeApproval();
           await redraw(request);
           await tell(
             job,
@@ -321,15 +318,7 @@ export function createApprovalFlow(deps: ApprovalFlowDeps): ApprovalFlow {
           );
           return;
         case "approved":
-          await write(
-            auditOf(
-              request,
-              "approval",
-              job.requestId,
-              who,
-              `${request.approvals.length} of ${request.count}`,
-            ),
-          );
+          await writeApproval();
           await runApproved(request, job.requestId);
           return;
         case "rejected":
