@@ -1,7 +1,7 @@
 import type { ApprovalRequest } from "../approvals/approval";
 import { type ApprovalFlow, type HeldJobResult, holdForApproval } from "../approvals/approval-flow";
 import type { Logger } from "../logging/json-logger";
-import type { PolicyGate } from "../policy/policy-gate";
+import { gateChannel, type PolicyGate } from "../policy/policy-gate";
 import type { Chat, ChatMessage } from "../ports";
 import type { AuditLog, AuditRecord } from "../security/audit-log";
 import { noticeReply } from "../slack/command-reply";
@@ -181,11 +181,7 @@ export function createResolveHandler(deps: ResolveDeps): (job: ResolveJob) => Pr
 
   return async function handleResolve(job) {
     const words = commandOf(job);
-    const outcome = await deps.gate.check(
-      job.userId,
-      { id: job.channel ?? "", isDm: job.channel?.startsWith("D") ?? false },
-      words,
-    );
+    const outcome = await deps.gate.check(job.userId, gateChannel(job.channel ?? ""), words);
     const refuse = async (reason: string, message: string | Mrkdwn, email?: string) => {
       await audit
         .write({
@@ -213,7 +209,7 @@ export function createResolveHandler(deps: ResolveDeps): (job: ResolveJob) => Pr
       requestId: job.requestId,
       decision: outcome.decision,
       requester: { slackId: job.userId, email: outcome.email ?? "" },
-      channel: { id: job.channel ?? "", isDm: job.channel?.startsWith("D") ?? false },
+      channel: gateChannel(job.channel ?? ""),
       command: [...words, job.target],
       source: "interaction",
       ...(job.teamId ? { teamId: job.teamId } : {}),

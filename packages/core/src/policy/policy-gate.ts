@@ -12,6 +12,11 @@ export interface GateChannel {
   isDm: boolean;
 }
 
+/** A channel as the policy sees it: direct-message channel ids start with `D` (or the event says so). */
+export function gateChannel(id: string, direct = false): GateChannel {
+  return { id, isDm: direct || id.startsWith("D") };
+}
+
 export type GateOutcome =
   | { kind: "allow"; email?: string; explanation?: string }
   /** `message` for the user: a plain string is outside text (escaped when sent), Mrkdwn is sent as is. */

@@ -1,7 +1,7 @@
 import type { ApprovalRequest } from "../approvals/approval";
 import { type ApprovalFlow, type HeldJobResult, holdForApproval } from "../approvals/approval-flow";
 import type { Logger } from "../logging/json-logger";
-import type { GateChannel, PolicyGate } from "../policy/policy-gate";
+import { type GateChannel, gateChannel, type PolicyGate } from "../policy/policy-gate";
 import type { Chat, ChatMessage, CommandResult } from "../ports";
 import { type AuditLog, type AuditRecord, outputForAudit } from "../security/audit-log";
 import * as z from "../validation/zod";
@@ -94,7 +94,7 @@ export function unreadableCommandReply(error: TokenizeError): ChatMessage {
 
 /** Where a job comes from, as the policy sees it: a direct message is a DM channel (`D…`). */
 export function jobChannel(job: SlackCommandJob): GateChannel {
-  return { id: job.channelId, isDm: job.source === "direct_message" || job.channelId.startsWith("D") };
+  return gateChannel(job.channelId, job.source === "direct_message");
 }
 
 /** A run an approval allowed: the audit names the approval; the answer goes in the request's thread. */
