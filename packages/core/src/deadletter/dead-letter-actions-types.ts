@@ -1,4 +1,5 @@
-import type { ResolutionSource, VaultRecord, VaultState } from "./vault";
+import type { PageRequest, RecordFilter, RecordPage } from "./record-filter";
+import type { ResolutionSource, VaultRecord } from "./vault";
 import type { RecordLookup } from "./vault-lookup";
 
 /** What happened when someone acted on a dead letter. */
@@ -17,13 +18,6 @@ export type ActionOutcome =
       record?: VaultRecord;
     };
 
-export interface DeadLetterFilter {
-  state?: VaultState;
-  cluster?: string;
-  /** Entity path, e.g. `orders` or `events/Subscriptions/audit`. */
-  entity?: string;
-}
-
 /** How an action came about; kept in the record's resolution and shown in the notification. */
 export interface ActionOptions {
   via?: ResolutionSource;
@@ -34,7 +28,10 @@ export interface ActionOptions {
  * record id, a unique prefix of one or a Service Bus message id (see `lookUpRecord`).
  */
 export interface DeadLetterActions {
-  list(filter?: DeadLetterFilter): Promise<VaultRecord[]>;
+  /** Every record that matches, newest first. */
+  list(filter?: RecordFilter): Promise<VaultRecord[]>;
+  /** One page of them (`deadletter ls --limit/--next`). */
+  search(filter: RecordFilter, page: PageRequest): Promise<RecordPage>;
   show(ref: string): Promise<RecordLookup>;
   replay(ref: string, by: string, options?: ActionOptions): Promise<ActionOutcome>;
   delete(ref: string, by: string, note?: string, options?: ActionOptions): Promise<ActionOutcome>;

@@ -2,12 +2,7 @@ import { failedRequestEnvelopeSchema } from "../failed-requests/failed-request-e
 import type { CommandResult } from "../ports";
 import type { Bus, OutgoingMessage } from "./bus";
 import { type DeadLetter, entityPath, sendTarget } from "./dead-letter";
-import type {
-  ActionOptions,
-  ActionOutcome,
-  DeadLetterActions,
-  DeadLetterFilter,
-} from "./dead-letter-actions-types";
+import type { ActionOptions, ActionOutcome, DeadLetterActions } from "./dead-letter-actions-types";
 import { parseEmailAddress } from "./email-address";
 import type { Mailer } from "./mailer";
 import { connectionFor } from "./service-bus-connections";
@@ -184,14 +179,9 @@ export function createDeadLetterActions(deps: DeadLetterActionDeps): DeadLetterA
   }
 
   return {
-    async list(filter: DeadLetterFilter = {}) {
-      const records = await vault.list(filter.state ? { state: filter.state } : {});
-      return records.filter(
-        (r) =>
-          (!filter.cluster || r.cluster === filter.cluster) &&
-          (!filter.entity || entityPath(r.entity) === filter.entity),
-      );
-    },
+    list: (filter = {}) => vault.list(filter),
+
+    search: (filter, page) => vault.search(filter, page),
 
     show: (ref) => lookUpRecord(vault, ref),
 

@@ -61,6 +61,7 @@ export function withNotificationRedraw(
   }
   return {
     list: (filter) => actions.list(filter),
+    search: (filter, page) => actions.search(filter, page),
     show: (ref) => actions.show(ref),
     replay: async (ref, by, options) => after(await actions.replay(ref, by, options)),
     delete: async (ref, by, note, options) => after(await actions.delete(ref, by, note, options)),

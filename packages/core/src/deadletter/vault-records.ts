@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { matchesFilter, type PageRequest, pageOf, type RecordFilter, type RecordPage } from "./record-filter";
 import type { NewVaultRecord, TransitionResult, Vault, VaultRecord, VaultState } from "./vault";
 
 // What every Vault adapter does the same way with records, whatever stores them: the id rule, the
@@ -64,12 +65,10 @@ export function parseRecord(id: string, text: string, where: string): VaultRecor
   return record as VaultRecord;
 }
 
-export function matches(
-  record: VaultRecord,
-  filter: { state?: VaultState; notificationId?: string },
-): boolean {
-  if (filter.state !== undefined && record.state !== filter.state) return false;
-  return filter.notificationId === undefined || record.notification?.id === filter.notificationId;
+/** A page of `records` (any order) that match `filter`: what a vault without an index answers. */
+export function scanPage(records: VaultRecord[], filter: RecordFilter, page: PageRequest): RecordPage {
+  const { items, next } = pageOf(newestFirst(records.filter((r) => matchesFilter(r, filter))), page);
+  return next === undefined ? { records: items } : { records: items, next };
 }
 
 /** Newest first: by `parkedAt` (as instants, so precision differences do not matter), then by id. */

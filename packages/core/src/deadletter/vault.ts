@@ -1,4 +1,5 @@
 import type { DeadLetter, EntityRef } from "./dead-letter";
+import type { PageRequest, RecordFilter, RecordPage } from "./record-filter";
 
 /** parked → replayed | emailed | deleted; each transition happens once (compare-and-set). */
 export type VaultState = "parked" | "replayed" | "emailed" | "deleted";
@@ -34,8 +35,10 @@ export interface Vault {
   /** Stores the record unless one with its id exists; either way answers with what is stored. */
   park(record: NewVaultRecord): Promise<{ record: VaultRecord; created: boolean }>;
   get(id: string): Promise<VaultRecord | undefined>;
-  /** Newest first. */
-  list(filter?: { state?: VaultState; notificationId?: string }): Promise<VaultRecord[]>;
+  /** Every record that matches, newest first. */
+  list(filter?: RecordFilter): Promise<VaultRecord[]>;
+  /** One page of the records that match, newest first (`--limit`/`--next` of `deadletter ls`). */
+  search(filter: RecordFilter, page: PageRequest): Promise<RecordPage>;
   /**
    * Ids that start with `prefix` (lowercase hex; anything else matches nothing), in id order, at
    * most `limit`: what a person types from a listing that shows an id's first characters. Lists

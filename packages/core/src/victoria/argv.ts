@@ -57,7 +57,7 @@ export interface PositionalParse {
   values: Record<string, string | undefined>;
   /** Declared options: flags default to `false`, valued options to `undefined`. */
   options: OptionValues;
-  /** The words of a variadic last positional (see `ArgSpec.variadic`), by its name. */
+  /** The words of a variadic last positional (see `ArgSpec.variadic`) and the values of a repeatable option, by name. */
   lists: Record<string, string[]>;
   /** What follows the declared positionals (e.g. a plugin's subcommand and its arguments). */
   rest: string[];
@@ -75,6 +75,7 @@ function readOption(
   i: number,
   specs: readonly OptionSpec[],
   options: OptionValues,
+  lists: Record<string, string[]>,
   usage: string,
 ): number {
   const arg = argv[i] as string;
@@ -90,6 +91,7 @@ function readOption(
   const value = eq >= 0 ? arg.slice(eq + 1) : argv[i + 1];
   if (value === undefined) throw new UsageError(`Option '${flag}' requires an argument.`, usage);
   options[spec.name] = value;
+  if (spec.repeatable) lists[spec.name] = [...(lists[spec.name] ?? []), value];
   return eq >= 0 ? 1 : 2;
 }
 
@@ -145,7 +147,7 @@ export function bindPositionals(
         help = true;
         i++;
       } else {
-        i += readOption(argv, i, optionSpecs, options, usage);
+        i += readOption(argv, i, optionSpecs, options, lists, usage);
       }
       continue;
     }

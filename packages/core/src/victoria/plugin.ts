@@ -28,6 +28,11 @@ export interface OptionSpec {
   description: string;
   takesValue: boolean;
   choices?: readonly string[];
+  /**
+   * May be given more than once (`--where a=1 --where b=2`), as click's `multiple=True`: every value,
+   * in order, is in `CommandContext.lists` under the option's name; `options` has the last one.
+   */
+  repeatable?: boolean;
   /** The value's placeholder in help (default: `NAME`, or the choices as `[a|b]`). */
   metavar?: string;
 }

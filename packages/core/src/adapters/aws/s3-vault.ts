@@ -1,16 +1,17 @@
 import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { matchesFilter } from "../../deadletter/record-filter";
 import type { Vault, VaultRecord } from "../../deadletter/vault";
 import {
   checkId,
   isId,
   isIdPrefix,
-  matches,
   messageIdDigest,
   newestFirst,
   newRecord,
   parseRecord,
   recordIdOf,
   recordUpdates,
+  scanPage,
 } from "../../deadletter/vault-records";
 import { failure, isConditionFailure } from "./s3-errors";
 import { listKeys } from "./s3-list-keys";
@@ -116,6 +117,12 @@ export function createS3Vault(options: S3VaultOptions): Vault {
     return records;
   }
 
+  async function everyRecord(): Promise<VaultRecord[]> {
+    const input = { Bucket: bucket, Prefix: folder, MaxKeys: options.pageSize };
+    const keys = await listKeys(client, input, "vault records");
+    return readAll(keys.flatMap((key) => recordIdOf(key.slice(folder.length)) ?? []));
+  }
+
   return {
     async park(fresh) {
       checkId(fresh.id);
@@ -137,10 +144,11 @@ export function createS3Vault(options: S3VaultOptions): Vault {
     },
 
     async list(filter = {}) {
-      const input = { Bucket: bucket, Prefix: folder, MaxKeys: options.pageSize };
-      const keys = await listKeys(client, input, "vault records");
-      const ids = keys.flatMap((key) => recordIdOf(key.slice(folder.length)) ?? []);
-      return newestFirst((await readAll(ids)).filter((r) => matches(r, filter)));
+      return newestFirst((await everyRecord()).filter((r) => matchesFilter(r, filter)));
+    },
+
+    async search(filter, page) {
+      return scanPage(await everyRecord(), filter, page);
     },
 
     async idsWithPrefix(prefix, limit) {

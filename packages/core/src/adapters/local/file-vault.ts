@@ -1,17 +1,18 @@
 import { randomUUID } from "node:crypto";
 import { link, mkdir, open, readdir, readFile, rename, stat, unlink } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { matchesFilter } from "../../deadletter/record-filter";
 import type { Vault, VaultRecord } from "../../deadletter/vault";
 import {
   checkId,
   isId,
   isIdPrefix,
-  matches,
   newestFirst,
   newRecord,
   parseRecord,
   recordIdOf,
   recordUpdates,
+  scanPage,
 } from "../../deadletter/vault-records";
 
 export const DEFAULT_VAULT_DIR = ".victoria/vault";
@@ -139,7 +140,11 @@ export function createFileVault(dir: string = DEFAULT_VAULT_DIR, options: FileVa
 
     async list(filter = {}) {
       const records = await readAll();
-      return newestFirst(records.filter((r) => matches(r, filter)));
+      return newestFirst(records.filter((r) => matchesFilter(r, filter)));
+    },
+
+    async search(filter, page) {
+      return scanPage(await readAll(), filter, page);
     },
 
     async idsWithPrefix(prefix, limit) {

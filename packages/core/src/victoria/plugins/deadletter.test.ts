@@ -5,10 +5,11 @@ import type {
   ActionOptions,
   ActionOutcome,
   DeadLetterActions,
-  DeadLetterFilter,
 } from "../../deadletter/dead-letter-actions-types";
+import { matchesFilter, type PageRequest, type RecordFilter } from "../../deadletter/record-filter";
 import type { VaultRecord, VaultState } from "../../deadletter/vault";
 import type { RecordLookup } from "../../deadletter/vault-lookup";
+import { scanPage } from "../../deadletter/vault-records";
 import { resultReply } from "../../slack/command-reply";
 import { createVictoria } from "../engine";
 import { BufferedOutput } from "../output";
@@ -59,14 +60,14 @@ class FakeActions implements DeadLetterActions {
     this.records = records.map((r) => structuredClone(r));
   }
 
-  async list(filter: DeadLetterFilter = {}) {
+  async list(filter: RecordFilter = {}) {
     this.calls.push(["list", filter]);
-    return this.records.filter(
-      (r) =>
-        (!filter.state || r.state === filter.state) &&
-        (!filter.cluster || r.cluster === filter.cluster) &&
-        (!filter.entity || (r.entity.kind === "queue" && r.entity.queue === filter.entity)),
-    );
+    return this.records.filter((r) => matchesFilter(r, filter));
+  }
+
+  async search(filter: RecordFilter, page: PageRequest) {
+    this.calls.push(["search", filter, page]);
+    return scanPage(this.records, filter, page);
   }
 
   /** The next `show`'s answer instead of the normal one (e.g. an ambiguous reference). */
@@ -191,7 +192,9 @@ describe("deadletter plugin", () => {
     const { run, fake } = setup();
     const { exitCode, output } = await run("ls", "--state=parked", "--cluster", "east", "--entity", "orders");
     expect(exitCode).toBe(0);
-    expect(fake.calls).toEqual([["list", { state: "parked", cluster: "east", entity: "orders" }]]);
+    expect(fake.calls).toEqual([
+      ["search", { state: "parked", cluster: "east", entity: "orders" }, { limit: 50 }],
+    ]);
     expect(
       output
         .trimEnd()

@@ -1,14 +1,11 @@
 import { stringify } from "yaml";
 import { entityPath, type MessageBody } from "../../deadletter/dead-letter";
-import type {
-  ActionOutcome,
-  DeadLetterActions,
-  DeadLetterFilter,
-} from "../../deadletter/dead-letter-actions-types";
+import type { ActionOutcome, DeadLetterActions } from "../../deadletter/dead-letter-actions-types";
 import { type DeadLetterStats, deadLetterStats } from "../../deadletter/dead-letter-stats";
+import { type PageRequest, positionOf, type RecordFilter } from "../../deadletter/record-filter";
 import type { VaultRecord, VaultState } from "../../deadletter/vault";
 import type { FailureClass } from "../../failure-class";
-import { formatDuration } from "../../policy/duration";
+import { formatDuration, parseDuration } from "../../policy/duration";
 import { stripControlCharacters } from "../../slack/slack-text";
 import { CommandFailure } from "../errors";
 import { type CommandContext, definePlugin, type OptionSpec } from "../plugin";
@@ -164,8 +161,8 @@ function report(ctx: CommandContext, outcome: ActionOutcome, done: string): void
   if (outcome.detail) ctx.out.out(outcome.detail);
 }
 
-/** `ls` and `stats` narrow the records alike. */
-const filterOptions: OptionSpec[] = [
+/** `ls`, `stats` and the bulk actions narrow the records alike. */
+export const filterOptions: OptionSpec[] = [
   { name: "state", description: "Only dead letters in this state.", takesValue: true, choices: STATES },
   { name: "cluster", description: "Only dead letters from this cluster.", takesValue: true },
   {
@@ -173,19 +170,131 @@ const filterOptions: OptionSpec[] = [
     description: "Only this entity: a queue, or TOPIC/Subscriptions/SUBSCRIPTION.",
     takesValue: true,
   },
+  {
+    name: "reason",
+    description: "Only those whose dead-letter reason or description contains TEXT (any case).",
+    takesValue: true,
+    metavar: "TEXT",
+  },
+  {
+    name: "since",
+    description: "Only those parked within this long (30m, 2h, 1d) or since an ISO-8601 time.",
+    takesValue: true,
+    metavar: "WHEN",
+  },
+  {
+    name: "until",
+    description: "Only those parked before this long ago (30m, 2h, 1d) or an ISO-8601 time.",
+    takesValue: true,
+    metavar: "WHEN",
+  },
+  {
+    name: "where",
+    description: "Only those whose application property KEY has this value (repeatable: all must hold).",
+    takesValue: true,
+    metavar: "KEY=VALUE",
+    repeatable: true,
+  },
+  {
+    name: "grep",
+    description: "Only those whose body contains TEXT (any case).",
+    takesValue: true,
+    metavar: "TEXT",
+  },
 ];
 
-/** The filter `filterOptions` asked for. */
-function listFilter(ctx: CommandContext): DeadLetterFilter {
-  const filter: DeadLetterFilter = {};
+/** `2h` → two hours before `now`; an ISO-8601 time as itself; anything else is a usage error. */
+function instantOption(ctx: CommandContext, name: string, now: Date): string | undefined {
+  const value = stringOption(ctx, name);
+  if (value === undefined) return undefined;
+  const ago = parseDuration(value);
+  if (ago !== undefined) return new Date(now.getTime() - ago).toISOString();
+  const at = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value)
+    ? Date.parse(value)
+    : Number.NaN;
+  if (Number.isNaN(at)) {
+    throw new CommandFailure(
+      `Invalid value for '--${name}': '${oneLine(value)}' is neither a duration (30m, 2h, 1d) nor an ISO-8601 time (2026-12-01T09:00Z).`,
+      { failureClass: "usage" },
+    );
+  }
+  return new Date(at).toISOString();
+}
+
+/** `--where KEY=VALUE` pairs; the first `=` splits (values may hold more). */
+function whereOption(ctx: CommandContext): { key: string; value: string }[] | undefined {
+  const given = ctx.lists?.where ?? (typeof ctx.options?.where === "string" ? [ctx.options.where] : []);
+  if (given.length === 0) return undefined;
+  return given.map((pair) => {
+    const eq = pair.indexOf("=");
+    if (eq <= 0) {
+      throw new CommandFailure(
+        `Invalid value for '--where': '${oneLine(pair)}' is not KEY=VALUE (an application property and its value).`,
+        { failureClass: "usage" },
+      );
+    }
+    return { key: pair.slice(0, eq), value: pair.slice(eq + 1) };
+  });
+}
+
+/** The filter `filterOptions` asked for; `now` anchors `--since 2h`. */
+export function listFilter(ctx: CommandContext, now: Date = new Date()): RecordFilter {
+  const filter: RecordFilter = {};
   const state = stringOption(ctx, "state");
-  const cluster = stringOption(ctx, "cluster");
-  const entity = stringOption(ctx, "entity");
   // The engine checked the choices; a hand-built context gets no such guarantee, hence the cast.
   if (state !== undefined) filter.state = state as VaultState;
-  if (cluster !== undefined) filter.cluster = cluster;
-  if (entity !== undefined) filter.entity = entity;
+  for (const name of ["cluster", "entity", "reason", "grep"] as const) {
+    const value = stringOption(ctx, name);
+    if (value !== undefined) filter[name] = value;
+  }
+  const since = instantOption(ctx, "since", now);
+  const until = instantOption(ctx, "until", now);
+  if (since !== undefined) filter.since = since;
+  if (until !== undefined) filter.until = until;
+  const where = whereOption(ctx);
+  if (where !== undefined) filter.where = where;
   return filter;
+}
+
+/** Records `ls` prints when `--limit` is not given. */
+export const LS_PAGE = 50;
+/** The most `--limit` may ask for in one page. */
+export const LS_MAX_PAGE = 1000;
+
+/** `--limit N` (1…LS_MAX_PAGE) and `--next CURSOR` (as a previous page printed it). */
+function pageOption(ctx: CommandContext): PageRequest {
+  const text = stringOption(ctx, "limit");
+  const limit = text === undefined ? LS_PAGE : Number(text);
+  if (!/^\d+$/.test(text ?? "1") || !Number.isInteger(limit) || limit < 1 || limit > LS_MAX_PAGE) {
+    throw new CommandFailure(
+      `Invalid value for '--limit': '${oneLine(text ?? "")}' is not a whole number from 1 to ${LS_MAX_PAGE}.`,
+      { failureClass: "usage" },
+    );
+  }
+  const after = stringOption(ctx, "next");
+  if (after !== undefined && positionOf(after) === undefined) {
+    throw new CommandFailure(
+      "Invalid value for '--next': not a cursor printed by 'deadletter ls' (copy it whole from the last line).",
+      { failureClass: "usage" },
+    );
+  }
+  return after === undefined ? { limit } : { limit, after };
+}
+
+/** What `ls --json` prints for one record: the table's fields, in full, for scripts. */
+function listedRecord(r: VaultRecord): Record<string, unknown> {
+  return {
+    id: r.id,
+    state: r.state,
+    cluster: r.cluster,
+    entity: entityPath(r.entity),
+    messageId: r.message.messageId,
+    reason: r.message.deadLetterReason ?? null,
+    description: r.message.deadLetterErrorDescription ?? null,
+    parkedAt: r.parkedAt,
+    applicationProperties: r.message.applicationProperties,
+    resolution: r.resolution ?? null,
+  };
 }
 
 /** Rows of the entity and reason tables shown; the rest are summed up in one line. */
@@ -280,11 +389,33 @@ export const deadletterPlugin = definePlugin({
       summary: "List parked and resolved dead letters, newest first.",
       sensitive: false,
       args: [],
-      options: filterOptions,
+      options: [
+        ...filterOptions,
+        {
+          name: "limit",
+          description: `Print at most N (default ${LS_PAGE}, at most ${LS_MAX_PAGE}).`,
+          takesValue: true,
+          metavar: "N",
+        },
+        {
+          name: "next",
+          description: "Print the page after the one that ended with this cursor.",
+          takesValue: true,
+          metavar: "CURSOR",
+        },
+        { name: "json", description: "Print the page as JSON, for scripts.", takesValue: false },
+      ],
       async run(ctx) {
-        const records = await (await actions(ctx)).list(listFilter(ctx));
-        if (records.length === 0) ctx.out.out("No dead letters.");
-        else for (const line of recordTable(records)) ctx.out.out(line);
+        const filter = listFilter(ctx);
+        const page = await (await actions(ctx)).search(filter, pageOption(ctx));
+        if (ctx.options?.json === true) {
+          const next = page.next ?? null;
+          ctx.out.out(terminalSafeJson({ records: page.records.map(listedRecord), next }));
+          return;
+        }
+        if (page.records.length === 0) ctx.out.out("No dead letters.");
+        else for (const line of recordTable(page.records)) ctx.out.out(line);
+        if (page.next !== undefined) ctx.out.out(`More: add --next ${page.next}`);
       },
     },
     {
