@@ -29,6 +29,7 @@ export function createVault(env: Env): Vault {
         park: true,
         get: true,
         list: true,
+        search: true,
         idsWithPrefix: true,
         findByMessageId: true,
         markNotified: true,
