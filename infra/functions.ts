@@ -1,7 +1,17 @@
 import { configureWorkerHandOff, sendToWorkerFailures } from "./hand-off";
 import { LAMBDA_DEFAULTS, lambdaHandler, PUBLIC_URL } from "./lambda-defaults";
 import { readVictoriaSecret, victoriaSecret } from "./secret";
-import { approvalMarkers, audit, auditAppend, dedupe, dedupeClaims, vault, vaultReadWrite } from "./storage";
+import {
+  approvalMarkers,
+  audit,
+  auditAppend,
+  dedupe,
+  dedupeClaims,
+  vault,
+  vaultIndexCompaction,
+  vaultReadWrite,
+  vaultRecordRead,
+} from "./storage";
 
 /**
  * The four HTTP functions on Function URLs and the worker behind them. Every function gets only
@@ -27,7 +37,7 @@ export const execute = new sst.aws.Function("Execute", {
     VICTORIA_SECRET_ID: victoriaSecret.arn,
     VAULT_BUCKET: vault.name,
   },
-  permissions: [readVictoriaSecret, ...vaultReadWrite],
+  permissions: [readVictoriaSecret, ...vaultReadWrite, ...vaultIndexCompaction],
 });
 
 /** The route inside the execute function: what the worker and the retry consumer call. */
@@ -52,6 +62,7 @@ export const worker = new sst.aws.Function("Worker", {
   permissions: [
     readVictoriaSecret,
     ...vaultReadWrite,
+    ...vaultIndexCompaction,
     ...approvalMarkers,
     ...auditAppend,
     sendToWorkerFailures,
@@ -88,8 +99,9 @@ export const resolve = new sst.aws.Function("Resolve", {
   environment: {
     VICTORIA_SECRET_ID: victoriaSecret.arn,
     VICTORIA_WORKER_FUNCTION: worker.name,
+    VAULT_BUCKET: vault.name,
   },
-  permissions: [readVictoriaSecret, invokeWorker],
+  permissions: [readVictoriaSecret, invokeWorker, ...vaultRecordRead],
 });
 
 /** POST /listener: Azure alerts and Event Grid (token checked in code); acks, hands off drains. */

@@ -40,3 +40,14 @@ export const approvalExpirySchedule = new sst.aws.CronV2("ApprovalExpirySchedule
   schedule: "rate(1 minute)",
   event: { kind: "expire-approvals", payload: {} },
 });
+
+/**
+ * Reminds about dead letters still parked after DEAD_LETTER_REMIND_AFTER (default 24h): the worker's
+ * `remind-dead-letters` job, every 15 minutes, one thread reply per notification. Overlapping runs
+ * are safe: each record is claimed with a conditional write before it is named.
+ */
+export const deadLetterReminderSchedule = new sst.aws.CronV2("DeadLetterReminderSchedule", {
+  function: worker,
+  schedule: "rate(15 minutes)",
+  event: { kind: "remind-dead-letters", payload: {} },
+});

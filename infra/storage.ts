@@ -49,8 +49,25 @@ export const vaultReadWrite = [
 ];
 
 /**
+ * Read one vault record by id, nothing else (no list, no write): /resolve pre-fills the Repair…
+ * dialog from it and checks the submission against it within Slack's 3 s.
+ */
+export const vaultRecordRead = [
+  { actions: ["s3:GetObject"], resources: [$interpolate`${vault.arn}/records/*`] },
+];
+
+/**
+ * The vault's search index below `index/` (packages/core/src/deadletter/vault-index.ts): every
+ * function that searches the vault may compact the index, which removes the change markers and the
+ * segments a new manifest replaced. The only other delete on the vault; nothing outside `index/`.
+ */
+export const vaultIndexCompaction = [
+  { actions: ["s3:DeleteObject"], resources: [$interpolate`${vault.arn}/index/*`] },
+];
+
+/**
  * Approval requests' pending markers (the expiry sweep's list): removed when a request is decided.
- * The only delete on the vault, and only below `approvals/pending/`.
+ * With the search index's compaction above, the only deletes on the vault.
  */
 export const approvalMarkers = [
   { actions: ["s3:DeleteObject"], resources: [$interpolate`${vault.arn}/approvals/pending/*`] },

@@ -1,13 +1,17 @@
 /**
  * Bench 3: 1,000 dead letters on one queue, one alert to `/listener`. Measures the wall time until
  * the DLQ is empty (every message parked, notified and completed), Slack API calls and the server's
- * peak RSS, then counts the DLQ and the vault to prove none were lost.
+ * peak RSS, then counts the DLQ and the vault to prove none were lost. Beside it, interleaved (the
+ * order swapped every run), the SDK floor: the same messages on the same kind of broker received
+ * and completed by the Service Bus SDK alone in its own pinned process (sdk-floor.ts); the ratio
+ * drain ÷ floor is what parking, notifying and bookkeeping cost over the bus work itself.
  *
  *   npx tsx bench/drain/run.ts [--runs 3] [--messages 1000] [--profile /tmp/prof]
  *
  * The broker and Slack stand-ins live here (core 1) so they stay observable; the real local server
  * is spawned per run on core 0 and pointed at them.
  */
+import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,14 +21,14 @@ import { startServiceBusStandIn } from "@victoria/emulators/service-bus/broker";
 import { startSlackStandIn } from "@victoria/emulators/slack";
 import { DEFAULT_DRAIN_BUDGET_SECONDS } from "@victoria/functions/settings";
 import { sampleAlert } from "@victoria/functions/workbench/sample-alerts";
-import { formatSummary, markdownTable, summarize } from "../lib/stats";
+import { formatSummary, markdownTable, pinned, summarize } from "../lib/stats";
 import { cleanRun, environmentTable, pinSelf } from "./machine";
 import { jsonLogLines, repoRoot, spawnPinnedServer } from "./pinned-server";
 
 const QUEUE = "orders";
 const NAMESPACE = "victoria-local"; // its last segment, `local`, is the cluster we configure
 const GOALS = { wallSeconds: 10, slackCalls: 5 };
-const GIVE_UP_MS = (DEFAULT_DRAIN_BUDGET_SECONDS + 60) * 1000; // well past the drain's own budget
+const GIVE_UP_MS = (2 * DEFAULT_DRAIN_BUDGET_SECONDS + 60) * 1000; // past two rounds' budgets
 
 const { values } = parseArgs({
   options: {
@@ -89,7 +93,13 @@ async function oneRun(): Promise<RunResult> {
       );
     }
     const callsBefore = slack.calls.length;
-    const drained = () => jsonLogLines(server.logs).find((l) => l.message === "dead letters drained");
+    // The job's last drain: a backlog over one drain's `maxMessages` is drained in rounds, each logged.
+    const drained = () => {
+      const last = jsonLogLines(server.logs)
+        .filter((l) => l.message === "dead letters drained")
+        .at(-1);
+      return last?.stoppedBy === "max-messages" ? undefined : last;
+    };
     const alert = sampleAlert("azure-monitor", {
       namespace: NAMESPACE,
       queue: QUEUE,
@@ -152,10 +162,64 @@ async function oneRun(): Promise<RunResult> {
   }
 }
 
+interface FloorResult {
+  wallMs: number;
+  received: number;
+  peakRssMiB: number;
+  dlqLeft: number;
+}
+
+/** The same dead letters, received and completed by the SDK alone (sdk-floor.ts) on core 0. */
+async function oneFloor(): Promise<FloorResult> {
+  const broker = await startServiceBusStandIn({ host: "127.0.0.1", port: 0, queues: [QUEUE] });
+  try {
+    for (let i = 0; i < messages; i++) {
+      broker.deadLetter(
+        QUEUE,
+        { body: Buffer.from(JSON.stringify({ n: i })), messageId: `bench-${i}` },
+        { reason: "MaxDeliveryCountExceeded", description: "bench" },
+      );
+    }
+    const script = join(repoRoot, "bench/drain/sdk-floor.ts");
+    const [command, args] = pinned(0, process.execPath, [
+      "--import",
+      "tsx",
+      script,
+      broker.connectionString,
+      QUEUE,
+      String(messages),
+    ]);
+    const child = spawn(command, args, { cwd: repoRoot, stdio: ["ignore", "pipe", "inherit"] });
+    let stdout = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString("utf8");
+    });
+    const code = await new Promise<number | null>((done) => child.on("close", done));
+    if (code !== 0) throw new Error(`sdk-floor exited with ${code}`);
+    const line = JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as Omit<FloorResult, "dlqLeft">;
+    return { ...line, dlqLeft: broker.depth(QUEUE).deadLetter };
+  } finally {
+    await broker.close();
+  }
+}
+
 pinSelf(1);
 const results: Array<RunResult & { otherCpuPercent: number; discardedRuns: number[] }> = [];
+const floors: FloorResult[] = [];
+/** Drain wall ÷ floor wall, per interleaved pair. */
+const ratios: number[] = [];
 for (let run = 1; run <= runs; run++) {
+  // A B, then B A: neither contender always runs on a machine the other just warmed.
+  let floor: FloorResult | undefined;
+  if (run % 2 === 0) floor = (await cleanRun(oneFloor)).value;
   const { value, otherCpu, discarded } = await cleanRun(oneRun);
+  if (run % 2 === 1) floor = (await cleanRun(oneFloor)).value;
+  if (!floor) throw new Error("no floor run");
+  floors.push(floor);
+  ratios.push(value.wallMs / floor.wallMs);
+  process.stderr.write(
+    `run ${run} floor: ${(floor.wallMs / 1000).toFixed(2)} s, ${floor.received} received, ${floor.peakRssMiB.toFixed(0)} MiB, DLQ left ${floor.dlqLeft}\n`,
+  );
   const result = { ...value, otherCpuPercent: otherCpu, discardedRuns: discarded };
   results.push(result);
   process.stderr.write(
@@ -192,6 +256,14 @@ console.log(
         `≤ ${GOALS.slackCalls}: ${verdict(calls.max <= GOALS.slackCalls)}`,
       ],
       ["server peak RSS (MiB)", formatSummary(summarize(results.map((r) => r.peakRssMiB)), 0), ""],
+      [
+        "SDK floor: receive + complete only, same messages (s)",
+        formatSummary(summarize(floors.map((f) => f.wallMs / 1000)), 2),
+        "",
+      ],
+      ["↳ SDK floor peak RSS (MiB)", formatSummary(summarize(floors.map((f) => f.peakRssMiB)), 0), ""],
+      ["↳ SDK floor DLQ left", formatSummary(summarize(floors.map((f) => f.dlqLeft)), 0), "0"],
+      ["drain ÷ SDK floor, wall time (per interleaved pair)", `${formatSummary(summarize(ratios), 2)}×`, ""],
       ["DLQ left", formatSummary(summarize(results.map((r) => r.dlqLeft)), 0), "0"],
       [
         "vault records parked + notified",
@@ -226,6 +298,6 @@ const out = join(repoRoot, "bench/results/drain.json");
 mkdirSync(join(repoRoot, "bench/results"), { recursive: true });
 writeFileSync(
   out,
-  `${JSON.stringify({ date: new Date().toISOString(), messages, runs: results, drainBudgetSeconds: DEFAULT_DRAIN_BUDGET_SECONDS }, null, 2)}\n`,
+  `${JSON.stringify({ date: new Date().toISOString(), messages, runs: results, floors, ratios, drainBudgetSeconds: DEFAULT_DRAIN_BUDGET_SECONDS }, null, 2)}\n`,
 );
 console.log(`\nraw results: ${out}`);

@@ -61,6 +61,8 @@ export interface Chat {
   updateMessage(args: ChatMessage & { channel: string; ts: string }): Promise<void>;
   /** Opens a modal (`views.open`) for an interaction's `trigger_id` (valid for 3 seconds). */
   openView(triggerId: string, view: Record<string, unknown>): Promise<void>;
+  /** Replaces an open modal (`views.update`), e.g. a dialog's "Counting…" with what was counted. */
+  updateView(viewId: string, view: Record<string, unknown>): Promise<void>;
   /** POSTs to an interaction's `response_url` (not a Web API method; no bot token). */
   respond(
     responseUrl: string,

@@ -334,7 +334,10 @@ export async function startS3StandIn(options: S3StandInOptions = {}): Promise<S3
       }
       after = decoded;
     }
-    const matching = sortedKeys(bucket).filter((key) => key.startsWith(prefix) && byteOrder(key, after) > 0);
+    // Filtered before sorting: a listing of a small prefix in a bucket of 100,000 keys stays cheap.
+    const matching = [...bucket.keys()]
+      .filter((key) => key.startsWith(prefix) && byteOrder(key, after) > 0)
+      .sort(byteOrder);
     const page = matching.slice(0, Math.min(maxKeys, MAX_KEYS));
     const truncated = matching.length > page.length;
     const urlEncoded = query.get("encoding-type") === "url";

@@ -11,7 +11,7 @@ import { type Context, Hono } from "hono";
  * answering `{"ok": true, ...}` or `{"ok": false, "error": "<code>"}` with HTTP 200, and HTTP 429 +
  * `Retry-After` when rate limited. Methods: `auth.test`, `users.info`, `chat.postMessage`,
  * `chat.postEphemeral`, `chat.update`, `files.getUploadURLExternal` (+ the upload URL it hands out),
- * `files.completeUploadExternal` and `views.open`. It also mints `response_url`s
+ * `files.completeUploadExternal`, `views.open` and `views.update`. It also mints `response_url`s
  * (`/response/<id>`) and records what is POSTed to them.
  *
  * What it enforces, as Slack does:
@@ -29,6 +29,7 @@ import { type Context, Hono } from "hono";
  * - `files.getUploadURLExternal` needs `filename` and `length` (`invalid_arguments`);
  *   `files.completeUploadExternal` needs `files` naming uploads whose bytes arrived (`file_not_found`);
  * - `views.open` needs `trigger_id` and a `view` (`invalid_arguments`); a modal has at most 100 blocks;
+ *   `views.update` needs the `view_id` of a view opened here (`not_found`) and a `view` likewise;
  * - `rateLimit(method, n, seconds)`: the next n authenticated calls of that method answer 429;
  * - a `response_url` takes JSON only (400 `invalid_payload`), a message as above (400 `no_text`,
  *   `msg_too_long`, `invalid_blocks`), at most 5 accepted posts (then 404 `used_url`) within
@@ -155,6 +156,11 @@ export interface SlackStandInControls {
   responses(idOrUrl?: string): SlackResponse[];
   uploads(): SlackUpload[];
   views(): SlackView[];
+  /**
+   * What Slack does with a `view_submission` answered `response_action: "update"`: the open view
+   * `id` becomes `view` (same id). For a client side (the workbench); false for an unknown id.
+   */
+  replaceView(id: string, view: Record<string, unknown>): boolean;
   /** Forgets calls, messages, responses, uploads, views and rate limits; users go back to the seeds. */
   reset(): void;
 }
@@ -488,6 +494,18 @@ export function createSlackStandInApp(
       views.push({ id, triggerId, view });
       return { view: { id, team_id: teamId, ...view } };
     },
+
+    "views.update": (params) => {
+      const viewId = stringParam(params, "view_id");
+      const view = params.view;
+      if (viewId === undefined || !isRecord(view) || typeof view.type !== "string")
+        throw new SlackApiError("invalid_arguments");
+      const opened = views.find((v) => v.id === viewId);
+      if (opened === undefined) throw new SlackApiError("not_found");
+      validateBlocks(view.blocks, MAX_MODAL_BLOCKS);
+      opened.view = view;
+      return { view: { id: viewId, team_id: teamId, ...view } };
+    },
   };
 
   function tokenOf(c: Context, params: Params, json: boolean): string | undefined {
@@ -692,6 +710,12 @@ export function createSlackStandInApp(
       responses.filter((r) => idOrUrl === undefined || r.id === idOrUrl || r.url === idOrUrl),
     uploads: () => [...uploads.values()],
     views: () => [...views],
+    replaceView(id, view) {
+      const opened = views.find((v) => v.id === id);
+      if (opened === undefined) return false;
+      opened.view = view;
+      return true;
+    },
     reset() {
       // In place, so references to `calls` held by tests stay live.
       calls.length = 0;

@@ -22,19 +22,33 @@ import {
   type BusSettings,
   DEFAULT_DRAIN_BUDGET_SECONDS,
   type Env,
+  optionalSetting,
+  readDeadLetterNoiseSettings,
   readSlackCommandSettings,
   requireSetting,
 } from "./settings";
-import { createAuditLog } from "./storage-from-env";
+import { createAuditLog, createBulkJobStore } from "./storage-from-env";
 
 /**
  * Service Bus through the real SDK; one AMQP connection per cluster for the life of the process.
  * The SDK (~300 KiB with its AMQP stack) loads when the bus is first used, not at start.
  */
-export function createBus(): Bus {
+export function createBus(env: Env = {}): Bus {
+  // SERVICE_BUS_MANAGEMENT_CA: the embedded broker's certificate, for the management API (rules).
+  const managementCa = optionalSetting(env, "SERVICE_BUS_MANAGEMENT_CA");
   return lazyPort<Bus>(
-    { receiver: true, send: true, close: true },
-    async () => (await import("@victoria/core/adapters/azure/service-bus-bus")).createDefaultServiceBusBus(),
+    {
+      receiver: true,
+      peekDeadLetters: true,
+      send: true,
+      subscriptionRules: true,
+      putSqlRule: true,
+      close: true,
+    },
+    async () =>
+      (await import("@victoria/core/adapters/azure/service-bus-bus")).createDefaultServiceBusBus({
+        ...(managementCa ? { managementCa } : {}),
+      }),
     { close: async () => {} },
   );
 }
@@ -62,6 +76,7 @@ export function wireDrainJobHandler({ env, bus, vault, busSettings, logger, budg
     alertChannel: requireSetting(env, "SLACK_ALERT_CHANNEL"),
     logger,
     connections: busSettings.connections,
+    groupWindowMs: readDeadLetterNoiseSettings(env).groupWindowMs,
     drainOptions: () => ({ budgetMs: budgetMs?.() ?? DEFAULT_DRAIN_BUDGET_SECONDS * 1000 }),
   });
 }
@@ -112,8 +127,18 @@ function actionDeps({ env, bus, vault, executeUrl }: Omit<ResolveWiring, "logger
  * The operations behind `victoria deadletter` on `/execute` (Slack's `/victoria deadletter …`, the
  * workbench): each redraws the dead letter's notification, as a click on its buttons does.
  */
-export function wireDeadLetterActions(wiring: Omit<ResolveWiring, "logger">) {
-  return createCommandDeadLetterActionsFromEnv(wiring.env, actionDeps(wiring));
+export function wireDeadLetterActions(
+  wiring: Omit<ResolveWiring, "logger"> & { kickBulkJob?(id: string): Promise<void> },
+) {
+  return createCommandDeadLetterActionsFromEnv(wiring.env, {
+    ...actionDeps(wiring),
+    // Bulk jobs started here are run by the worker: handed over by `kick` where this process has a
+    // dispatcher (locally), otherwise started by the worker's schedule within a minute.
+    jobs: {
+      store: createBulkJobStore(wiring.env),
+      ...(wiring.kickBulkJob ? { kick: wiring.kickBulkJob } : {}),
+    },
+  });
 }
 
 /** What the slow half of `/resolve` runs with: the gate, the audit, the dead-letter operations. */

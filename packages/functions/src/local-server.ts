@@ -1,6 +1,8 @@
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { APPROVAL_EXPIRY_JOB } from "@victoria/core/approvals/approval-jobs";
+import { BULK_RESUME_JOB } from "@victoria/core/deadletter/bulk-job-kinds";
+import { REMIND_JOB } from "@victoria/core/deadletter/dead-letter-reminders";
 import { createInProcessDispatcher } from "@victoria/core/dispatch/in-process-dispatcher";
 import { createMemoryDedupeStore } from "@victoria/core/idempotency/dedupe-store";
 import { createJsonLogger, type Logger } from "@victoria/core/logging/json-logger";
@@ -23,7 +25,14 @@ import { loopbackOnly } from "./http/loopback-guard";
 import { type LocalEngine, prepareLocalEngine } from "./local-engine";
 import { type LocalServiceBusEntities, readLocalServiceBusEntities } from "./local-service-bus-entities";
 import { loadPolicyFromEnv } from "./policy-wiring";
-import { type Env, portSetting, readSlackCommandSettings, requireSetting, withDevDefaults } from "./settings";
+import {
+  type Env,
+  portSetting,
+  readDeadLetterNoiseSettings,
+  readSlackCommandSettings,
+  requireSetting,
+  withDevDefaults,
+} from "./settings";
 import { workbenchRoute } from "./workbench/workbench-route";
 
 /** People the embedded Slack stand-in knows: an SRE (in the default SRE_MEMBERS) and a guest. */
@@ -81,7 +90,15 @@ export async function createLocalApp({ env, logger, selfUrl, embedded = {}, engi
   const { bus } = shared;
   const vault = shared.vault();
   // The same job table as the worker Lambda, run in this process after each acknowledgement.
-  const jobs = await composeWorkerJobs({ env, logger, shared, selfExecuteUrl, eager: true });
+  const jobs = await composeWorkerJobs({
+    env,
+    logger,
+    shared,
+    selfExecuteUrl,
+    // Called only once jobs run, after `dispatcher` below exists.
+    selfDispatcher: () => dispatcher,
+    eager: true,
+  });
   const dispatcher = createInProcessDispatcher(jobs, { logger });
   const frontDoor = { env, logger, dispatcher: () => dispatcher };
   const allowRemote = /^(1|true|yes)$/i.test(env.LOCAL_ALLOW_REMOTE ?? "");
@@ -121,10 +138,17 @@ export async function createLocalApp({ env, logger, selfUrl, embedded = {}, engi
     guards: [loopbackOnly({ allowRemote, logger })],
     extraRouters: [workbench],
     routes: [
-      composeExecuteRoute({ env, logger, selfExecuteUrl, shared, ...(engine ? { engine } : {}) }),
+      composeExecuteRoute({
+        env,
+        logger,
+        selfExecuteUrl,
+        shared,
+        dispatcher: () => dispatcher,
+        ...(engine ? { engine } : {}),
+      }),
       composeAuthenticateRoute({ ...frontDoor, dedupe: createMemoryDedupeStore }),
       composeListenerRoute(frontDoor),
-      composeResolveRoute(frontDoor),
+      composeResolveRoute({ ...frontDoor, vault: shared.vault }),
     ],
   });
   return { app, dispatcher, bus };
@@ -145,6 +169,38 @@ function startApprovalSweep(env: Env, dispatcher: Dispatcher, logger: Logger) {
     dispatcher
       .dispatch({ kind: APPROVAL_EXPIRY_JOB, payload: {} })
       .catch((error: Error) => logger.error("approval sweep failed", { errorMessage: error.message }));
+  }, seconds * 1000);
+  timer.unref();
+  return timer;
+}
+
+/** Seconds between the local server's reminder sweeps (AWS: every 15 minutes, by schedule). */
+export const REMINDER_SWEEP_SECONDS = 60;
+
+/** Reminds about dead letters parked too long, as the worker's schedule does on AWS (unless turned off). */
+function startReminderSweep(env: Env, dispatcher: Dispatcher, logger: Logger) {
+  if (readDeadLetterNoiseSettings(env).remindAfterMs === 0) return undefined;
+  const timer = setInterval(() => {
+    dispatcher
+      .dispatch({ kind: REMIND_JOB, payload: {} })
+      .catch((error: Error) => logger.error("reminder sweep failed", { errorMessage: error.message }));
+  }, REMINDER_SWEEP_SECONDS * 1000);
+  timer.unref();
+  return timer;
+}
+
+/**
+ * Takes up bulk jobs nobody runs (the server stopped mid-job, a runner crashed), every
+ * APPROVAL_SWEEP_SECONDS, as the worker's schedule does on AWS. Cheap when there are none: it
+ * reads the newest job records.
+ */
+function startBulkJobSweep(env: Env, dispatcher: Dispatcher, logger: Logger) {
+  const seconds = Number(env.APPROVAL_SWEEP_SECONDS || DEFAULT_APPROVAL_SWEEP_SECONDS);
+  if (!(seconds > 0)) throw new Error("APPROVAL_SWEEP_SECONDS must be a positive number of seconds");
+  const timer = setInterval(() => {
+    dispatcher
+      .dispatch({ kind: BULK_RESUME_JOB, payload: {} })
+      .catch((error: Error) => logger.error("bulk job sweep failed", { errorMessage: error.message }));
   }, seconds * 1000);
   timer.unref();
   return timer;
@@ -215,6 +271,8 @@ export async function startLocalServer({
         topics: entities.topics,
       });
       settings.SERVICE_BUS_CONNECTIONS = JSON.stringify({ [LOCAL_CLUSTER]: serviceBus.connectionString });
+      // Its management API (subscription rules) is HTTPS with a stand-in certificate.
+      settings.SERVICE_BUS_MANAGEMENT_CA = serviceBus.ca;
     }
     if (!settings.SMTP_URL) {
       // The Email button's mail, kept for the workbench; a given MAIL_FROM is still the sender.
@@ -251,6 +309,8 @@ export async function startLocalServer({
     });
     const ready = engine;
     const sweep = startApprovalSweep(settings, dispatcher, logger);
+    const bulkSweep = startBulkJobSweep(settings, dispatcher, logger);
+    const reminders = startReminderSweep(settings, dispatcher, logger);
     return {
       url,
       slack,
@@ -261,6 +321,8 @@ export async function startLocalServer({
       engine: ready,
       async close() {
         if (sweep) clearInterval(sweep);
+        clearInterval(bulkSweep);
+        if (reminders) clearInterval(reminders);
         await new Promise<void>((done) => server.close(() => done()));
         await dispatcher.idle();
         await bus.close();

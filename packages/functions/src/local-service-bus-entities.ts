@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { describeIssues } from "@victoria/core/validation/describe-issues";
 import * as z from "@victoria/core/validation/zod";
-import type { EntityOptions } from "@victoria/emulators/service-bus/entity-store";
+import type { EntityOptions, SubscriptionOptions } from "@victoria/emulators/service-bus/entity-store";
+import { createRule, RuleError, type RuleSpec } from "@victoria/emulators/service-bus/subscription-rules";
 import { type Env, optionalSetting } from "./settings";
 
 /**
@@ -13,8 +14,10 @@ import { type Env, optionalSetting } from "./settings";
  *    "topics": [{"name": "events", "subscriptions": ["audit", {"name": "billing", "lockDurationMs": 30000}]}]}
  *
  * Per queue or subscription: `maxDeliveryCount` (10) and `lockDurationMs` (60000), the options the
- * broker has. It has no subscription rules (every subscription gets a copy of every message), so a
- * `rules` key is refused rather than ignored. FAILED_REQUESTS_QUEUE is added when not listed.
+ * broker has. Per subscription, `rules`: `[{"name": …, "sqlFilter": "color = 'red'"}]` or
+ * `{"name": …, "correlationFilter": {"subject": …, "applicationProperties": {…}}}`; they replace the
+ * `$Default` rule (every message), and the broker checks their SQL at start. FAILED_REQUESTS_QUEUE
+ * is added when not listed.
  */
 export const LOCAL_SERVICE_BUS_ENTITIES = "LOCAL_SERVICE_BUS_ENTITIES";
 
@@ -31,17 +34,34 @@ const entityOptions = {
 /** A bare name is short for `{"name": …}`, so a wrong option is reported at its own field. */
 const byName = (value: unknown) => (typeof value === "string" ? { name: value } : value);
 const queueSchema = z.pipe(z.transform(byName), z.strictObject(entityOptions));
+const filterValue = z.union([z.string(), z.number(), z.boolean()]);
+const ruleSchema = z
+  .strictObject({
+    name: z.string().check(z.minLength(1), z.maxLength(50)),
+    sqlFilter: z.optional(z.string().check(z.minLength(1))),
+    sqlParameters: z.optional(z.record(z.string(), filterValue)),
+    correlationFilter: z.optional(
+      z.strictObject({
+        correlationId: z.optional(z.string()),
+        messageId: z.optional(z.string()),
+        to: z.optional(z.string()),
+        replyTo: z.optional(z.string()),
+        subject: z.optional(z.string()),
+        sessionId: z.optional(z.string()),
+        replyToSessionId: z.optional(z.string()),
+        contentType: z.optional(z.string()),
+        applicationProperties: z.optional(z.record(z.string(), filterValue)),
+      }),
+    ),
+  })
+  .check(
+    z.refine((rule) => (rule.sqlFilter === undefined) !== (rule.correlationFilter === undefined), {
+      message: "a rule needs exactly one of sqlFilter and correlationFilter",
+    }),
+  );
 const subscriptionSchema = z.pipe(
   z.transform(byName),
-  z.strictObject({
-    ...entityOptions,
-    rules: z.optional(
-      z.custom<never>(
-        () => false,
-        "not supported: the embedded broker has no subscription rules (every subscription gets every message)",
-      ),
-    ),
-  }),
+  z.strictObject({ ...entityOptions, rules: z.optional(z.array(ruleSchema)) }),
 );
 const entitiesSchema = z.strictObject({
   queues: z.optional(z.array(queueSchema)),
@@ -57,7 +77,7 @@ const entitiesSchema = z.strictObject({
 
 export interface LocalServiceBusEntities {
   queues: EntityOptions[];
-  topics: Array<{ name: string; subscriptions: EntityOptions[] }>;
+  topics: Array<{ name: string; subscriptions: SubscriptionOptions[] }>;
 }
 
 const EXPECTED = '{"queues": [...], "topics": [{"name": ..., "subscriptions": [...]}]}';
@@ -109,7 +129,12 @@ export function readLocalServiceBusEntities(
       queues: (result.data.queues ?? []).map(optionsOf),
       topics: (result.data.topics ?? []).map((topic) => ({
         name: topic.name,
-        subscriptions: topic.subscriptions.map(optionsOf),
+        subscriptions: topic.subscriptions.map(
+          (subscription): SubscriptionOptions => ({
+            ...optionsOf(subscription),
+            ...(subscription.rules ? { rules: subscription.rules as RuleSpec[] } : {}),
+          }),
+        ),
       })),
     };
   }
@@ -129,6 +154,19 @@ export function readLocalServiceBusEntities(
       if (subscriptions.has(key))
         fail(`is invalid: topic '${topic.name}' names subscription '${subscription.name}' twice`);
       subscriptions.add(key);
+      const rules = new Set<string>();
+      for (const rule of subscription.rules ?? []) {
+        const where = `topic '${topic.name}' subscription '${subscription.name}'`;
+        if (rules.has(rule.name.toLowerCase())) fail(`is invalid: ${where} names rule '${rule.name}' twice`);
+        rules.add(rule.name.toLowerCase());
+        // The broker's own check (SQL syntax, sys. properties), so a bad filter names the setting.
+        try {
+          createRule(rule, new Date());
+        } catch (error) {
+          if (!(error instanceof RuleError)) throw error;
+          fail(`is invalid: ${where}: ${error.message}`);
+        }
+      }
     }
   }
   const failedKey = failedRequestsQueue.toLowerCase();

@@ -29,7 +29,10 @@ const removeHandoff = !launchedByNpmStart
   : await writeLocalServerHandoff({
       VAULT_DIR: process.env.VAULT_DIR || DEV_DEFAULTS.VAULT_DIR,
       ...(server.serviceBus
-        ? { SERVICE_BUS_CONNECTIONS: JSON.stringify({ local: server.serviceBus.connectionString }) }
+        ? {
+            SERVICE_BUS_CONNECTIONS: JSON.stringify({ local: server.serviceBus.connectionString }),
+            SERVICE_BUS_MANAGEMENT_CA: server.serviceBus.ca,
+          }
         : {}),
       ...(server.slack && !process.env.SLACK_BOT_TOKEN
         ? { SLACK_API_URL: server.slack.url, SLACK_BOT_TOKEN: DEV_DEFAULTS.SLACK_BOT_TOKEN }

@@ -1,4 +1,5 @@
 import { parseServiceBusConnections } from "@victoria/core/deadletter/service-bus-connections";
+import { parseDuration } from "@victoria/core/policy/duration";
 
 /**
  * Configuration from the environment (docs/configuration.md). The local server fills gaps with the
@@ -144,3 +145,29 @@ export function readBusSettings(env: Env): BusSettings {
 
 /** Seconds a dead-letter drain may take when the runtime does not say (locally). */
 export const DEFAULT_DRAIN_BUDGET_SECONDS = 60;
+
+/** A `30m`/`2h`/`1d` setting in milliseconds; `0` or `off` turns the feature off (0). */
+export function durationSetting(env: Env, name: string, fallback: string): number {
+  const text = optionalSetting(env, name) ?? fallback;
+  if (text === "0" || text.toLowerCase() === "off") return 0;
+  const ms = parseDuration(text);
+  if (ms === undefined) {
+    throw new Error(`${name} must be a duration such as 30m, 2h or 1d (or 0 for off), not '${text}'`);
+  }
+  return ms;
+}
+
+/** How dead-letter notifications keep the noise down (docs/configuration.md). */
+export interface DeadLetterNoiseSettings {
+  /** DEAD_LETTER_GROUP_WINDOW: same entity and reason within it → one notification, updated. */
+  groupWindowMs: number;
+  /** DEAD_LETTER_REMIND_AFTER: a record parked longer gets one reminder in its notification's thread. */
+  remindAfterMs: number;
+}
+
+export function readDeadLetterNoiseSettings(env: Env): DeadLetterNoiseSettings {
+  return {
+    groupWindowMs: durationSetting(env, "DEAD_LETTER_GROUP_WINDOW", "1h"),
+    remindAfterMs: durationSetting(env, "DEAD_LETTER_REMIND_AFTER", "24h"),
+  };
+}

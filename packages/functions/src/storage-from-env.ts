@@ -1,8 +1,10 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import { createFileApprovalStore } from "@victoria/core/adapters/local/file-approval-store";
+import { createFileBulkJobStore } from "@victoria/core/adapters/local/file-bulk-job-store";
 import { createFileVault } from "@victoria/core/adapters/local/file-vault";
 import { createJsonlAuditLog } from "@victoria/core/adapters/local/jsonl-audit-log";
 import type { ApprovalStore } from "@victoria/core/approvals/approval-store";
+import type { BulkJobStore } from "@victoria/core/deadletter/bulk-job-store";
 import type { Vault } from "@victoria/core/deadletter/vault";
 import { createMemoryDedupeStore, type DedupeStore } from "@victoria/core/idempotency/dedupe-store";
 import { lazyPort } from "@victoria/core/lazy-port";
@@ -33,6 +35,7 @@ export function createVault(env: Env): Vault {
         idsWithPrefix: true,
         findByMessageId: true,
         markNotified: true,
+        markReminded: true,
         transition: true,
       },
       async () =>
@@ -84,4 +87,18 @@ export function createApprovalStore(env: Env): ApprovalStore {
     );
   }
   return createFileApprovalStore(env.VAULT_DIR || ".victoria/vault");
+}
+
+/** Bulk job records beside the vault records: `jobs/` in the vault bucket on AWS, VAULT_DIR locally. */
+export function createBulkJobStore(env: Env): BulkJobStore {
+  const bucket = env.VAULT_BUCKET;
+  if (bucket) {
+    return lazyPort<BulkJobStore>({ create: true, get: true, update: true, recent: true }, async () =>
+      (await import("@victoria/core/adapters/aws/s3-bulk-job-store")).createS3BulkJobStore({
+        client: await s3Client(),
+        bucket,
+      }),
+    );
+  }
+  return createFileBulkJobStore(env.VAULT_DIR || ".victoria/vault");
 }

@@ -20,7 +20,20 @@ import { type SpawnedServer, spawnLocalServer } from "./spawn-local-server";
 
 const ENTITIES = {
   queues: [{ name: "payments", maxDeliveryCount: 2 }],
-  topics: [{ name: "events", subscriptions: ["audit", { name: "billing", maxDeliveryCount: 5 }] }],
+  topics: [
+    {
+      name: "events",
+      subscriptions: [
+        "audit",
+        // Its rule replaces $Default: only messages whose id starts with `e-`.
+        {
+          name: "billing",
+          maxDeliveryCount: 5,
+          rules: [{ name: "e-ids", sqlFilter: "sys.MessageId LIKE 'e-%'" }],
+        },
+      ],
+    },
+  ],
 };
 
 let dir: string;
@@ -119,6 +132,14 @@ describe("the embedded Service Bus of npm start", () => {
     }
   });
 
+  it("copies a message only to the subscriptions whose rules match it", async () => {
+    await client.createSender("events").sendMessages({ body: "audit only", messageId: "x-2" });
+    const audit = tracked(client.createReceiver("events", "audit", { receiveMode: "receiveAndDelete" }));
+    expect((await receiveOne(audit)).messageId).toBe("x-2");
+    const billing = tracked(client.createReceiver("events", "billing", { receiveMode: "receiveAndDelete" }));
+    expect(await billing.receiveMessages(1, { maxWaitTimeInMs: 500 })).toEqual([]);
+  });
+
   it("dead-letters a queue's message after its maxDeliveryCount of 2", async () => {
     await client.createSender("payments").sendMessages({ body: "poison", messageId: "p-1" });
     const queue = tracked(client.createReceiver("payments", { maxAutoLockRenewalDurationInMs: 0 }));
@@ -139,7 +160,12 @@ describe("the embedded Service Bus of npm start", () => {
     const refused = spawnLocalServer(
       {
         LOCAL_SERVICE_BUS_ENTITIES: JSON.stringify({
-          topics: [{ name: "events", subscriptions: [{ name: "audit", rules: [{ sql: "1=1" }] }] }],
+          topics: [
+            {
+              name: "events",
+              subscriptions: [{ name: "audit", rules: [{ name: "red", sqlFilter: "color = 'red" }] }],
+            },
+          ],
         }),
         VAULT_DIR: join(dir, "vault-refused"),
         AUDIT_LOG_FILE: join(dir, "audit-refused.jsonl"),
@@ -152,9 +178,8 @@ describe("the embedded Service Bus of npm start", () => {
     );
     const [, output = ""] = /^server exited with 1: ([\s\S]*)$/.exec(error.message) ?? [];
     expect(output.trimEnd().split("\n")).toEqual([
-      "Could not start the local server: LOCAL_SERVICE_BUS_ENTITIES is invalid: " +
-        "topics.0.subscriptions.0.rules: not supported: the embedded broker has no subscription rules " +
-        "(every subscription gets every message)",
+      "Could not start the local server: LOCAL_SERVICE_BUS_ENTITIES is invalid: topic 'events' subscription 'audit': " +
+        "The SQL filter expression 'color = 'red' is invalid: unterminated string at position 9.",
     ]);
   });
 });

@@ -337,11 +337,12 @@ describe("dead-letter buttons under the command policy (npm start, VICTORIA_POLI
     await stopHarness(h);
   });
 
-  it("the notification shows Replay, Email and Delete for each parked dead letter", () => {
+  it("the notification shows Replay, Repair…, Email and Delete for each parked dead letter", () => {
     expect(n.records).toHaveLength(2);
     for (const r of n.records) {
       expect(row(n.message(), r.id).buttons.map((b) => [b.action_id, b.value])).toEqual([
         ["deadletter_replay", r.id],
+        ["deadletter_repair", r.id],
         ["deadletter_email", r.id],
         ["deadletter_delete", r.id],
       ]);
@@ -366,7 +367,7 @@ describe("dead-letter buttons under the command policy (npm start, VICTORIA_POLI
     expect(row(redrawn, r1.id)).toMatchObject({ buttons: [] });
     expect(row(redrawn, r1.id).outcome).toContain(`:repeat: Replayed by <@${MEMBER.id}>`);
     // The other dead letter keeps its buttons.
-    expect(row(redrawn, r2.id).buttons).toHaveLength(3);
+    expect(row(redrawn, r2.id).buttons).toHaveLength(4);
 
     const records = await auditUntil(h, mark, (r) => r.some((x) => x.phase === "finished"));
     expect(records.map((r) => [r.phase, r.user.id, r.command, r.exitStatus])).toEqual([
@@ -408,7 +409,7 @@ describe("dead-letter buttons under the command policy (npm start, VICTORIA_POLI
     expect(record.state).toBe("parked");
     expect(record.resolution).toBeUndefined();
     expect(n.message().updates).toBe(updatesBefore);
-    expect(row(n.message(), r2.id).buttons).toHaveLength(3);
+    expect(row(n.message(), r2.id).buttons).toHaveLength(4);
     expect(onQueue(h)).not.toContain(r2.messageId);
   }, 30_000);
 
@@ -518,7 +519,7 @@ describe("dead-letter buttons: another channel, and approval (npm start, VICTORI
     await settle();
     expect(auditRecords(h).slice(mark)).toHaveLength(1);
     expect(vaultRecord(h, r.id).state).toBe("parked");
-    expect(row(n.message(), r.id).buttons).toHaveLength(3);
+    expect(row(n.message(), r.id).buttons).toHaveLength(4);
   }, 30_000);
 
   it("3. Replay under an approval rule: request posted in the alert channel; a lead approves; replayed once as the requester; a second Approve is refused", async () => {
@@ -540,7 +541,7 @@ describe("dead-letter buttons: another channel, and approval (npm start, VICTORI
     await settle(300);
     expect(vaultRecord(h, r.id).state).toBe("parked");
     expect(onQueue(h)).toEqual([]);
-    expect(row(n.message(), r.id).buttons).toHaveLength(3);
+    expect(row(n.message(), r.id).buttons).toHaveLength(4);
     let records = auditRecords(h).slice(mark);
     expect(records.map((x) => [x.phase, x.user.id, x.approvalId])).toEqual([
       ["approval-requested", MEMBER.id, request.id],

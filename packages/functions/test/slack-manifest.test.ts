@@ -121,6 +121,7 @@ const METHOD_SCOPES: Record<string, string[]> = {
   "files.uploadV2": ["files:write"],
   // A trigger_id is the permission; no scope.
   "views.open": [],
+  "views.update": [],
 };
 
 /** WebClient methods that wrap Web API methods under another name. */

@@ -10,6 +10,8 @@ import type { Json, OpenView, SentRequest } from "./types";
 
 const modal = {
   shownId: undefined as string | undefined,
+  /** The view as shown: the app may replace it under the same id (views.update, response_action). */
+  shownJson: undefined as string | undefined,
   /** Views this page closed or submitted: the server may list them for a moment longer. */
   finished: new Set<string>(),
 };
@@ -24,12 +26,20 @@ function renderInputBlock(block: Json): HTMLElement {
     "data-action-id": actionId,
     placeholder: plainText(element.placeholder) || undefined,
   };
+  // Pre-filled as Slack pre-fills it (the Repair… dialog's body and properties).
+  const initial = asString(element.initial_value) ?? "";
+  const rows = String(Math.min(16, Math.max(3, initial.split("\n").length)));
   let field: HTMLElement;
   if (element.type === "email_text_input") field = el("input", { ...fieldAttrs, type: "email" });
   else if (element.type === "plain_text_input")
-    field =
-      element.multiline === true ? el("textarea", { ...fieldAttrs, rows: "3" }) : el("input", fieldAttrs);
+    field = element.multiline === true ? el("textarea", { ...fieldAttrs, rows }) : el("input", fieldAttrs);
+  else if (element.type === "radio_buttons" || element.type === "static_select")
+    field = renderChoice(element, fieldAttrs);
   else field = unsupported(`input: ${String(element.type)}`);
+  if (field instanceof HTMLInputElement || field instanceof HTMLTextAreaElement) {
+    field.value = initial;
+    if (typeof element.max_length === "number") field.maxLength = element.max_length;
+  }
   return el(
     "div",
     { class: "input-block", "data-block": blockId },
@@ -44,9 +54,26 @@ function renderInputBlock(block: Json): HTMLElement {
   );
 }
 
+/** Radio buttons and a static select alike: a `<select>` whose value is the option's value. */
+function renderChoice(element: Json, attrs: Record<string, string | undefined>): HTMLElement {
+  const initial = isObject(element.initial_option) ? asString(element.initial_option.value) : undefined;
+  const select = el(
+    "select",
+    attrs,
+    ...asObjects(element.options).map((option) =>
+      el("option", { value: asString(option.value) ?? "" }, plainText(option.text)),
+    ),
+  );
+  if (initial !== undefined) select.value = initial;
+  return select;
+}
+
 function openModal({ id, view }: OpenView): void {
   const dialog = page.modal;
   modal.shownId = id;
+  modal.shownJson = JSON.stringify(view);
+  // A view without a submit (a preview with nothing to do, "Counting…") offers only its close button.
+  byTestId("modal-submit", HTMLButtonElement, dialog).hidden = view.submit === undefined;
   find(".dialog-title", HTMLHeadingElement, dialog).textContent = plainText(view.title);
   byTestId("modal-submit", HTMLButtonElement, dialog).textContent = plainText(view.submit) || "Submit";
   byTestId("modal-cancel", HTMLButtonElement, dialog).textContent = plainText(view.close) || "Cancel";
@@ -60,6 +87,7 @@ function openModal({ id, view }: OpenView): void {
 
 function hideModal(): void {
   modal.shownId = undefined;
+  modal.shownJson = undefined;
   if (page.modal.open) page.modal.close();
 }
 
@@ -69,7 +97,7 @@ export function syncModal(view: OpenView | undefined): void {
     if (modal.shownId !== undefined) hideModal();
     return;
   }
-  if (view.id !== modal.shownId) openModal(view);
+  if (view.id !== modal.shownId || JSON.stringify(view.view) !== modal.shownJson) openModal(view);
 }
 
 function showModalErrors(errors: Json): void {
@@ -88,7 +116,7 @@ export async function submitModal(): Promise<void> {
   const viewId = modal.shownId;
   if (viewId === undefined) return;
   const values: Record<string, Record<string, string>> = {};
-  for (const field of page.modal.querySelectorAll<HTMLInputElement | HTMLTextAreaElement>(
+  for (const field of page.modal.querySelectorAll<HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement>(
     "[data-block-id]",
   )) {
     const { blockId = "", actionId = "" } = field.dataset;
@@ -108,6 +136,8 @@ export async function submitModal(): Promise<void> {
     for (const old of page.modal.querySelectorAll(".modal-error")) old.remove();
     const response = isObject(sent.response) ? sent.response : {};
     if (response.response_action === "errors" && isObject(response.errors)) showModalErrors(response.errors);
+    else if (response.response_action === "update" && isObject(response.view))
+      openModal({ id: viewId, view: response.view });
     else if (sent.status !== 200)
       showNotice(`The app answered ${sent.status}: ${compactJson(sent.response)}`);
     else {

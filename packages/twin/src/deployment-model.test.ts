@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { APPROVAL_EXPIRY_JOB } from "@victoria/core/approvals/approval-jobs";
+import { REMIND_JOB } from "@victoria/core/deadletter/dead-letter-reminders";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ConfigRecording } from "./config-recording";
 import {
@@ -162,6 +163,7 @@ describe("evaluateDeployment: the repository's sst.config.ts", () => {
     expect(grantLines(functionOf(dev, "Worker"))).toEqual(
       [
         "s3:DeleteObject {Vault.arn}/approvals/pending/*",
+        "s3:DeleteObject {Vault.arn}/index/*",
         "s3:GetObject {Audit.arn}/*",
         "s3:GetObject {Vault.arn}/*",
         "s3:ListBucket {Vault.arn}",
@@ -181,17 +183,27 @@ describe("evaluateDeployment: the repository's sst.config.ts", () => {
         READ_SECRET,
       ].sort(),
     );
-    for (const id of ["Resolve", "Listener"]) {
-      expect(grantLines(functionOf(dev, id))).toEqual(["lambda:InvokeFunction {Worker.arn}", READ_SECRET]);
-    }
+    expect(grantLines(functionOf(dev, "Listener"))).toEqual([
+      "lambda:InvokeFunction {Worker.arn}",
+      READ_SECRET,
+    ]);
+    // The Repair… dialog is pre-filled from the vault record: one record read, no list or write.
+    expect(grantLines(functionOf(dev, "Resolve"))).toEqual(
+      ["lambda:InvokeFunction {Worker.arn}", READ_SECRET, "s3:GetObject {Vault.arn}/records/*"].sort(),
+    );
     expect(grantLines(functionOf(dev, "RetryFailedRequests"))).toEqual([READ_SECRET]);
-    // Deleting in the vault: the worker alone (it keeps the approval requests), markers only.
+    // Deleting in the vault: approval markers (the worker alone) and the search index's compacted
+    // changes and segments (the functions that search); never a record.
     const vaultDeletes = dev.functions.flatMap((fn) =>
       grantLines(fn)
         .filter((line) => line.startsWith("s3:DeleteObject {Vault.arn}"))
         .map((line) => `${fn.id} ${line}`),
     );
-    expect(vaultDeletes).toEqual(["Worker s3:DeleteObject {Vault.arn}/approvals/pending/*"]);
+    expect(vaultDeletes.sort()).toEqual([
+      "Execute s3:DeleteObject {Vault.arn}/index/*",
+      "Worker s3:DeleteObject {Vault.arn}/approvals/pending/*",
+      "Worker s3:DeleteObject {Vault.arn}/index/*",
+    ]);
   });
 
   it("buckets, the failures queue and the config secret", () => {
@@ -215,7 +227,7 @@ describe("evaluateDeployment: the repository's sst.config.ts", () => {
     ]);
   });
 
-  it("the schedules: retry consumer, and the approval sweep as a worker job (its event)", () => {
+  it("the schedules: retry consumer; the approval sweep and the dead-letter reminders as worker jobs (their events)", () => {
     expect(dev.schedules).toEqual([
       { id: "RetryFailedRequestsSchedule", functionId: "RetryFailedRequests", schedule: "rate(5 minutes)" },
       {
@@ -223,6 +235,12 @@ describe("evaluateDeployment: the repository's sst.config.ts", () => {
         functionId: "Worker",
         schedule: "rate(1 minute)",
         event: { kind: "expire-approvals", payload: {} },
+      },
+      {
+        id: "DeadLetterReminderSchedule",
+        functionId: "Worker",
+        schedule: "rate(15 minutes)",
+        event: { kind: REMIND_JOB, payload: {} },
       },
     ]);
   });

@@ -44,6 +44,8 @@ export async function startTwinWorkbench(
   const vault = createS3Vault({
     client: new S3Client({ ...twin.s3.clientConfig, credentials: twin.operatorCredentials }),
     bucket: twin.outputs.vaultBucket as string,
+    // An operator's grants read only: the index is built and kept by the functions.
+    index: { readOnly: true },
   });
   const routes: Record<AppRoute, string> = {
     "/authenticate": twin.outputs.authenticateUrl as string,

@@ -198,6 +198,8 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
       });
       closers.push(() => serviceBus?.close() ?? Promise.resolve());
       secret.SERVICE_BUS_CONNECTIONS = { [LOCAL_CLUSTER]: serviceBus.connectionString };
+      // Its management API (subscription rules) speaks HTTPS with a stand-in certificate.
+      secret.SERVICE_BUS_MANAGEMENT_CA = serviceBus.ca;
     } else if (env.SERVICE_BUS_CONNECTIONS) secret.SERVICE_BUS_CONNECTIONS ??= env.SERVICE_BUS_CONNECTIONS;
     // SMTP for the Email button: the operator's server when given, else a loopback stand-in.
     let smtp: SmtpStandIn | undefined;

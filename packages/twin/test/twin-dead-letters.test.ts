@@ -21,6 +21,8 @@ const MEMBER = "U0MEMBER";
 const FAILED_REQUESTS = "victoria-failed-requests";
 const SECRET = {
   ...TEST_SECRET,
+  // Reminders after a second, so the test's tick of the reminder schedule finds them due.
+  DEAD_LETTER_REMIND_AFTER: "1s",
   // A storage provider nobody listens on: `store s3 ls` fails transiently (a network error).
   VICTORIA_CONFIG_YAML: [
     "logging_config: {version: 1}",
@@ -159,7 +161,8 @@ async function parkAndNotify(entity: string, messageId: string, body: unknown): 
   broker().deadLetter(
     entity,
     { messageId, body, subject: "order.created", applicationProperties: { tenant: "acme" } },
-    { reason: "Boom", description: `${messageId} failed` },
+    // A reason of its own: the same reason within the hour would join the previous notification.
+    { reason: `Boom ${messageId}`, description: `${messageId} failed` },
   );
   const res = await alert(entity, 1);
   expect(res.status).toBe(202);
@@ -228,6 +231,43 @@ describe("dead letters through the twin", () => {
     );
   }, 90_000);
 
+  it("grouping: a second dead letter with the same reason joins the notification; the reminder schedule replies in its thread once", async () => {
+    const before = new Set(notifications().map((m) => m.ts));
+    const deadLetter = (messageId: string) =>
+      broker().deadLetter(
+        "orders",
+        { messageId, body: { messageId }, applicationProperties: {} },
+        { reason: "SameReason", description: "grouped" },
+      );
+    deadLetter("group-1");
+    expect((await alert("orders", 1)).status).toBe(202);
+    const first = await eventually(() => notifications().find((m) => !before.has(m.ts)));
+    await lambdaIdle();
+    deadLetter("group-2");
+    expect((await alert("orders", 1)).status).toBe(202);
+    await lambdaIdle();
+    const updated = await eventually(() =>
+      notifications().find((m) => m.ts === first.ts && texts(m).includes("2 dead letters")),
+    );
+    expect(notifications().filter((m) => !before.has(m.ts))).toHaveLength(1);
+    expect(buttons(updated).filter((b) => b.actionId === "deadletter_replay")).toHaveLength(2);
+    expect(broker().depth("orders/$DeadLetterQueue")).toMatchObject({ active: 0, locked: 0 });
+
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const thread = () =>
+      slack()
+        .messages(ALERTS)
+        .filter((m) => m.threadTs === first.ts);
+    await twin.tick("DeadLetterReminderSchedule");
+    await lambdaIdle();
+    const [reminder] = await eventually(() => (thread().length > 0 ? thread() : undefined));
+    expect(reminder?.text).toContain("*2 dead letters* of this notification are still parked after 1s");
+    await twin.tick("DeadLetterReminderSchedule");
+    await lambdaIdle();
+    expect(thread()).toHaveLength(1);
+    expect(denied()).toEqual([]);
+  }, 90_000);
+
   it("Email: the click opens the modal, the signed view_submission sends one mail with the dead letter", async () => {
     const mail = twin.mail;
     if (!mail) throw new Error("the embedded SMTP stand-in is not running");
@@ -271,6 +311,103 @@ describe("dead letters through the twin", () => {
         .find((m) => m.ts === notification.ts && m.updates > 0),
     );
     expect(JSON.stringify(redrawn.blocks)).toMatch(/[Ee]mailed/);
+    expect(denied()).toEqual([]);
+  }, 90_000);
+
+  it("Repair…: the dialog is pre-filled from the S3 vault (one read, through IAM), the edited message goes back", async () => {
+    const notification = await parkAndNotify("orders", "order-repair", { order: "broken" });
+    const repair = buttons(notification).find((b) => b.actionId === "deadletter_repair");
+    expect(repair).toBeDefined();
+    const viewsBefore = slack().views().length;
+    expect((await click(notification, "deadletter_repair", repair?.value as string)).status).toBe(200);
+    const view = await eventually(() => slack().views()[viewsBefore]);
+    expect(view.view.callback_id).toBe("deadletter_repair");
+    const inputs = view.view.blocks as { block_id?: string; element?: { initial_value?: string } }[];
+    expect(inputs.find((b) => b.block_id === "body")?.element?.initial_value).toBe(
+      '{\n  "order": "broken"\n}',
+    );
+    const lines = inputs.find((b) => b.block_id === "properties")?.element?.initial_value ?? "";
+    expect(lines).toContain("tenant=acme");
+
+    const res = await interact({
+      type: "view_submission",
+      user: { id: MEMBER },
+      team: { id: "T0TWIN" },
+      view: {
+        id: view.id,
+        callback_id: "deadletter_repair",
+        private_metadata: view.view.private_metadata,
+        state: {
+          values: {
+            body: { text: { type: "plain_text_input", value: '{"order": "fixed"}' } },
+            properties: {
+              lines: { type: "plain_text_input", value: lines.replace("tenant=acme", "tenant=globex") },
+            },
+          },
+        },
+      },
+    });
+    expect(res.status).toBe(200);
+    const back = await eventually(() =>
+      broker()
+        .peekAll("orders")
+        .find((m) => m.messageId === "order-repair"),
+    );
+    expect(back).toMatchObject({
+      body: { order: "fixed" },
+      applicationProperties: { tenant: "globex", "x-victoria-replay-count": 1 },
+    });
+    const redrawn = await eventually(() =>
+      slack()
+        .messages(ALERTS)
+        .find((m) => m.ts === notification.ts && texts(m).includes("Replayed with edits")),
+    );
+    expect(texts(redrawn)).toContain("changed body, set tenant");
+    await lambdaIdle();
+    expect(denied()).toEqual([]);
+    expect(twin.iam.checks.map((c) => `${c.principal} ${c.action}`)).toContain("Resolve s3:GetObject");
+  }, 90_000);
+
+  it("subscription replay: refused with a topic-wide offer until `rules install` (via /execute); then only that subscription receives it", async () => {
+    broker().createTopic({ name: "events", subscriptions: ["audit", "billing", "ops"] });
+    const entity = "events/Subscriptions/audit";
+    const notification = await parkAndNotify(entity, "event-1", { event: 1 });
+    const id = buttons(notification).find((b) => b.actionId === "deadletter_replay")?.value as string;
+    const offered = () =>
+      slack()
+        .messages(ALERTS)
+        .filter((m) => m.ephemeral && buttons(m).some((b) => b.actionId === "deadletter_replay_topic"));
+
+    expect((await click(notification, "deadletter_replay", id)).status).toBe(200);
+    const offer = await eventually(() => offered()[0]);
+    await lambdaIdle();
+    expect(offer.text).toContain("victoria deadletter rules install local events");
+    expect(JSON.stringify(offer.blocks)).toMatch(/besides `audit`, `billing`, `ops` will receive it again/);
+    for (const sub of ["audit", "billing", "ops"])
+      expect(broker().peekAll(`events/Subscriptions/${sub}`)).toEqual([]);
+
+    const body = JSON.stringify({ args: ["deadletter", "rules", "install", "local", "events"] });
+    const installed = await fetch(twin.outputs.executeUrl as string, {
+      method: "POST",
+      body,
+      headers: {
+        "content-type": "application/json",
+        "x-victoria-requester": "sre@example.com",
+        ...signServiceRequest(SECRET.VICTORIA_SHARED_SECRET, body),
+      },
+    });
+    expect(installed.status, await installed.clone().text()).toBe(200);
+
+    expect((await click(notification, "deadletter_replay", id)).status).toBe(200);
+    const back = await eventually(() =>
+      broker()
+        .peekAll(entity)
+        .find((m) => m.messageId === "event-1"),
+    );
+    expect(back.applicationProperties).toMatchObject({ "x-victoria-replay-to": "audit" });
+    await lambdaIdle();
+    expect(broker().peekAll("events/Subscriptions/billing")).toEqual([]);
+    expect(broker().peekAll("events/Subscriptions/ops")).toEqual([]);
     expect(denied()).toEqual([]);
   }, 90_000);
 

@@ -56,7 +56,34 @@ export type OutgoingMessage = Pick<DeadLetter, "body"> &
 export interface Bus {
   /** A peek-lock receiver on the entity, or on its dead-letter subqueue. */
   receiver(connection: string, entity: EntityRef, options: { deadLetter: boolean }): Promise<MessageReceiver>;
+  /**
+   * Up to `max` messages of the entity's dead-letter subqueue, oldest first, without locking or
+   * removing any (a bulk replay's canary looks for its messages there). Throws
+   * `EntityNotFoundError` when the entity does not exist.
+   */
+  peekDeadLetters(connection: string, entity: EntityRef, max: number): Promise<DeadLetter[]>;
   /** Sends to a queue or topic. */
   send(connection: string, target: string, messages: readonly OutgoingMessage[]): Promise<void>;
+  /**
+   * A topic's subscriptions and their rules, through the management API (a subscription replay
+   * checks them first). Throws `EntityNotFoundError` when the topic does not exist.
+   */
+  subscriptionRules(connection: string, topic: string): Promise<SubscriptionRules[]>;
+  /** Creates a SQL-filter rule, or gives an existing one this filter (keeping its action). */
+  putSqlRule(connection: string, topic: string, subscription: string, rule: SqlRule): Promise<void>;
   close(): Promise<void>;
+}
+
+/** One subscription's rules as the management API reports them. */
+export interface SubscriptionRules {
+  name: string;
+  rules: Array<{
+    name: string;
+    filter: { kind: "sql"; expression: string } | { kind: "correlation"; summary: string };
+  }>;
+}
+
+export interface SqlRule {
+  name: string;
+  expression: string;
 }

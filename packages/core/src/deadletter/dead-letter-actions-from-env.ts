@@ -1,4 +1,6 @@
+import type { Logger } from "../logging/json-logger";
 import type { CommandResult } from "../ports";
+import { type BulkJobsDeps, createBulkJobs } from "./bulk-jobs";
 import type { Bus } from "./bus";
 import { createDeadLetterActions } from "./dead-letter-actions";
 import type { DeadLetterActions } from "./dead-letter-actions-types";
@@ -8,6 +10,14 @@ import type { Vault } from "./vault";
 
 export const DEFAULT_REPLAY_LIMIT = 3;
 
+/** The SDK's Bus; SERVICE_BUS_MANAGEMENT_CA is a certificate its management API (rules) trusts. */
+async function defaultBus(env: Readonly<Record<string, string | undefined>>): Promise<Bus> {
+  const managementCa = env.SERVICE_BUS_MANAGEMENT_CA || undefined;
+  return (await import("../adapters/azure/service-bus-bus")).createDefaultServiceBusBus(
+    managementCa ? { managementCa } : {},
+  );
+}
+
 export interface DeadLetterActionsEnvDeps {
   /** Reuse the caller's vault and bus (one AMQP connection per process). */
   vault?: Vault;
@@ -15,6 +25,12 @@ export interface DeadLetterActionsEnvDeps {
   execute?(args: readonly string[], requester: string): Promise<CommandResult>;
   /** What a missing Service Bus connection should tell the user to do here. */
   connectionHint?: string;
+  /**
+   * Bulk jobs (`deadletter replay|delete <filter flags>`): where their records are (default: files
+   * under VAULT_DIR), whether they run in this process (the CLI) or are handed on (`kick`, else the
+   * worker's schedule starts them).
+   */
+  jobs?: Partial<Pick<BulkJobsDeps, "store" | "logger" | "inline" | "kick" | "audit">>;
 }
 
 /**
@@ -28,7 +44,7 @@ export async function createDeadLetterActionsFromEnv(
 ): Promise<DeadLetterActions> {
   const vault =
     deps.vault ?? (await import("../adapters/local/file-vault")).createFileVault(env.VAULT_DIR || undefined);
-  const bus = deps.bus ?? (await import("../adapters/azure/service-bus-bus")).createDefaultServiceBusBus();
+  const bus = deps.bus ?? (await defaultBus(env));
   // Either one set means email was meant: half a configuration fails here, not at the first email.
   const mailer =
     env.SMTP_URL || env.MAIL_FROM
@@ -59,15 +75,39 @@ export async function createCommandDeadLetterActionsFromEnv(
   // One vault for both, so the redraw reads what the action wrote.
   const vault =
     deps.vault ?? (await import("../adapters/local/file-vault")).createFileVault(env.VAULT_DIR || undefined);
-  const actions = await createDeadLetterActionsFromEnv(env, { ...deps, vault });
-  if (!env.SLACK_BOT_TOKEN) return actions;
-  const { createLazyWebApiChat } = await import("../adapters/slack/lazy-web-api-chat");
-  const chat = createLazyWebApiChat({
-    token: env.SLACK_BOT_TOKEN,
-    slackApiUrl: env.SLACK_API_URL || undefined,
+  const bus = deps.bus ?? (await defaultBus(env));
+  const plain = await createDeadLetterActionsFromEnv(env, { ...deps, vault, bus });
+  let actions = plain;
+  if (env.SLACK_BOT_TOKEN) {
+    const { createLazyWebApiChat } = await import("../adapters/slack/lazy-web-api-chat");
+    const chat = createLazyWebApiChat({
+      token: env.SLACK_BOT_TOKEN,
+      slackApiUrl: env.SLACK_API_URL || undefined,
+    });
+    actions = withNotificationRedraw(plain, { vault, chat });
+  }
+  // Bulk jobs act through the same operations, so each record's notification is redrawn too.
+  const store =
+    deps.jobs?.store ??
+    (await import("../adapters/local/file-bulk-job-store")).createFileBulkJobStore(
+      env.VAULT_DIR || undefined,
+    );
+  const bulk = createBulkJobs({
+    store,
+    actions,
+    vault,
+    bus,
+    connections: parseServiceBusConnections(env.SERVICE_BUS_CONNECTIONS),
+    logger: deps.jobs?.logger ?? SILENT,
+    inline: deps.jobs?.inline ?? false,
+    ...(deps.jobs?.kick ? { kick: deps.jobs.kick } : {}),
+    ...(deps.jobs?.audit ? { audit: deps.jobs.audit } : {}),
   });
-  return withNotificationRedraw(actions, { vault, chat });
+  return { ...actions, bulk };
 }
+
+/** The CLI prints what a job does; a log line each would only repeat it. */
+const SILENT: Logger = { info: () => {}, warn: () => {}, error: () => {} };
 
 /** Why a terminal's replay has no connection, and what to do instead. */
 export const CLI_CONNECTION_HINT =
@@ -86,9 +126,9 @@ export async function createCliDeadLetterActions(
 ): Promise<{ actions: DeadLetterActions; close(): Promise<void> }> {
   // The process's own bus, closed when the command is done: an open AMQP connection would keep
   // the CLI from exiting after a replay.
-  const bus = (await import("../adapters/azure/service-bus-bus")).createDefaultServiceBusBus();
-  const close = () => bus.close();
   if (mode === "server") {
+    const bus = await defaultBus(env);
+    const close = () => bus.close();
     const actions = await createCommandDeadLetterActionsFromEnv(env, {
       bus,
       connectionHint: CHILD_CONNECTION_HINT,
@@ -97,9 +137,14 @@ export async function createCliDeadLetterActions(
   }
   const { withLocalServerSettings } = await import("./local-server-handoff");
   const local = await withLocalServerSettings(env);
+  // After the hand-over: the local broker's certificate (its management API) comes with it.
+  const bus = await defaultBus(local.env);
+  const close = () => bus.close();
   const actions = await createCommandDeadLetterActionsFromEnv(local.env, {
     bus,
     connectionHint: CLI_CONNECTION_HINT,
+    // At a terminal a bulk job runs here, printing its progress, until it ends.
+    jobs: { inline: true },
   });
   return { actions, close };
 }

@@ -1,16 +1,18 @@
 import { failedRequestEnvelopeSchema } from "../failed-requests/failed-request-envelope";
 import type { CommandResult } from "../ports";
 import type { Bus, OutgoingMessage } from "./bus";
-import { type DeadLetter, entityPath, sendTarget } from "./dead-letter";
+import { type DeadLetter, entityPath } from "./dead-letter";
 import type { ActionOptions, ActionOutcome, DeadLetterActions } from "./dead-letter-actions-types";
 import { parseEmailAddress } from "./email-address";
 import type { Mailer } from "./mailer";
+import { applyRepair, describeChanges, hasEdits, REPLAY_COUNT_PROPERTY, RepairError } from "./repair";
 import { connectionFor } from "./service-bus-connections";
-import type { Vault, VaultRecord, VaultState } from "./vault";
+import { createSubscriptionRuleAdmin } from "./subscription-replay-rules";
+import { refuseUnsafeSubscriptionReplay, replayDestination } from "./subscription-replay-send";
+import type { RecordRepair, Vault, VaultRecord, VaultState } from "./vault";
 import { lookUpRecord } from "./vault-lookup";
 
-/** Application property counting replays of one message, so a poison message cannot loop forever. */
-export const REPLAY_COUNT_PROPERTY = "x-victoria-replay-count";
+export { REPLAY_COUNT_PROPERTY };
 
 export interface DeadLetterActionDeps {
   vault: Vault;
@@ -140,6 +142,8 @@ export function createDeadLetterActions(deps: DeadLetterActionDeps): DeadLetterA
     options: ActionOptions,
     check: (record: VaultRecord) => ActionOutcome | undefined,
     effect: (record: VaultRecord) => Promise<string | undefined>,
+    /** An edit to record with the claim (a repair): one write, so the claim never lacks it. */
+    repairOf?: (record: VaultRecord) => RecordRepair | undefined,
   ): Promise<ActionOutcome> {
     const found = await lookUpRecord(vault, ref);
     if (!found.ok) return { ok: false, reason: found.reason, message: found.message };
@@ -148,12 +152,14 @@ export function createDeadLetterActions(deps: DeadLetterActionDeps): DeadLetterA
     if (record.state !== "parked") return already(record);
     const refused = check(record);
     if (refused) return refused;
-    const claimed = await vault.transition(id, "parked", to, {
-      by,
-      at: now().toISOString(),
-      ...(options.via ? { via: options.via } : {}),
-      ...(note ? { note } : {}),
-    });
+    const at = now().toISOString();
+    const claimed = await vault.transition(
+      id,
+      "parked",
+      to,
+      { by, at, ...(options.via ? { via: options.via } : {}), ...(note ? { note } : {}) },
+      repairOf?.(record),
+    );
     if (!claimed.ok) {
       return claimed.current
         ? already(claimed.current)
@@ -179,18 +185,25 @@ export function createDeadLetterActions(deps: DeadLetterActionDeps): DeadLetterA
   }
 
   return {
+    rules: createSubscriptionRuleAdmin({ bus, connections: deps.connections, noConnection }),
+
     list: (filter = {}) => vault.list(filter),
 
     search: (filter, page) => vault.search(filter, page),
 
     show: (ref) => lookUpRecord(vault, ref),
 
-    replay(ref, by, options = {}) {
+    async replay(ref, by, options = {}) {
+      // A subscription's dead letter goes to its subscription alone, or is refused before any claim.
+      const unsafe = await refuseUnsafeSubscriptionReplay(deps, ref, options);
+      if (unsafe) return unsafe;
+      const edits = hasEdits(options.edits) ? options.edits : undefined;
+      let repair: RecordRepair | undefined;
       return act(
         ref,
         "replayed",
         by,
-        undefined,
+        options.note,
         options,
         (record) => {
           const count = replayCount(record.message);
@@ -202,11 +215,39 @@ export function createDeadLetterActions(deps: DeadLetterActionDeps): DeadLetterA
               record,
             };
           }
+          if (edits && failedRequestArgs(record.message) !== undefined) {
+            // Its replay runs the command in the body again: an edited one would be a new command.
+            return {
+              ok: false,
+              reason: "invalid",
+              message:
+                "This is a failed Victoria request: its replay runs the command again, so it cannot be edited. Run the command you want yourself instead.",
+              record,
+            };
+          }
           if (
             connectionFor(deps.connections, record.cluster) === undefined &&
             failedRequestArgs(record.message) === undefined
           ) {
             return { ok: false, reason: "unconfigured", message: noConnection(record.cluster), record };
+          }
+          if (edits) {
+            try {
+              const repaired = applyRepair(record.message, edits);
+              // Edits that change nothing are a plain replay: nothing to record.
+              if (repaired.changes.length > 0) {
+                repair = {
+                  by,
+                  at: now().toISOString(),
+                  message: repaired.message,
+                  changes: repaired.changes,
+                  ...(repaired.bodyDigest ? { bodyDigest: repaired.bodyDigest } : {}),
+                };
+              }
+            } catch (error) {
+              if (!(error instanceof RepairError)) throw error;
+              return { ok: false, reason: "invalid", message: error.message, record };
+            }
           }
           return undefined;
         },
@@ -222,9 +263,13 @@ export function createDeadLetterActions(deps: DeadLetterActionDeps): DeadLetterA
             return `victoria ${args.join(" ")} → exit ${result.exitCode === 0 ? "0" : "non-zero"}\n${output}`;
           }
           const connection = connectionFor(deps.connections, record.cluster) as string;
-          await bus.send(connection, sendTarget(record.entity), [replayMessage(record.message)]);
-          return `sent back to ${sendTarget(record.entity)}`;
+          const sent = record.repair?.message ?? record.message;
+          const destination = replayDestination(record.entity, replayMessage(sent), options);
+          await bus.send(connection, destination.target, [destination.message]);
+          const edited = record.repair ? ` with edits: ${describeChanges(record.repair.changes)}` : "";
+          return `${destination.detail}${edited}`;
         },
+        () => repair,
       );
     },
 

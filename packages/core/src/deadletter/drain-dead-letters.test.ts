@@ -12,6 +12,7 @@ import { createMemoryLogger } from "../logging/json-logger";
 import type { Bus } from "./bus";
 import type { EntityRef } from "./dead-letter";
 import { type DrainDeps, type DrainReport, drainDeadLetters } from "./drain-dead-letters";
+import { createDrainJobHandler } from "./drain-jobs";
 import type { Vault } from "./vault";
 
 const TOKEN = "xoxb-drain";
@@ -256,4 +257,98 @@ describe("dead-letter drain (real SDK over AMQP, file vault, Slack stand-in)", (
       expect(slack.calls.filter((c) => c.method === "chat.postMessage")).toHaveLength(0);
     },
   );
+});
+
+describe("grouping (DEAD_LETTER_GROUP_WINDOW)", () => {
+  const HOUR = 3_600_000;
+  const posts = () => slack.calls.filter((c) => c.method === "chat.postMessage");
+  const updates = () => slack.calls.filter((c) => c.method === "chat.update");
+  /** The notification's header count, as the channel shows it now. */
+  const headline = (call: { body: Record<string, unknown> }) =>
+    JSON.stringify((call.body.blocks as unknown[])[0]).match(/(\d+) dead letters?/)?.[1];
+
+  it("one notification per reason; a later drain of the same entity and reason updates it", async () => {
+    await deadLetter(4); // msg-0..3: two ProcessingError, two MaxDeliveryCountExceeded
+    const first = await drain({ groupWindowMs: HOUR });
+    expect(first).toMatchObject({ notified: 4, grouped: 0, completed: 4 });
+    expect(posts()).toHaveLength(2);
+    expect(posts().map(headline)).toEqual(["2", "2"]);
+
+    await deadLetter(3, 10); // msg-10 (ProcessingError), 11, 12
+    const second = await drain({ groupWindowMs: HOUR });
+    expect(second).toMatchObject({ notified: 3, grouped: 3, completed: 3 });
+    expect(second.notification).toBeUndefined();
+    expect(posts()).toHaveLength(2);
+    expect(updates().map(headline).sort()).toEqual(["4", "3"].sort());
+    // Each reason's records are covered by one notification, the one first posted for it.
+    const records = await vault.list();
+    expect(new Set(records.map((r) => r.notification?.id)).size).toBe(2);
+    for (const reason of ["ProcessingError", "MaxDeliveryCountExceeded"]) {
+      const ids = new Set(
+        records.filter((r) => r.message.deadLetterReason === reason).map((r) => r.notification?.id),
+      );
+      expect(ids.size, reason).toBe(1);
+    }
+    await expectInvariants(7);
+  });
+
+  it("posts anew once the open notification is older than the window", async () => {
+    let clock = Date.parse("2026-12-06T10:00:00.000Z");
+    const now = () => new Date(clock);
+    await deadLetter(1, 1); // MaxDeliveryCountExceeded
+    await drain({ groupWindowMs: HOUR, now });
+    clock += HOUR + 1;
+    await deadLetter(1, 3);
+    const later = await drain({ groupWindowMs: HOUR, now });
+    expect(later).toMatchObject({ notified: 1, grouped: 0 });
+    expect(posts()).toHaveLength(2);
+    expect(updates()).toHaveLength(0);
+  });
+
+  it("without a window every drain posts one notification for all it parked", async () => {
+    await deadLetter(2);
+    await drain();
+    await deadLetter(2, 2);
+    await drain();
+    expect(posts()).toHaveLength(2);
+    expect(posts().map(headline)).toEqual(["2", "2"]);
+    expect(updates()).toHaveLength(0);
+  });
+
+  it("posts anew when the open notification cannot be updated (deleted in Slack), losing nothing", async () => {
+    await deadLetter(1, 1);
+    await drain({ groupWindowMs: HOUR });
+    // The message it points at is gone: chat.update answers message_not_found.
+    const [parked] = await vault.list();
+    if (!parked?.notification) throw new Error("expected a notified record");
+    await vault.markNotified(parked.id, { ...parked.notification, ts: "1.000001" });
+    await deadLetter(1, 3);
+    const second = await drain({ groupWindowMs: HOUR });
+    expect(second.notified).toBe(1);
+    expect(second.grouped).toBe(0);
+    expect(posts()).toHaveLength(2);
+    const newest = (await vault.list()).find((r) => r.message.messageId === "msg-3");
+    expect(newest?.notification?.id).toBe(second.notification?.id);
+    await expectInvariants(2);
+  });
+});
+
+describe("a backlog bigger than one drain holds (drain job rounds)", () => {
+  it("drains it all in rounds, one notification grouped across them, nothing lost", async () => {
+    await deadLetter(12);
+    const handler = createDrainJobHandler({
+      ...deps({ groupWindowMs: 3_600_000 }),
+      connections: { prod1: broker.connectionString },
+      drainOptions: () => ({ budgetMs: 15_000, reserveMs: 1_000, waitMs: 500, maxMessages: 5 }),
+    });
+    const last = await handler({ cluster: "prod1", namespace: "sb-prod1", entity });
+    expect(last?.stoppedBy).toBe("empty");
+    expect(broker.depth(DLQ)).toMatchObject({ active: 0, locked: 0 });
+    const records = await vault.list();
+    expect(records).toHaveLength(12);
+    expect(records.every((r) => r.notification)).toBe(true);
+    // Two reasons: one notification each, the later rounds updating them.
+    expect(new Set(records.map((r) => r.notification?.id)).size).toBe(2);
+    expect(slack.calls.filter((c) => c.method === "chat.postMessage")).toHaveLength(2);
+  });
 });

@@ -4,6 +4,8 @@ import type { Chat } from "../ports";
 import { type Bus, EntityNotFoundError, type LockedMessage } from "./bus";
 import { type EntityRef, entityPath } from "./dead-letter";
 import { buildDeadLetterNotification } from "./notification-blocks";
+import { byReason, findOpenNotification, type NotificationRef } from "./notification-groups";
+import { redrawNotification } from "./notification-redraw";
 import type { Vault, VaultRecord } from "./vault";
 import { vaultRecordId } from "./vault-record-id";
 
@@ -23,6 +25,12 @@ export interface DrainDeps {
   now?: () => Date;
   /** Monotonic milliseconds, for the time budget. */
   clock?: () => number;
+  /**
+   * DEAD_LETTER_GROUP_WINDOW: dead letters of an entity with a reason that a notification posted
+   * less than this long ago already covers join it (redrawn) instead of a new post; 0 or absent:
+   * one new notification per drain.
+   */
+  groupWindowMs?: number;
 }
 
 export interface DrainOptions {
@@ -40,12 +48,15 @@ export interface DrainOptions {
 export interface DrainReport {
   received: number;
   parked: number;
-  /** Covered by the notification this drain posted. */
+  /** Covered by a notification this drain posted or updated. */
   notified: number;
   /** Already notified by an earlier drain (completed without a second notification). */
   alreadyNotified: number;
+  /** Of `notified`, those added to an open notification of their entity and reason (not posted anew). */
+  grouped: number;
   completed: number;
   abandoned: number;
+  /** The first notification this drain posted (a drain with several reasons may post one per reason). */
   notification?: { channel: string; ts: string; id: string };
   /** `entity-not-found`: the queue or subscription does not exist (nothing could be drained). */
   stoppedBy: "empty" | "budget" | "max-messages" | "error" | "entity-not-found";
@@ -117,6 +128,7 @@ export async function drainDeadLetters(
     logger,
     now = () => new Date(),
     clock = () => performance.now(),
+    groupWindowMs = 0,
   } = deps;
   const {
     budgetMs,
@@ -131,6 +143,7 @@ export async function drainDeadLetters(
     parked: 0,
     notified: 0,
     alreadyNotified: 0,
+    grouped: 0,
     completed: 0,
     abandoned: 0,
     stoppedBy: "empty",
@@ -202,14 +215,32 @@ export async function drainDeadLetters(
     const fresh = held.filter((h) => !h.record.notification);
     report.alreadyNotified = held.length - fresh.length;
     const notifiedIds = new Set(held.filter((h) => h.record.notification).map((h) => h.record.id));
-    if (fresh.length > 0) {
+
+    /** Marks `members` as covered by `notification`; the ids that stuck are completed later. */
+    const markAll = async (members: readonly Held[], notification: NotificationRef) => {
+      for (const h of members) {
+        try {
+          await vault.markNotified(h.record.id, notification);
+          notifiedIds.add(h.record.id);
+        } catch (error) {
+          // The record will be notified again by a later drain: better twice than never.
+          logger.error("vault markNotified failed", {
+            record: h.record.id,
+            errorMessage: (error as Error).message,
+          });
+        }
+      }
+    };
+
+    /** One new notification for `members`. */
+    const post = async (members: readonly Held[]) => {
       const notificationId = randomUUID();
       try {
         const message = buildDeadLetterNotification({
           cluster: target.cluster,
           namespace: target.namespace,
           entity: target.entity,
-          records: fresh.map((h) => h.record),
+          records: members.map((h) => h.record),
           notificationId,
         });
         const posted = await chat.postMessage({
@@ -217,31 +248,53 @@ export async function drainDeadLetters(
           text: message.text,
           blocks: message.blocks,
         });
-        const notification = {
-          channel: posted.channel,
-          ts: posted.ts,
-          id: notificationId,
-          at: now().toISOString(),
-        };
-        report.notification = { channel: posted.channel, ts: posted.ts, id: notificationId };
-        report.notified = fresh.length;
-        for (const h of fresh) {
-          try {
-            await vault.markNotified(h.record.id, notification);
-            notifiedIds.add(h.record.id);
-          } catch (error) {
-            // The record will be notified again by a later drain: better twice than never.
-            logger.error("vault markNotified failed", {
-              record: h.record.id,
-              errorMessage: (error as Error).message,
-            });
-          }
-        }
+        report.notification ??= { channel: posted.channel, ts: posted.ts, id: notificationId };
+        report.notified += members.length;
+        const at = now().toISOString();
+        await markAll(members, { channel: posted.channel, ts: posted.ts, id: notificationId, at });
       } catch (error) {
         logger.error("dead-letter notification failed", {
           entity: path,
           errorMessage: (error as Error).message,
         });
+      }
+    };
+
+    /**
+     * Adds `members` to an open notification and redraws it (count, reasons, first and last
+     * parked); false when that failed, so the caller posts anew rather than leave them unannounced.
+     */
+    const join = async (members: readonly Held[], open: NotificationRef) => {
+      await markAll(members, open);
+      try {
+        if (!(await redrawNotification({ vault, chat }, open.id))) return false;
+        report.notified += members.length;
+        report.grouped += members.length;
+        return true;
+      } catch (error) {
+        logger.warn("grouped notification update failed; posting anew", {
+          entity: path,
+          notification: open.id,
+          errorMessage: (error as Error).message,
+        });
+        return false;
+      }
+    };
+
+    if (fresh.length > 0 && !(groupWindowMs > 0)) await post(fresh);
+    else {
+      // Same entity and reason within the window: one notification, updated, not a post per drain.
+      for (const [reason, members] of byReason(fresh)) {
+        const open = await findOpenNotification(vault, target, reason, now(), groupWindowMs).catch(
+          (error: Error) => {
+            logger.warn("open notification lookup failed; posting anew", {
+              entity: path,
+              errorMessage: error.message,
+            });
+            return undefined;
+          },
+        );
+        if (!open || !(await join(members, open))) await post(members);
       }
     }
 

@@ -8,6 +8,9 @@ import { connectionFor } from "./service-bus-connections";
 
 export const DRAIN_JOB = "drain-dead-letters";
 
+/** Drains in one job at most (each holds up to `maxMessages`): a bound, should the DLQ refill as fast. */
+export const MAX_DRAIN_ROUNDS = 20;
+
 const entitySchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("queue"), queue: z.string().check(z.minLength(1)) }),
   z.object({
@@ -42,7 +45,15 @@ export function createDrainJobHandler(
       await notifyUnknownCluster(deps, job);
       return undefined;
     }
-    const report = await drainDeadLetters(deps, { ...job, connection }, deps.drainOptions());
+    // A drain holds at most `maxMessages` under lock; a bigger backlog is drained in rounds, each
+    // notified (or grouped into the open notification) and completed before the next, for as long
+    // as the budget lasts. An alert fires once per incident, so nothing else would come for the rest.
+    let report: DrainReport;
+    let round = 0;
+    do {
+      round += 1;
+      report = await drainDeadLetters(deps, { ...job, connection }, deps.drainOptions());
+    } while (report.stoppedBy === "max-messages" && report.received > 0 && round < MAX_DRAIN_ROUNDS);
     if (report.stoppedBy === "entity-not-found") await notifyMissingEntity(deps, job);
     return report;
   };

@@ -15,7 +15,7 @@ export const LOCAL_SERVER_HANDOFF_FILE = ".victoria/local-server.json";
 
 /** What the file may carry. Settings come in pairs where half of one would mix two setups. */
 const GROUPS = [
-  ["SERVICE_BUS_CONNECTIONS"],
+  ["SERVICE_BUS_CONNECTIONS", "SERVICE_BUS_MANAGEMENT_CA"],
   ["SLACK_API_URL", "SLACK_BOT_TOKEN"],
   ["SMTP_URL", "MAIL_FROM"],
   ["VAULT_DIR"],

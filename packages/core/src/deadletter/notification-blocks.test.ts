@@ -148,6 +148,7 @@ describe("buildDeadLetterNotification", () => {
       "*Queue*\n`orders`",
       "*Dead letters*\n120",
       "*Enqueued*\n2024-01-01T12:00:00.000Z – 2024-01-01T12:00:59.000Z",
+      "*Parked*\n2024-01-01T12:05:00.000Z",
     ]);
     expect(blocks[2]?.type).toBe("context");
     expect(JSON.stringify(blocks[2])).toContain("6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f");
@@ -174,7 +175,7 @@ describe("buildDeadLetterNotification", () => {
     expect((blocks[1] as SectionBlock).fields?.[4]?.text).toBe("*Enqueued*\n2024-01-01T12:00:00.000Z");
   });
 
-  it("gives each dead letter a section and Replay / Email / Delete buttons carrying its vault id", () => {
+  it("gives each dead letter a section and Replay / Repair… / Email / Delete buttons carrying its vault id", () => {
     const one = record(7, { body: { kind: "text", text: "hello\n  world" } });
     const { blocks } = build([one]);
     const ids = recordBlockIds(one.id);
@@ -197,11 +198,12 @@ describe("buildDeadLetterNotification", () => {
     expect(actions.block_id).toBe(ids.actions);
     expect(actions.elements.map((e) => [e.action_id, e.text.text, e.value, e.style])).toEqual([
       ["deadletter_replay", "Replay", one.id, "primary"],
+      ["deadletter_repair", "Repair…", one.id, undefined],
       ["deadletter_email", "Email", one.id, undefined],
       ["deadletter_delete", "Delete", one.id, "danger"],
     ]);
     expect(actions.elements[0]?.confirm).toBeUndefined();
-    expect(actions.elements[2]?.confirm).toMatchObject({
+    expect(actions.elements[3]?.confirm).toMatchObject({
       title: { type: "plain_text", text: "Delete this dead letter?" },
       confirm: { type: "plain_text", text: "Delete" },
       deny: { type: "plain_text", text: "Cancel" },
@@ -417,6 +419,27 @@ describe("resolvedRecordBlocks", () => {
     expect(resolvedRecordBlocks(byButton)[1].elements[0]?.text).toBe(
       `:repeat: Replayed by <@U0MEMBER> at ${at}`,
     );
+  });
+
+  it("says a replay was edited and which fields changed, escaped, never the new body", () => {
+    const at = "2024-01-01T13:00:00.000Z";
+    const original = record(4);
+    const repaired: VaultRecord = {
+      ...original,
+      state: "replayed",
+      resolution: { by: "U0MEMBER", at, via: "button" },
+      repair: {
+        by: "U0MEMBER",
+        at,
+        message: { ...original.message, body: { kind: "text", text: "SECRET-NEW-BODY" } },
+        changes: ["body", "set <!here>"],
+      },
+    };
+    const [section, context] = resolvedRecordBlocks(repaired);
+    expect(context.elements[0]?.text).toBe(
+      `:repeat: Replayed with edits by <@U0MEMBER> at ${at} — changed body, set &lt;!here&gt;`,
+    );
+    expect(JSON.stringify([section, context])).not.toContain("SECRET-NEW-BODY");
   });
 
   it("escapes an actor that is not a Slack id", () => {

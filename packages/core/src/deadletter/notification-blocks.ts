@@ -8,6 +8,7 @@ import {
   mrkdwn,
   truncateMrkdwn,
 } from "../slack/slack-text";
+import { BULK_DIALOG_ACTION, bulkButtonValue } from "./bulk-dialog";
 import { bodyPreview, type EntityRef, entityPath } from "./dead-letter";
 import type { VaultRecord } from "./vault";
 
@@ -19,7 +20,7 @@ import type { VaultRecord } from "./vault";
  *   section (fields)       cluster, namespace, entity, count, enqueued between
  *   context                notification id, where the copies are
  *   divider
- *   per detailed record:   section (details) + actions (Replay, Email, Delete)
+ *   per detailed record:   section (details) + actions (Replay, Repair…, Email, Delete)
  *   when some are not detailed: section (how many more, top reasons) + actions (Replay all, Delete all)
  *
  * Every string that came from a message goes through ../slack/slack-text: escaped once for mrkdwn
@@ -50,8 +51,12 @@ export const SLACK_LIMITS = {
 export const DEADLETTER_ACTIONS = {
   replay: "deadletter_replay",
   email: "deadletter_email",
+  /** Opens the repair dialog (edit body and properties, then replay). */
+  repair: "deadletter_repair",
   delete: "deadletter_delete",
   replayAll: "deadletter_replay_all",
+  /** Offered privately when a subscription's replay was refused: replays to the whole topic. */
+  replayTopic: "deadletter_replay_topic",
   deleteAll: "deadletter_delete_all",
 } as const;
 
@@ -78,7 +83,13 @@ export type ButtonElement = {
   confirm?: ConfirmDialog;
 };
 export type HeaderBlock = { type: "header"; block_id?: string; text: PlainText };
-export type SectionBlock = { type: "section"; block_id?: string; text?: MrkdwnText; fields?: MrkdwnText[] };
+export type SectionBlock = {
+  type: "section";
+  block_id?: string;
+  text?: MrkdwnText;
+  fields?: MrkdwnText[];
+  accessory?: ButtonElement;
+};
 export type ContextBlock = { type: "context"; block_id?: string; elements: MrkdwnText[] };
 export type ActionsBlock = { type: "actions"; block_id?: string; elements: ButtonElement[] };
 export type DividerBlock = { type: "divider"; block_id?: string };
@@ -140,7 +151,16 @@ export function buildDeadLetterNotification(input: DeadLetterNotificationInput):
         emoji: true,
       },
     },
-    { type: "section", fields: summaryFields(summary, records) },
+    {
+      type: "section",
+      fields: summaryFields(summary, records),
+      // Bulk replay or delete by filter (a dialog), pre-filled with this cluster and entity; no block of its own.
+      ...(records.some((r) => r.state === "parked")
+        ? {
+            accessory: button(BULK_DIALOG_ACTION, "Bulk…", bulkButtonValue(cluster, entityPath(entity))),
+          }
+        : {}),
+    },
     {
       type: "context",
       elements: [
@@ -182,12 +202,15 @@ export function resolvedRecordBlocks(record: VaultRecord): [SectionBlock, Contex
   const ids = recordBlockIds(record.id);
   const { resolution } = record;
   const outcome = OUTCOMES[record.state];
-  const parts = [outcome];
+  // The edit (never the new body itself): which fields changed.
+  const repair = record.state === "replayed" ? record.repair : undefined;
+  const parts = [repair ? mrkdwn`${outcome} with edits` : outcome];
   if (resolution) {
     parts.push(mrkdwn`by ${mention(resolution.by)}`);
     // A command leaves no click in the channel: say where it came from.
     if (resolution.via === "command") parts.push(mrkdwn`via command`);
     parts.push(mrkdwn`at ${escapeWithin(resolution.at, 64)}`);
+    if (repair) parts.push(mrkdwn`— changed ${escapeWithin(repair.changes.join(", "), 600)}`);
     if (resolution.note) parts.push(mrkdwn`— ${escapeWithin(resolution.note, 1000)}`);
   }
   return [
@@ -216,19 +239,22 @@ function headline({ cluster, entity, count }: Summary): string {
   return `:rotating_light: ${count.toLocaleString("en-US")} dead ${count === 1 ? "letter" : "letters"} on ${cluster} / ${entityPath(entity)}`;
 }
 
-function summaryFields(summary: Summary, records: VaultRecord[]): MrkdwnText[] {
-  const times = records
-    .map((r) => Date.parse(r.message.enqueuedTime))
+/** `first – last` of the instants (one when they are equal), or `unknown`. */
+function timeRange(texts: readonly string[]): string {
+  const times = texts
+    .map((text) => Date.parse(text))
     .filter((t) => Number.isFinite(t))
     .sort((a, b) => a - b);
   const first = times[0];
   const last = times[times.length - 1];
-  const range =
-    first === undefined || last === undefined
-      ? "unknown"
-      : first === last
-        ? new Date(first).toISOString()
-        : `${new Date(first).toISOString()} – ${new Date(last).toISOString()}`;
+  return first === undefined || last === undefined
+    ? "unknown"
+    : first === last
+      ? new Date(first).toISOString()
+      : `${new Date(first).toISOString()} – ${new Date(last).toISOString()}`;
+}
+
+function summaryFields(summary: Summary, records: VaultRecord[]): MrkdwnText[] {
   const field = (label: string, value: Mrkdwn | string) => mrkdwnText(mrkdwn`*${label}*\n${value}`);
   return [
     field("Cluster", code(summary.cluster, 200)),
@@ -238,7 +264,9 @@ function summaryFields(summary: Summary, records: VaultRecord[]): MrkdwnText[] {
       code(entityPath(summary.entity), 600),
     ),
     field("Dead letters", summary.count.toLocaleString("en-US")),
-    field("Enqueued", range),
+    field("Enqueued", timeRange(records.map((r) => r.message.enqueuedTime))),
+    // First and last seen: a grouped notification gathers the drains of its window.
+    field("Parked", timeRange(records.map((r) => r.parkedAt))),
   ];
 }
 
@@ -267,6 +295,7 @@ function recordActions(record: VaultRecord): ActionsBlock {
     block_id: recordBlockIds(record.id).actions,
     elements: [
       button(DEADLETTER_ACTIONS.replay, "Replay", record.id, "primary"),
+      button(DEADLETTER_ACTIONS.repair, "Repair…", record.id),
       button(DEADLETTER_ACTIONS.email, "Email", record.id),
       button(
         DEADLETTER_ACTIONS.delete,

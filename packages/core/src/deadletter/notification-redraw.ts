@@ -66,5 +66,7 @@ export function withNotificationRedraw(
     replay: async (ref, by, options) => after(await actions.replay(ref, by, options)),
     delete: async (ref, by, note, options) => after(await actions.delete(ref, by, note, options)),
     email: async (ref, to, by, note, options) => after(await actions.email(ref, to, by, note, options)),
+    // Nothing of a notification to redraw: topic rules.
+    ...(actions.rules ? { rules: actions.rules } : {}),
   };
 }

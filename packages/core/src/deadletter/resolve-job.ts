@@ -10,14 +10,16 @@ import { tellPrivately } from "../slack/tell-privately";
 import * as z from "../validation/zod";
 import type { ActionOutcome, DeadLetterActions } from "./dead-letter-actions-types";
 import { redrawNotification } from "./notification-redraw";
+import { topicReplayOffer } from "./subscription-replay-offer";
 import type { Vault } from "./vault";
 
 export const RESOLVE_JOB = "resolve-dead-letter";
 
-/** One click (or one email dialog submission) on a dead-letter notification. */
+/** One click (or one email or repair dialog submission) on a dead-letter notification. */
 export const resolveJobSchema = z.object({
   requestId: z.string(),
-  action: z.enum(["replay", "delete", "email", "replay_all", "delete_all"]),
+  /** `repair`: a replay with `edits`, from the Repair… dialog. */
+  action: z.enum(["replay", "repair", "delete", "email", "replay_all", "delete_all", "replay_topic"]),
   /** A vault record id, or `batch:<notification id>` for the bulk actions. */
   target: z.string(),
   userId: z.string(),
@@ -28,6 +30,13 @@ export const resolveJobSchema = z.object({
   responseUrl: z.optional(z.string()),
   address: z.optional(z.string()),
   note: z.optional(z.string()),
+  edits: z.optional(
+    z.object({
+      body: z.optional(z.string()),
+      set: z.optional(z.record(z.string(), z.string())),
+      unset: z.optional(z.array(z.string())),
+    }),
+  ),
 });
 export type ResolveJob = z.infer<typeof resolveJobSchema>;
 
@@ -67,6 +76,11 @@ function createResolveParts(deps: ResolveDeps) {
       case "replay":
       case "replay_all":
         return actions.replay(id, job.userId, via);
+      case "repair":
+        return actions.replay(id, job.userId, { ...via, edits: job.edits ?? {} });
+      case "replay_topic":
+        // Confirmed in a dialog that named every other subscription.
+        return actions.replay(id, job.userId, { ...via, toTopic: true });
       case "delete":
       case "delete_all":
         return actions.delete(id, job.userId, job.note, via);
@@ -95,8 +109,18 @@ function createResolveParts(deps: ResolveDeps) {
         ...(approvalId ? { approvalId } : {}),
         ...fields,
       });
+    /** Who changed what: the fields a repair changed and the new body's digest, never its text. */
+    const edits = (outcome: ActionOutcome | undefined): Pick<AuditRecord, "edits"> => {
+      if (job.action !== "repair") return {};
+      const repair = outcome?.ok ? outcome.record.repair : undefined;
+      // Before it runs, or when it did not replay (refused, failed): what was asked for.
+      if (!repair) return { edits: { changes: askedChanges(job) } };
+      return {
+        edits: { changes: repair.changes, ...(repair.bodyDigest ? { bodyDigest: repair.bodyDigest } : {}) },
+      };
+    };
     try {
-      await record("requested");
+      await record("requested", edits(undefined));
     } catch (error) {
       logger.error("audit write failed; action not taken", {
         requestId: job.requestId,
@@ -128,11 +152,14 @@ function createResolveParts(deps: ResolveDeps) {
       exitStatus: failed.length === 0 ? 0 : "error",
       durationMs: Math.round(performance.now() - started),
       output: summary,
+      ...edits(outcomes[0]),
     }).catch((e: Error) =>
       logger.error("audit write failed", { requestId: job.requestId, errorMessage: e.message }),
     );
 
     if (job.target.startsWith("batch:")) await tell(job, noticeReply(summary));
+    else if (failed[0]?.topicReplay && failed[0].reason === "unsafe-topic")
+      await tell(job, topicReplayOffer(job.target, failed[0].message, failed[0].topicReplay));
     else if (failed[0]) await tell(job, noticeReply(failureNotice(failed[0])));
     const replayed = succeeded[0];
     if (
@@ -210,7 +237,8 @@ export function createResolveHandler(deps: ResolveDeps): (job: ResolveJob) => Pr
       decision: outcome.decision,
       requester: { slackId: job.userId, email: outcome.email ?? "" },
       channel: gateChannel(job.channel ?? ""),
-      command: [...words, job.target],
+      // An approver sees which fields a repair changes (not the new body).
+      command: job.action === "repair" ? [...words, job.target, ...editFlags(job)] : [...words, job.target],
       source: "interaction",
       ...(job.teamId ? { teamId: job.teamId } : {}),
       job: { kind: RESOLVE_JOB, payload: { ...job, responseUrl: undefined } },
@@ -225,6 +253,10 @@ export function createResolveHandler(deps: ResolveDeps): (job: ResolveJob) => Pr
  * `deadletter delete`, Email `deadletter email`; Replay all / Delete all the same commands in bulk.
  */
 export function commandOf(job: ResolveJob): string[] {
+  // A repair is `deadletter replay` with edits, as on the command line: the policy matches commands
+  // without their options, so one rule must govern both (a `repair` name would be a second door).
+  if (job.action === "repair") return ["deadletter", "replay"];
+  if (job.action === "replay_topic") return ["deadletter", "replay", "--to-topic"];
   const verb = job.action.replace("_all", "");
   return job.action.endsWith("_all") ? ["deadletter", verb, "--all"] : ["deadletter", verb];
 }
@@ -238,4 +270,24 @@ export function createApprovedActionRunner(
     const job = resolveJobSchema.parse(request.job?.payload);
     return act(job, request.requester.email || undefined, request.id);
   };
+}
+
+/** What a repair asks to change: `body`, `set KEY`, `unset KEY` (never a value). */
+function askedChanges(job: ResolveJob): string[] {
+  const edits = job.edits ?? {};
+  return [
+    ...(edits.body === undefined ? [] : ["body"]),
+    ...Object.keys(edits.set ?? {}).map((key) => `set ${key}`),
+    ...(edits.unset ?? []).map((key) => `unset ${key}`),
+  ];
+}
+
+/** A repair's edits as the command's flags with the values left out: `--body … --set tenant=… --unset x`. */
+function editFlags(job: ResolveJob): string[] {
+  const edits = job.edits ?? {};
+  return [
+    ...(edits.body === undefined ? [] : ["--body", "…"]),
+    ...Object.keys(edits.set ?? {}).flatMap((key) => ["--set", `${key}=…`]),
+    ...(edits.unset ?? []).flatMap((key) => ["--unset", key]),
+  ];
 }

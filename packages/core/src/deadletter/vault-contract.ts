@@ -1,10 +1,34 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { DeadLetter, EntityRef } from "./dead-letter";
+import { matchesFilter, type RecordFilter } from "./record-filter";
 import type { NewVaultRecord, Vault, VaultRecord, VaultState } from "./vault";
+import { BODY_EXCERPT_CHARS } from "./vault-index";
 import { vaultRecordId } from "./vault-record-id";
 
-/** A fresh, empty vault per test, and how to dispose of it. */
-export type MakeVault = () => Promise<{ vault: Vault; dispose?: () => Promise<void> }>;
+/**
+ * What a test does behind a vault's back, to set up what a crash or an older version leaves:
+ * records without their index, index objects without their record.
+ */
+export interface VaultBackdoor {
+  /** Stores a record as a vault without the search index did: no change marker, no index entry. */
+  putRecordUnindexed(record: VaultRecord): Promise<void>;
+  /** Writes an object of the search index (name relative to its folder, e.g. `changes/<id>.1`). */
+  putIndexObject(name: string, text: string): Promise<void>;
+  /** The names of the search index's objects, relative to its folder, in name order. */
+  indexNames(): Promise<string[]>;
+  /** Another vault over the same store, as another process (another Lambda) would open it. */
+  twin(): Vault;
+}
+
+/** How a test wants its vault's search index tuned. */
+export interface VaultTuning {
+  index?: { compactAfter?: number };
+}
+
+/** A fresh, empty vault per test, how to dispose of it, and a way behind its back. */
+export type MakeVault = (
+  tuning?: VaultTuning,
+) => Promise<{ vault: Vault; dispose?: () => Promise<void>; backdoor: VaultBackdoor }>;
 
 const queue: EntityRef = { kind: "queue", queue: "orders" };
 
@@ -47,14 +71,24 @@ const resolution = (by: string) => ({ by, at: "2025-01-02T05:00:00.000Z", note: 
 export function vaultContract(name: string, makeVault: MakeVault): void {
   describe(`${name}: Vault contract`, () => {
     let vault: Vault;
+    let backdoor: VaultBackdoor;
     let dispose: (() => Promise<void>) | undefined;
+    const disposals: (() => Promise<void>)[] = [];
 
     beforeEach(async () => {
-      ({ vault, dispose } = await makeVault());
+      ({ vault, dispose, backdoor } = await makeVault());
     });
     afterEach(async () => {
       await dispose?.();
+      for (const more of disposals.splice(0)) await more();
     });
+
+    /** Another vault for one test, tuned (it is disposed of with the test). */
+    async function tunedVault(tuning: VaultTuning) {
+      const made = await makeVault(tuning);
+      if (made.dispose) disposals.push(made.dispose);
+      return made;
+    }
 
     describe("park", () => {
       it("stores a new record as parked, version 1, and says it created it", async () => {
@@ -213,6 +247,338 @@ export function vaultContract(name: string, makeVault: MakeVault): void {
         expect(await ids({ notificationId: "N1", state: "parked" })).toEqual([a]);
         expect(await ids({ notificationId: "N3" })).toEqual([]);
         expect(await ids({})).toEqual([a, b, c, d].sort());
+      });
+    });
+
+    describe("search and list through the index", () => {
+      const audit: EntityRef = { kind: "subscription", topic: "events", subscription: "audit" };
+
+      /** A record with its own message (so its own id), as the search fixtures need it. */
+      function varied(
+        n: number,
+        cluster: string,
+        entity: EntityRef,
+        parkedAt: string,
+        message: Partial<DeadLetter>,
+      ): NewVaultRecord {
+        const full: DeadLetter = { ...sampleRecord(n).message, ...message };
+        return sampleRecord(n, {
+          cluster,
+          entity,
+          parkedAt,
+          message: full,
+          id: vaultRecordId(cluster, entity, full),
+        });
+      }
+
+      const fixtures = [
+        varied(1, "prod-eu", queue, "2025-03-01T10:00:00.000Z", {
+          deadLetterReason: "MaxDeliveryCountExceeded",
+          applicationProperties: { tenant: "acme", attempt: 3 },
+          body: { kind: "json", value: { orderId: 7, customer: "ACME Corp" } },
+        }),
+        varied(2, "prod-eu", audit, "2025-03-01T09:00:00.000Z", {
+          deadLetterReason: "TTLExpiredException",
+          deadLetterErrorDescription: "Message expired",
+          applicationProperties: { tenant: "globex", flag: true },
+          body: { kind: "text", text: "Timeout talking to billing" },
+        }),
+        varied(3, "prod-us", queue, "2025-02-28T23:00:00.000Z", {
+          deadLetterReason: "ProcessingFailed",
+          deadLetterErrorDescription: "NullReferenceException in handler",
+          applicationProperties: { tenant: "acme", nothing: null },
+          body: { kind: "bytes", base64: Buffer.from("PDF ✓ acme-invoice", "utf8").toString("base64") },
+        }),
+        varied(4, "prod-us", audit, "2025-02-01T00:00:00.000Z", {
+          deadLetterReason: undefined,
+          applicationProperties: {},
+          body: { kind: "empty" },
+        }),
+        varied(5, "prod-eu", queue, "2025-03-01T10:00:00.000Z", {
+          deadLetterReason: "MaxDeliveryCountExceeded",
+          applicationProperties: { tenant: "ACME" },
+          body: { kind: "text", text: "acme lowercase" },
+        }),
+      ];
+      const [r1, r2, r3, r4, r5] = fixtures.map((r) => r.id) as [string, string, string, string, string];
+
+      /** Parks the fixtures and moves some along, as a vault in use would have them. */
+      async function parkFixtures(target: Vault): Promise<void> {
+        for (const record of fixtures) await target.park(record);
+        // The first search builds the index from the records; what follows are changes after it.
+        await target.search({}, { limit: 1 });
+        await target.markNotified(r1, notification("N1"));
+        await target.markNotified(r2, notification("N1"));
+        await target.transition(r2, "parked", "replayed", resolution("alice"));
+        await target.transition(r4, "parked", "deleted", resolution("bob"));
+      }
+
+      const cases: [string, RecordFilter, string[]][] = [
+        ["nothing", {}, [r1, r2, r3, r4, r5]],
+        ["state parked", { state: "parked" }, [r1, r3, r5]],
+        ["state replayed", { state: "replayed" }, [r2]],
+        ["state deleted", { state: "deleted" }, [r4]],
+        ["cluster", { cluster: "prod-us" }, [r3, r4]],
+        ["entity (subscription)", { entity: "events/Subscriptions/audit" }, [r2, r4]],
+        ["entity (queue)", { entity: "orders" }, [r1, r3, r5]],
+        ["notification id", { notificationId: "N1" }, [r1, r2]],
+        ["reason, any case", { reason: "maxdelivery" }, [r1, r5]],
+        ["reason in the description", { reason: "EXPIRED" }, [r2]],
+        ["reason in the description only", { reason: "nullreference" }, [r3]],
+        ["since", { since: "2025-03-01T00:00:00Z" }, [r1, r2, r5]],
+        ["until", { until: "2025-03-01T00:00:00Z" }, [r3, r4]],
+        ["since and until", { since: "2025-03-01T09:00:00Z", until: "2025-03-01T10:00:00Z" }, [r2]],
+        ["where (exact, case-sensitive)", { where: [{ key: "tenant", value: "acme" }] }, [r1, r3]],
+        ["where a number", { where: [{ key: "attempt", value: "3" }] }, [r1]],
+        ["where a boolean", { where: [{ key: "flag", value: "true" }] }, [r2]],
+        ["where null", { where: [{ key: "nothing", value: "null" }] }, [r3]],
+        [
+          "where, all of them",
+          {
+            where: [
+              { key: "tenant", value: "acme" },
+              { key: "attempt", value: "3" },
+            ],
+          },
+          [r1],
+        ],
+        ["where a missing key", { where: [{ key: "constructor", value: "x" }] }, []],
+        ["grep json, text and bytes bodies", { grep: "acme" }, [r1, r3, r5]],
+        ["grep json as written", { grep: '"orderId":7' }, [r1]],
+        ["grep text", { grep: "BILLING" }, [r2]],
+        [
+          "everything at once",
+          { state: "parked", cluster: "prod-eu", entity: "orders", grep: "acme" },
+          [r1, r5],
+        ],
+      ];
+
+      for (const compactAfter of [undefined, 0]) {
+        const how = compactAfter === undefined ? "changes not yet compacted" : "every change compacted";
+        it(`answers every filter field as matchesFilter does (${how})`, async () => {
+          const { vault: tuned } =
+            compactAfter === undefined ? { vault } : await tunedVault({ index: { compactAfter } });
+          await parkFixtures(tuned);
+          const stored = (await Promise.all(fixtures.map((r) => tuned.get(r.id)))) as VaultRecord[];
+          for (const [name, filter, expected] of cases) {
+            const page = await tuned.search(filter, { limit: 100 });
+            const listed = await tuned.list(filter);
+            expect(page.records.map((r) => r.id).sort(), name).toEqual([...expected].sort());
+            expect(page.next, name).toBeUndefined();
+            // Whole records, newest first (r1/r5 tie on parkedAt: the higher id first), as list answers.
+            expect(listed, name).toEqual(page.records);
+            const newest = stored.filter((r) => matchesFilter(r, filter));
+            expect(
+              page.records.map((r) => r.id),
+              name,
+            ).toEqual(
+              [...newest]
+                .sort((a, b) => Date.parse(b.parkedAt) - Date.parse(a.parkedAt) || (a.id < b.id ? 1 : -1))
+                .map((r) => r.id),
+            );
+          }
+        });
+      }
+
+      it("pages without loss or repetition while records are added between pages", async () => {
+        const { vault: tuned } = await tunedVault({ index: { compactAfter: 4 } });
+        // 25 records over five days, so pages cross the index's day segments.
+        const at = (day: number, minute: number) =>
+          `2025-01-0${day}T10:${String(minute).padStart(2, "0")}:00.000Z`;
+        const originals = Array.from({ length: 25 }, (_, n) =>
+          sampleRecord(100 + n, { parkedAt: at(1 + (n % 5), n) }),
+        );
+        for (const record of originals) await tuned.park(record);
+        const seen: string[] = [];
+        let after: string | undefined;
+        let pages = 0;
+        for (;;) {
+          const page = await tuned.search(
+            { state: "parked" },
+            after === undefined ? { limit: 7 } : { limit: 7, after },
+          );
+          seen.push(...page.records.map((r) => r.id));
+          pages += 1;
+          // Between pages: newer records (before the cursor, so not on later pages), an older one
+          // (after it, so on a later page), and a change of state to one not yet seen.
+          await tuned.park(sampleRecord(200 + pages, { parkedAt: `2025-02-0${pages}T00:00:00.000Z` }));
+          await tuned.park(sampleRecord(300 + pages, { parkedAt: `2024-12-0${pages}T00:00:00.000Z` }));
+          if (!page.next) break;
+          after = page.next;
+          expect(pages).toBeLessThan(20);
+        }
+        expect(new Set(seen).size).toBe(seen.length);
+        for (const record of originals) expect(seen).toContain(record.id);
+        // The older ones parked after the first page came after the cursor: all of them were shown.
+        const older = seen.filter((id) =>
+          Array.from({ length: pages }, (_, p) => sampleRecord(301 + p).id).includes(id),
+        );
+        expect(older.length).toBeGreaterThan(0);
+        await expect(tuned.search({}, { limit: 5, after: "not-a-cursor" })).rejects.toThrow(
+          "Invalid page cursor",
+        );
+      });
+
+      it("reflects changes of state: a transitioned record no longer matches state=parked", async () => {
+        for (const made of [{ vault }, await tunedVault({ index: { compactAfter: 0 } })]) {
+          const target = made.vault;
+          const ids = [];
+          for (const n of [1, 2, 3]) ids.push((await target.park(sampleRecord(n))).record.id);
+          const [a, b] = ids as [string, string];
+          const parked = async () =>
+            (await target.search({ state: "parked" }, { limit: 10 })).records.map((r) => r.id);
+          expect((await parked()).sort()).toEqual([...ids].sort());
+          await target.transition(a, "parked", "replayed", resolution("alice"));
+          expect(await parked()).not.toContain(a);
+          expect((await target.search({ state: "replayed" }, { limit: 10 })).records).toEqual([
+            await target.get(a),
+          ]);
+          await target.markNotified(b, notification("N7"));
+          expect((await target.list({ notificationId: "N7" })).map((r) => r.id)).toEqual([b]);
+          await target.transition(b, "parked", "deleted", resolution("bob"));
+          expect(await target.list({ state: "parked" })).toHaveLength(1);
+          expect((await target.list({ notificationId: "N7" }))[0]?.state).toBe("deleted");
+        }
+      });
+
+      it("indexes every one of many concurrent parks and transitions, searched meanwhile", async () => {
+        const { vault: tuned, backdoor: door } = await tunedVault({ index: { compactAfter: 3 } });
+        // A second vault over the same store: another process (another Lambda) with its own cache.
+        const other = door.twin();
+        const records = Array.from({ length: 40 }, (_, n) =>
+          sampleRecord(n, { parkedAt: `2025-01-0${1 + (n % 3)}T00:00:${String(n).padStart(2, "0")}.000Z` }),
+        );
+        const searches = () => Promise.all([tuned.search({}, { limit: 5 }), other.list({ state: "parked" })]);
+        await Promise.all([
+          ...records.map((r, n) => (n % 2 ? tuned : other).park(r)),
+          searches(),
+          searches(),
+        ]);
+        const moved = records.filter((_, n) => n % 2 === 0).map((r) => r.id);
+        const results = await Promise.all([
+          ...moved.map((id, n) =>
+            (n % 2 ? tuned : other).transition(id, "parked", "replayed", resolution(`u${n}`)),
+          ),
+          searches(),
+        ]);
+        expect(results.slice(0, moved.length).every((r) => "ok" in r && r.ok)).toBe(true);
+        for (const reader of [tuned, other, door.twin()]) {
+          expect((await reader.list({ state: "replayed" })).map((r) => r.id).sort()).toEqual(
+            [...moved].sort(),
+          );
+          expect(await reader.list({ state: "parked" })).toHaveLength(20);
+          expect(await reader.list()).toHaveLength(40);
+        }
+      });
+
+      it("skips an index entry whose record never landed, and finds the record once it does", async () => {
+        const ghost = sampleRecord(99);
+        const { record } = await vault.park(sampleRecord(1));
+        await vault.search({}, { limit: 1 });
+        // What a park that died after its marker leaves; and a change of a stored record that died.
+        await backdoor.putIndexObject(`changes/${ghost.id}.1`, "");
+        await backdoor.putIndexObject(`changes/${record.id}.7`, "");
+        expect((await vault.search({}, { limit: 10 })).records).toEqual([record]);
+        expect(await vault.list({ state: "parked" })).toEqual([record]);
+        expect(await vault.list({ state: "deleted" })).toEqual([]);
+        const { record: landed } = await vault.park(ghost);
+        expect((await vault.list()).map((r) => r.id).sort()).toEqual([record.id, landed.id].sort());
+      });
+
+      it("keeps the marker of a write still in flight when it compacts, and sees the write land", async () => {
+        const { vault: tuned, backdoor: door } = await tunedVault({ index: { compactAfter: 0 } });
+        const { record } = await tuned.park(sampleRecord(1));
+        await tuned.search({}, { limit: 1 });
+        // A transition between its two steps: the marker of version 2 is written, the record not yet.
+        await door.putIndexObject(`changes/${record.id}.2`, "");
+        await tuned.park(sampleRecord(2));
+        expect((await tuned.list({ state: "parked" })).map((r) => r.id)).toContain(record.id);
+        expect(await door.indexNames()).toContain(`changes/${record.id}.2`);
+        const landed: VaultRecord = {
+          ...record,
+          state: "replayed",
+          version: 2,
+          resolution: resolution("dave"),
+        };
+        await door.putRecordUnindexed(landed);
+        expect(await tuned.list({ state: "replayed" })).toEqual([landed]);
+        expect((await tuned.list({ state: "parked" })).map((r) => r.id)).not.toContain(record.id);
+      });
+
+      it("loses no entry when it compacts while another vault writes", async () => {
+        const { vault: tuned, backdoor: door } = await tunedVault({ index: { compactAfter: 2 } });
+        const writer = door.twin();
+        const expected = new Map<string, VaultState>();
+        for (let round = 0; round < 6; round++) {
+          const fresh = Array.from({ length: 5 }, (_, i) => sampleRecord(round * 10 + i));
+          const old = [...expected.entries()].filter(([, s]) => s === "parked").slice(0, 2);
+          await Promise.all([
+            ...fresh.map((r) => writer.park(r)),
+            ...old.map(([id]) => writer.transition(id, "parked", "emailed", resolution("carol"))),
+            tuned.search({ state: "parked" }, { limit: 3 }),
+            tuned.list(),
+          ]);
+          for (const r of fresh) expected.set(r.id, "parked");
+          for (const [id] of old) expected.set(id, "emailed");
+        }
+        const listed = await tuned.list();
+        expect(new Map(listed.map((r) => [r.id, r.state]))).toEqual(expected);
+        const names = await door.indexNames();
+        expect(names).toContain("manifest.json");
+        // Compacted: far fewer markers than the 40 writes, and segments hold the rest.
+        expect(names.filter((n) => n.startsWith("changes/")).length).toBeLessThan(20);
+        expect(names.some((n) => n.startsWith("segments/"))).toBe(true);
+      });
+
+      it("builds the index from the records when there is none (records parked before it existed)", async () => {
+        const old = [1, 2, 3, 4].map((n) => ({
+          ...sampleRecord(n, { parkedAt: `2024-0${n}-01T00:00:00.000Z` }),
+          state: "parked" as VaultState,
+          version: 1,
+        }));
+        const moved = { ...(old[3] as VaultRecord), state: "emailed" as VaultState, version: 2 };
+        for (const record of [...old.slice(0, 3), moved]) await backdoor.putRecordUnindexed(record);
+        expect(await backdoor.indexNames()).toEqual([]);
+        expect((await vault.search({ state: "parked" }, { limit: 10 })).records.map((r) => r.id)).toEqual(
+          old
+            .slice(0, 3)
+            .map((r) => r.id)
+            .reverse(),
+        );
+        expect(await backdoor.indexNames()).toContain("manifest.json");
+        expect(await vault.list({ state: "emailed" })).toEqual([moved]);
+        const { record } = await vault.park(sampleRecord(9, { parkedAt: "2025-01-01T00:00:00.000Z" }));
+        expect((await vault.search({}, { limit: 1 })).records).toEqual([record]);
+      });
+
+      it("matches --grep past the body excerpt by reading the long bodies it must", async () => {
+        const { vault: tuned } = await tunedVault({ index: { compactAfter: 0 } });
+        const long = (n: number, tail: string) =>
+          varied(n, "prod-eu", queue, `2025-01-0${n}T00:00:00.000Z`, {
+            body: { kind: "text", text: `${"x".repeat(BODY_EXCERPT_CHARS + 100)}${tail}` },
+          });
+        const withNeedle = long(1, "needle-7");
+        const without = long(2, "hay");
+        const longJson = varied(3, "prod-eu", queue, "2025-01-03T00:00:00.000Z", {
+          body: { kind: "json", value: { pad: "y".repeat(BODY_EXCERPT_CHARS), end: "Needle-json" } },
+        });
+        const short = varied(4, "prod-eu", queue, "2025-01-04T00:00:00.000Z", {
+          body: { kind: "text", text: "a needle early" },
+        });
+        for (const record of [withNeedle, without, longJson, short]) await tuned.park(record);
+        // Compacted, so the summaries (with their excerpts), not the records, answer first.
+        await tuned.search({}, { limit: 1 });
+        await tuned.search({}, { limit: 1 });
+        const ids = async (filter: RecordFilter) => (await tuned.list(filter)).map((r) => r.id);
+        expect(await ids({ grep: "NEEDLE" })).toEqual([short.id, longJson.id, withNeedle.id]);
+        expect(await ids({ grep: "needle-7" })).toEqual([withNeedle.id]);
+        expect(await ids({ grep: "hay" })).toEqual([without.id]);
+        expect(await ids({ grep: "xxxx" })).toEqual([without.id, withNeedle.id]);
+        const first = await tuned.search({ grep: "needle" }, { limit: 1 });
+        expect(first.records.map((r) => r.id)).toEqual([short.id]);
+        const second = await tuned.search({ grep: "needle" }, { limit: 5, after: first.next });
+        expect(second.records.map((r) => r.id)).toEqual([longJson.id, withNeedle.id]);
+        expect(second.next).toBeUndefined();
       });
     });
 

@@ -91,9 +91,23 @@ export type UpdateRecord = (
   change: (current: VaultRecord) => VaultRecord | undefined,
 ) => Promise<{ record: VaultRecord; changed: boolean } | undefined>;
 
-/** `markNotified` and `transition`, on top of the adapter's `update`. */
-export function recordUpdates(update: UpdateRecord): Pick<Vault, "markNotified" | "transition"> {
+/** `markNotified`, `markReminded` and `transition`, on top of the adapter's `update`. */
+export function recordUpdates(
+  update: UpdateRecord,
+): Pick<Vault, "markNotified" | "markReminded" | "transition"> {
   return {
+    async markReminded(id, at) {
+      if (!isId(id)) return false;
+      const result = await update(id, ({ remindedAt, ...current }) => {
+        if (at === null)
+          return remindedAt === undefined ? undefined : { ...current, version: current.version + 1 };
+        return remindedAt === undefined
+          ? { ...current, remindedAt: at, version: current.version + 1 }
+          : undefined;
+      });
+      return result?.changed === true;
+    },
+
     async markNotified(id, notification) {
       checkId(id);
       const result = await update(id, (current) => ({
@@ -105,11 +119,11 @@ export function recordUpdates(update: UpdateRecord): Pick<Vault, "markNotified" 
       return result.record;
     },
 
-    async transition(id, from, to, resolution): Promise<TransitionResult> {
+    async transition(id, from, to, resolution, repair): Promise<TransitionResult> {
       if (!isId(id)) return { ok: false, current: undefined };
-      const result = await update(id, (current) =>
+      const result = await update(id, ({ repair: _previous, ...current }) =>
         current.state === from
-          ? { ...current, state: to, resolution, version: current.version + 1 }
+          ? { ...current, state: to, resolution, ...(repair ? { repair } : {}), version: current.version + 1 }
           : undefined,
       );
       if (!result) return { ok: false, current: undefined };

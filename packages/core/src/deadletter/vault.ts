@@ -16,15 +16,38 @@ export interface VaultRecord {
   version: number;
   /** Set once the Slack notification that covers it was posted. */
   notification?: { channel: string; ts: string; id: string; at: string };
+  /** When the one reminder that it is still parked was posted in its notification's thread. */
+  remindedAt?: string;
   /** Who moved it out of `parked`, when, how (a notification's button or a command) and any note. */
   resolution?: { by: string; at: string; via?: ResolutionSource; note?: string };
+  /** The original, exactly as it was dead-lettered: a repair never changes it. */
   message: DeadLetter;
+  /**
+   * Set when the record was replayed with edits: the message that was sent instead, and what
+   * changed. Written by the same transition as the resolution, so a replayed record never lacks it.
+   */
+  repair?: RecordRepair;
+}
+
+/** A replay with edits (`deadletter replay --body/--set/--unset`, the Repair… dialog). */
+export interface RecordRepair {
+  by: string;
+  at: string;
+  /** What was sent: `message` with the edits applied (the replay counter is added on sending). */
+  message: DeadLetter;
+  /** `body`, `set KEY`, `unset KEY`, in that order. */
+  changes: string[];
+  /** When the body changed: `sha256:<hex>` of the new body's bytes, for the audit. */
+  bodyDigest?: string;
 }
 
 /** Where a resolution came from: the notification's buttons, or `victoria deadletter` (CLI, Slack, /execute). */
 export type ResolutionSource = "button" | "command";
 
-export type NewVaultRecord = Omit<VaultRecord, "state" | "version" | "notification" | "resolution">;
+export type NewVaultRecord = Omit<
+  VaultRecord,
+  "state" | "version" | "notification" | "resolution" | "repair" | "remindedAt"
+>;
 
 export type TransitionResult =
   | { ok: true; record: VaultRecord }
@@ -51,11 +74,21 @@ export interface Vault {
    */
   findByMessageId(messageId: string, limit: number): Promise<VaultRecord[]>;
   markNotified(id: string, notification: NonNullable<VaultRecord["notification"]>): Promise<VaultRecord>;
-  /** Moves `id` from `from` to `to` only if it is still in `from`; otherwise says what it is now. */
+  /**
+   * Sets `remindedAt` if it is unset (`at` a time), or clears it (`null`, a reminder that could not
+   * be posted); true only for the caller whose write changed it, so a reminder is claimed once.
+   */
+  markReminded(id: string, at: string | null): Promise<boolean>;
+  /**
+   * Moves `id` from `from` to `to` only if it is still in `from`; otherwise says what it is now.
+   * `repair` belongs with the resolution: written with it, and dropped by a transition without one
+   * (a replay whose sending failed goes back to `parked` without its edit).
+   */
   transition(
     id: string,
     from: VaultState,
     to: VaultState,
     resolution: NonNullable<VaultRecord["resolution"]>,
+    repair?: RecordRepair,
   ): Promise<TransitionResult>;
 }

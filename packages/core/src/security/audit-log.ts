@@ -39,6 +39,11 @@ export interface AuditRecord {
   /** For sensitive output (a decrypted secret): its SHA-256 and length prove what was shown, not what it said. */
   outputDigest?: string;
   outputLength?: number;
+  /**
+   * A dead-letter repair (a replay with edits): what it changed (`body`, `set KEY`, `unset KEY`; what
+   * was asked when it did not happen) and the new body's SHA-256, never the body or the values.
+   */
+  edits?: { changes: string[]; bodyDigest?: string };
 }
 
 export interface AuditLog {

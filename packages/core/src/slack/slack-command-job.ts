@@ -1,5 +1,6 @@
 import type { ApprovalRequest } from "../approvals/approval";
 import { type ApprovalFlow, type HeldJobResult, holdForApproval } from "../approvals/approval-flow";
+import { bulkDialogForCommand } from "../deadletter/bulk-dialog";
 import type { Logger } from "../logging/json-logger";
 import { type GateChannel, gateChannel, type PolicyGate } from "../policy/policy-gate";
 import type { Chat, ChatMessage, CommandResult } from "../ports";
@@ -24,6 +25,8 @@ export const slackCommandJobSchema = z.object({
   responseUrl: z.optional(z.string()),
   /** Mentions and DMs answer in this thread. */
   threadTs: z.optional(z.string()),
+  /** A slash command's: opens a dialog (`deadletter bulk`) within Slack's 3 s. */
+  triggerId: z.optional(z.string()),
 });
 export type SlackCommandJob = z.infer<typeof slackCommandJobSchema>;
 
@@ -91,6 +94,10 @@ export function unreadableCommandReply(error: TokenizeError): ChatMessage {
     mrkdwn`Sorry, I could not read that command: ${error.message}. Quote arguments that contain spaces, e.g. \`encrypt data 'two words'\`, and escape a lone quote as \\'.`,
   );
 }
+
+/** When Slack's 3 s for opening a dialog ran out (a slow start of the worker). */
+const BULK_DIALOG_LATE =
+  "Sorry, the bulk dialog could not open in time; try again, click Bulk… on a dead-letter notification, or run `deadletter replay|delete` with filter flags (--dry-run first).";
 
 /** Where a job comes from, as the policy sees it: a direct message is a DM channel (`D…`). */
 export function jobChannel(job: SlackCommandJob): GateChannel {
@@ -207,6 +214,20 @@ export function createSlackCommandHandler(deps: SlackCommandDeps): (job: SlackCo
       return;
     }
 
+    const dialog = job.triggerId ? bulkDialogForCommand(args, job.channelId) : undefined;
+    if (dialog && job.triggerId) {
+      // Only the form: its preview and its job pass the gate as `deadletter replay|delete`.
+      try {
+        await chat.openView(job.triggerId, dialog);
+      } catch (error) {
+        logger.warn("could not open the bulk dialog", {
+          requestId: job.requestId,
+          errorMessage: (error as Error).message,
+        });
+        await reply(chat, job, noticeReply(BULK_DIALOG_LATE), true);
+      }
+      return;
+    }
     const outcome = await deps.gate.check(job.userId, jobChannel(job), args);
     const refuse = async (reason: string, message: string | Mrkdwn, email?: string) => {
       logger.warn("slack command refused", { requestId: job.requestId, reason });

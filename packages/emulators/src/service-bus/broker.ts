@@ -1,5 +1,7 @@
-import type { AddressInfo, Server, Socket } from "node:net";
-import rhea from "rhea";
+import { createServer as createHttpsServer } from "node:https";
+import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
+import rhea, { type ConnectionOptions } from "rhea";
+import { createSelfSignedCert, type SelfSignedCert } from "../self-signed-cert";
 import { type StandInMessage, toAmqpMessage } from "./amqp-message";
 import {
   type EntityDepth,
@@ -12,6 +14,7 @@ import {
 import type { AmqpErrorFields } from "./errors";
 import { Faults } from "./faults";
 import { LinkRouter } from "./link-router";
+import { createManagementHttpHandler } from "./management-http";
 
 /**
  * A loopback Azure Service Bus broker speaking AMQP 1.0, enough for `@azure/service-bus`'s
@@ -20,8 +23,15 @@ import { LinkRouter } from "./link-router";
  * queues and topics (every subscription gets a copy, no filters), peek-lock and
  * receive-and-delete receivers on queues, subscriptions and their dead-letter queues, the
  * complete/abandon/defer/dead-letter outcomes, lock expiry and renewal, max delivery count,
- * scheduled messages, and `$management` (see management.ts). Sessions, transactions, rules,
- * message TTL expiry and duplicate detection are not implemented.
+ * scheduled messages, and `$management` (see management.ts). Topics copy a message to each
+ * subscription with a matching rule (SQL and correlation filters, subscription-rules.ts).
+ *
+ * The same port speaks HTTPS too, as the service's management API (management-http.ts):
+ * `ServiceBusAdministrationClient` derives `https://host:port/…` from the same connection string.
+ * The first byte of each connection decides: 0x16 (a TLS ClientHello) goes to the HTTPS server,
+ * anything else (AMQP's `AMQP…` header) to the broker. Clients trust `ca`.
+ * Sessions, transactions, rule actions, message TTL expiry and duplicate detection are not
+ * implemented.
  */
 export interface ServiceBusStandInOptions {
   host?: string;
@@ -32,13 +42,23 @@ export interface ServiceBusStandInOptions {
   now?: () => number;
   /** Advertised on sender links; the SDK sizes batches by it (256 KB, the Standard tier). */
   maxMessageSizeBytes?: number;
+  /** The management API's certificate; a fresh self-signed one by default. */
+  tls?: SelfSignedCert;
 }
+
+/** The key of the connection string; the management API checks SAS tokens against it. */
+const KEY_NAME = "stand-in";
+const KEY = "stand-in";
+/** The first byte of a TLS record carrying a handshake (the ClientHello). */
+const TLS_HANDSHAKE = 0x16;
 
 export interface ServiceBusStandIn {
   host: string;
   port: number;
   /** `Endpoint=sb://host:port;SharedAccessKeyName=…;SharedAccessKey=…;UseDevelopmentEmulator=true`. */
   connectionString: string;
+  /** The PEM certificate the management API (HTTPS, same port) presents: pass it as `tlsOptions.ca`. */
+  ca: string;
   createQueue(queue: string | EntityOptions): void;
   createTopic(topic: TopicOptions): void;
   /** Enqueues as if a client had sent to the queue or topic. */
@@ -128,11 +148,31 @@ export async function startServiceBusStandIn(
   router.listen(container, guarded);
 
   const host = options.host ?? "127.0.0.1";
-  const server: Server = container.listen({ host, port: options.port ?? 0, ...connectionOptions });
-  server.on("connection", (socket: Socket) => {
+  const tls = options.tls ?? createSelfSignedCert();
+  const https = createHttpsServer(
+    tls,
+    createManagementHttpHandler({ store, keyName: KEY_NAME, key: KEY, now: () => now() }),
+  );
+  // A client that gives up on the certificate resets the socket; that is its business.
+  https.on("tlsClientError", () => {});
+  const server: Server = createServer((socket: Socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
+    socket.on("error", () => {});
+    socket.once("data", (first: Buffer) => {
+      socket.pause();
+      socket.unshift(first);
+      if (first[0] === TLS_HANDSHAKE) {
+        https.emit("connection", socket);
+      } else {
+        // What rhea's own `listen` does per socket; its typings leave `accept` out.
+        const connection = container.create_connection(connectionOptions as unknown as ConnectionOptions);
+        (connection as unknown as { accept(socket: Socket): void }).accept(socket);
+      }
+      process.nextTick(() => socket.resume());
+    });
   });
+  server.listen({ host, port: options.port ?? 0 });
   await new Promise<void>((resolve, reject) => {
     if (server.listening) return resolve();
     server.once("listening", resolve);
@@ -144,7 +184,8 @@ export async function startServiceBusStandIn(
   return {
     host,
     port,
-    connectionString: `Endpoint=sb://${endpointHost}:${port};SharedAccessKeyName=stand-in;SharedAccessKey=stand-in;UseDevelopmentEmulator=true`,
+    connectionString: `Endpoint=sb://${endpointHost}:${port};SharedAccessKeyName=${KEY_NAME};SharedAccessKey=${KEY};UseDevelopmentEmulator=true`,
+    ca: tls.cert,
     createQueue(queue) {
       store.createQueue(queue);
     },
@@ -192,6 +233,7 @@ export async function startServiceBusStandIn(
       closed = true;
       if (wakeTimer) clearTimeout(wakeTimer);
       return new Promise<void>((resolve) => {
+        https.close();
         server.close(() => resolve());
         for (const socket of sockets) socket.destroy();
       });

@@ -3,6 +3,13 @@ import { deadLetterPath, entityKey, parseAddress, subscriptionPath } from "./add
 import { type AmqpMessage, Annotation, MessageState, readableBody, stamped, toMillis } from "./amqp-message";
 import { AmqpFailure, Condition, lockLost, notFound } from "./errors";
 import { newLockToken } from "./lock-token";
+import {
+  createRule,
+  defaultRule,
+  type RuleSpec,
+  ruleMatches,
+  type SubscriptionRule,
+} from "./subscription-rules";
 
 /**
  * The broker's state: queues, topics and their subscriptions, each with a dead-letter subqueue,
@@ -20,9 +27,14 @@ export interface EntityOptions {
   lockDurationMs?: number;
 }
 
+export interface SubscriptionOptions extends EntityOptions {
+  /** The subscription's rules; without them it has `$Default` (every message). */
+  rules?: RuleSpec[];
+}
+
 export interface TopicOptions {
   name: string;
-  subscriptions: Array<string | EntityOptions>;
+  subscriptions: Array<string | SubscriptionOptions>;
 }
 
 export interface StoredMessage {
@@ -56,6 +68,8 @@ interface SequenceCounter {
 export class MessageQueue {
   /** Insertion order is delivery order. */
   readonly messages = new Map<number, StoredMessage>();
+  /** A subscription's rules by lower-cased name (names ignore case); empty for anything else. */
+  readonly rules = new Map<string, SubscriptionRule>();
 
   constructor(
     /** e.g. `orders`, `events/Subscriptions/audit`, `orders/$DeadLetterQueue`. */
@@ -101,7 +115,7 @@ export interface EntityDepth {
   deadLetter: number;
 }
 
-interface Topic {
+export interface Topic {
   name: string;
   sequence: SequenceCounter;
   subscriptions: MessageQueue[];
@@ -156,13 +170,36 @@ export class EntityStore {
     for (const subscription of spec.subscriptions) this.createSubscription(name, subscription);
   }
 
-  createSubscription(topicName: string, spec: string | EntityOptions): void {
+  createSubscription(topicName: string, spec: string | SubscriptionOptions): void {
     const topic = this.topics.get(entityKey(topicName));
     if (!topic) throw new Error(`no topic '${topicName}'`);
     const options = settingsOf(spec);
     const path = subscriptionPath(topic.name, options.name);
     if (this.queues.has(entityKey(path))) throw new Error(`subscription '${path}' already exists`);
-    topic.subscriptions.push(this.addQueue(path, options, topic.sequence));
+    const at = new Date(this.now());
+    const specs = typeof spec === "string" ? undefined : spec.rules;
+    // Checked before the subscription exists, so a bad rule leaves nothing half made.
+    const rules = specs === undefined ? [defaultRule(at)] : specs.map((rule) => createRule(rule, at));
+    const queue = this.addQueue(path, options, topic.sequence);
+    for (const rule of rules) {
+      const key = rule.name.toLowerCase();
+      if (queue.rules.has(key)) {
+        this.queues.delete(entityKey(path));
+        throw new Error(`subscription '${path}' names rule '${rule.name}' twice`);
+      }
+      queue.rules.set(key, rule);
+    }
+    topic.subscriptions.push(queue);
+  }
+
+  topic(name: string): Topic | undefined {
+    return this.topics.get(entityKey(name));
+  }
+
+  /** A topic's subscription by name, or undefined. */
+  subscription(topicName: string, name: string): MessageQueue | undefined {
+    const topic = this.topic(topicName);
+    return topic && this.queues.get(entityKey(subscriptionPath(topic.name, name)));
   }
 
   private assertFree(name: string): void {
@@ -228,8 +265,8 @@ export class EntityStore {
   enqueue(target: SendTarget, messages: AmqpMessage[]): number[] {
     const now = this.now();
     const sequenceNumbers: number[] = [];
-    const receivers = target.kind === "queue" ? [target.queue] : target.topic.subscriptions;
     const sequence = target.kind === "queue" ? target.queue.sequence : target.topic.sequence;
+    const touched = new Set<MessageQueue>();
     for (const original of messages) {
       const sequenceNumber = ++sequence.value;
       sequenceNumbers.push(sequenceNumber);
@@ -237,7 +274,15 @@ export class EntityStore {
       // Service Bus gives every message an id; the SDK leaves it unset when the caller did.
       message.message_id ??= randomUUID().replace(/-/g, "");
       const scheduled = toMillis(message.message_annotations?.[Annotation.scheduledEnqueueTime]);
+      // A topic copies the message to each subscription with a rule that matches it.
+      const receivers =
+        target.kind === "queue"
+          ? [target.queue]
+          : target.topic.subscriptions.filter((queue) =>
+              [...queue.rules.values()].some((rule) => ruleMatches(rule, message)),
+            );
       for (const queue of receivers) {
+        touched.add(queue);
         const stored: StoredMessage = {
           sequenceNumber,
           enqueuedAt: now,
@@ -251,7 +296,7 @@ export class EntityStore {
         if (stored.availableAt > now) this.scheduled.add({ queue, message: stored });
       }
     }
-    for (const queue of receivers) this.onAvailable(queue);
+    for (const queue of touched) this.onAvailable(queue);
     return sequenceNumbers;
   }
 

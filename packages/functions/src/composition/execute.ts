@@ -1,4 +1,6 @@
+import { BULK_JOB } from "@victoria/core/deadletter/bulk-job-kinds";
 import type { Logger } from "@victoria/core/logging/json-logger";
+import type { Dispatcher } from "@victoria/core/ports";
 import type { RouteMount } from "../app";
 import { wireDeadLetterActions, wireFailedRequestPublisher } from "../dead-letter-wiring";
 import { createCommandRunner, type EngineAdapters } from "../execute-runner";
@@ -15,6 +17,8 @@ export interface ExecuteComposition {
   shared?: SharedResources;
   /** The in-process engine's providers and default config, where the host chooses them (locally). */
   engine?: EngineAdapters;
+  /** Where a bulk job started here is handed at once (the local server's worker); else the schedule starts it. */
+  dispatcher?: () => Dispatcher;
 }
 
 /**
@@ -28,6 +32,7 @@ export function composeExecuteRoute({
   selfExecuteUrl,
   shared = createSharedResources(env),
   engine,
+  dispatcher,
 }: ExecuteComposition): RouteMount {
   const settings = readExecuteSettings(env);
   const busSettings = readBusSettings(env);
@@ -38,7 +43,16 @@ export function composeExecuteRoute({
     runner: createCommandRunner(
       settings,
       env,
-      () => wireDeadLetterActions({ env, bus, vault: shared.vault(), executeUrl }),
+      () =>
+        wireDeadLetterActions({
+          env,
+          bus,
+          vault: shared.vault(),
+          executeUrl,
+          ...(dispatcher
+            ? { kickBulkJob: (id: string) => dispatcher().dispatch({ kind: BULK_JOB, payload: { id } }) }
+            : {}),
+        }),
       engine,
     ),
     sharedSecret: settings.sharedSecret,

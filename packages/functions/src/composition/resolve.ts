@@ -1,11 +1,21 @@
 import { createLazyWebApiChat } from "@victoria/core/adapters/slack/lazy-web-api-chat";
+import type { Vault } from "@victoria/core/deadletter/vault";
 import type { RouteMount } from "../app";
 import { resolveRoute } from "../routes/resolve";
 import { requireSetting } from "../settings";
+import { createVault } from "../storage-from-env";
 import { type FrontDoorComposition, SLACK_HAND_OFF_TIMEOUT_MS } from "./front-door";
 
-/** `POST /resolve`: Slack's buttons and dialogs; the email dialog opens here, the action runs as a job. */
-export function composeResolveRoute({ env, logger, dispatcher }: FrontDoorComposition): RouteMount {
+/**
+ * `POST /resolve`: Slack's buttons and dialogs; the email and repair dialogs open here (the repair
+ * dialog pre-filled from the vault, read only), the action runs as a job.
+ */
+export function composeResolveRoute({
+  env,
+  logger,
+  dispatcher,
+  vault = () => createVault(env),
+}: FrontDoorComposition & { vault?: () => Vault }): RouteMount {
   const router = resolveRoute({
     signingSecret: requireSetting(env, "SLACK_SIGNING_SECRET"),
     chat: createLazyWebApiChat({
@@ -15,6 +25,7 @@ export function composeResolveRoute({ env, logger, dispatcher }: FrontDoorCompos
       retryConfig: { retries: 0 },
     }),
     dispatcher: dispatcher({ timeoutMs: SLACK_HAND_OFF_TIMEOUT_MS }),
+    vault: vault(),
     logger,
   });
   return { path: "/resolve", method: "POST", router };

@@ -15,7 +15,7 @@ export interface SharedResources {
 export function createSharedResources(env: Env): SharedResources {
   let vault: Vault | undefined;
   return {
-    bus: createBus(),
+    bus: createBus(env),
     vault: () => {
       vault ??= createVault(env);
       return vault;

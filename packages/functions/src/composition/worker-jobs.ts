@@ -2,6 +2,9 @@ import { createLazyWebApiChat } from "@victoria/core/adapters/slack/lazy-web-api
 import type { ApprovalRequest } from "@victoria/core/approvals/approval";
 import { approvalDecisionJobSchema, type HeldJobResult } from "@victoria/core/approvals/approval-flow";
 import { APPROVAL_DECISION_JOB, APPROVAL_EXPIRY_JOB } from "@victoria/core/approvals/approval-jobs";
+import { BULK_DIALOG_JOB } from "@victoria/core/deadletter/bulk-dialog";
+import { BULK_CANCEL_JOB, BULK_JOB, BULK_RESUME_JOB } from "@victoria/core/deadletter/bulk-job-kinds";
+import { REMIND_JOB, remindParkedDeadLetters } from "@victoria/core/deadletter/dead-letter-reminders";
 import { DRAIN_JOB } from "@victoria/core/deadletter/drain-jobs";
 import {
   createApprovedActionRunner,
@@ -11,15 +14,23 @@ import {
 } from "@victoria/core/deadletter/resolve-job";
 import type { JobHandlers } from "@victoria/core/dispatch/job-router";
 import type { Logger } from "@victoria/core/logging/json-logger";
+import type { Dispatcher } from "@victoria/core/ports";
 import {
   createApprovedCommandRunner,
   createSlackCommandHandler,
   SLACK_COMMAND_JOB,
   slackCommandJobSchema,
 } from "@victoria/core/slack/slack-command-job";
+import { wireBulkJobs } from "../bulk-job-wiring";
 import { wireDrainJobHandler, wireResolveDeps } from "../dead-letter-wiring";
 import { loadPolicyFromEnv, wireApprovalFlow, wirePolicyGate } from "../policy-wiring";
-import { type Env, readBusSettings, readSlackCommandSettings } from "../settings";
+import {
+  DEFAULT_DRAIN_BUDGET_SECONDS,
+  type Env,
+  readBusSettings,
+  readDeadLetterNoiseSettings,
+  readSlackCommandSettings,
+} from "../settings";
 import { wireSlackCommandDeps } from "../slack-command-wiring";
 import { createAuditLog } from "../storage-from-env";
 import type { SharedResources } from "./shared-resources";
@@ -32,6 +43,11 @@ export interface WorkerJobsComposition {
   selfExecuteUrl?: () => string;
   /** Milliseconds a drain may take: the Lambda's remaining time, or the default locally. */
   drainBudgetMs?: () => number;
+  /**
+   * This process's own dispatcher (the local server's): a bulk job out of time is handed to it at
+   * once. The worker Lambda has none (it may not invoke itself): the schedule's tick resumes it.
+   */
+  selfDispatcher?: () => Dispatcher;
   /**
    * Read every job's settings now (the local server: a bad one fails the start) rather than on the
    * job's first run (the worker Lambda: one kind's missing setting fails only that kind).
@@ -61,6 +77,7 @@ export async function composeWorkerJobs({
   shared,
   selfExecuteUrl,
   drainBudgetMs,
+  selfDispatcher,
   eager = false,
 }: WorkerJobsComposition): Promise<JobHandlers> {
   const executeUrl = env.VICTORIA_EXECUTE_URL || selfExecuteUrl;
@@ -120,6 +137,21 @@ export async function composeWorkerJobs({
     });
   }, eager);
   const resolve = once(async () => createResolveHandler(await resolveDeps()), eager);
+  const bulk = once(() => {
+    const { chat, gate, audit } = slack();
+    return wireBulkJobs({
+      env,
+      bus: shared.bus,
+      vault: shared.vault(),
+      logger,
+      executeUrl,
+      chat,
+      gate,
+      audit,
+      budgetMs: () => drainBudgetMs?.() ?? DEFAULT_DRAIN_BUDGET_SECONDS * 1000,
+      ...(selfDispatcher ? { dispatcher: selfDispatcher } : {}),
+    });
+  }, eager);
   /** An approved request's held job, run once as its requester: a command, or a notification's button. */
   async function runHeld(request: ApprovalRequest): Promise<HeldJobResult> {
     switch (request.job?.kind) {
@@ -135,6 +167,7 @@ export async function composeWorkerJobs({
   // invalid policy: the local server refuses to start, naming the file, line and field.
   if (eager) {
     await resolve();
+    await bulk();
     await loadPolicyFromEnv(env)?.();
   }
   return {
@@ -144,8 +177,29 @@ export async function composeWorkerJobs({
     },
     [RESOLVE_JOB]: async (payload) => (await resolve())(resolveJobSchema.parse(payload)),
     [APPROVAL_DECISION_JOB]: (payload) => slack().approvals.decide(approvalDecisionJobSchema.parse(payload)),
+    [REMIND_JOB]: async () => {
+      await remindParkedDeadLetters({
+        vault: shared.vault(),
+        chat: slack().chat,
+        logger,
+        remindAfterMs: readDeadLetterNoiseSettings(env).remindAfterMs,
+      });
+    },
+    [BULK_JOB]: async (payload) => {
+      await (await bulk()).run(payload);
+    },
+    [BULK_CANCEL_JOB]: async (payload) => (await bulk()).cancel(payload),
+    [BULK_DIALOG_JOB]: async (payload) => (await bulk()).dialog(payload),
+    [BULK_RESUME_JOB]: async () => {
+      await (await bulk()).resume();
+    },
     [APPROVAL_EXPIRY_JOB]: async () => {
+      // The one schedule on AWS (every minute) also takes up bulk jobs nobody runs (a crash, a hand-over).
+      const resumed = (await bulk()).resume().catch((error: Error) => {
+        logger.error("bulk job resume failed", { errorMessage: error.message });
+      });
       const expired = await slack().approvals.expireDue();
+      await resumed;
       if (expired > 0) logger.info("approval requests expired", { expired });
     },
   };

@@ -138,6 +138,7 @@ export function authenticateRoute(deps: AuthenticateDeps): Hono {
           channelId: slash.channel_id,
           text,
           responseUrl: slash.response_url,
+          triggerId: slash.trigger_id,
         };
         let outcome: "dispatched" | "duplicate";
         try {

@@ -529,6 +529,34 @@ describe("victoria deadletter over /execute (the same operations as the buttons)
     expect(listed.status).toBe(200);
     expect(listed.body).toContain(first);
     expect(listed.body).toContain(second);
+    // Search and paging over the wire: --reason, a page of one, then the next page by its cursor.
+    const page1 = await run(["deadletter", "ls", "--reason", "boom", "--limit", "1", "--json"]);
+    expect(page1.status).toBe(200);
+    const one = JSON.parse(page1.body as string) as { records: { id: string }[]; next: string | null };
+    expect(one.records).toHaveLength(1);
+    expect(one.next).toEqual(expect.any(String));
+    const page2 = await run([
+      "deadletter",
+      "ls",
+      "--reason",
+      "boom",
+      "--limit",
+      "1",
+      "--next",
+      `${one.next}`,
+      "--json",
+    ]);
+    const two = JSON.parse(page2.body as string) as { records: { id: string }[]; next: string | null };
+    expect([...one.records, ...two.records].map((r) => r.id).sort()).toEqual([first, second].sort());
+    expect(two.next).toBeNull();
+    expect((await run(["deadletter", "ls", "--where", "tenant=nobody"])).body).toBe("No dead letters.\n");
+    const bad = await run(["deadletter", "ls", "--since", "yesterday"]);
+    // Every non-zero exit is a 500 (the wire contract); the class says the command line was wrong.
+    expect(bad.status).toBe(500);
+    expect(bad.body).toMatchObject({
+      failureClass: "usage",
+      message: expect.stringContaining("neither a duration"),
+    });
     expect((await run(["deadletter", "show", first])).body).toMatch(/deadLetter:\n\s+reason: Boom/);
     const replayed = await run(["deadletter", "replay", first]);
     expect(replayed.status).toBe(200);

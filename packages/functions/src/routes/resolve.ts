@@ -1,9 +1,23 @@
 import { randomUUID } from "node:crypto";
 import type { ApprovalDecisionJob } from "@victoria/core/approvals/approval-flow";
 import { APPROVAL_ACTIONS, APPROVAL_DECISION_JOB } from "@victoria/core/approvals/approval-jobs";
+import { BULK_DIALOG_ACTION, bulkFilterDialog, prefillOf } from "@victoria/core/deadletter/bulk-dialog";
+import {
+  answerBulkSubmission,
+  isBulkDialogSubmission,
+} from "@victoria/core/deadletter/bulk-dialog-submission";
+import type { BulkCancelJob } from "@victoria/core/deadletter/bulk-job-jobs";
+import { BULK_CANCEL_ACTION, BULK_CANCEL_JOB } from "@victoria/core/deadletter/bulk-job-kinds";
 import { isValidEmailAddress } from "@victoria/core/deadletter/email-address";
 import { DEADLETTER_ACTIONS } from "@victoria/core/deadletter/notification-blocks";
+import {
+  REPAIR_CALLBACK_ID,
+  repairDialog,
+  repairSubmission,
+  repairUnavailableDialog,
+} from "@victoria/core/deadletter/repair-dialog";
 import { RESOLVE_JOB, type ResolveJob } from "@victoria/core/deadletter/resolve-job";
+import type { Vault } from "@victoria/core/deadletter/vault";
 import type { Logger } from "@victoria/core/logging/json-logger";
 import type { Chat, Dispatcher } from "@victoria/core/ports";
 import { cleanPlainText } from "@victoria/core/slack/slack-text";
@@ -38,6 +52,7 @@ const viewSubmissionSchema = z.object({
   user: z.object({ id: z.string() }),
   team: z.nullish(z.object({ id: z.string() })),
   view: z.object({
+    id: z.optional(z.string()),
     callback_id: z.string(),
     private_metadata: z.string(),
     state: z.object({
@@ -48,7 +63,7 @@ const viewSubmissionSchema = z.object({
 
 const interactionSchema = z.discriminatedUnion("type", [blockActionsSchema, viewSubmissionSchema]);
 
-/** What the email dialog carries from the click to the submission. */
+/** What the email and repair dialogs carry from the click to the submission. */
 const emailMetadataSchema = z.object({
   recordId: z.string(),
   channel: z.optional(z.string()),
@@ -60,6 +75,7 @@ const ACTIONS: Record<string, ResolveJob["action"]> = {
   [DEADLETTER_ACTIONS.replay]: "replay",
   [DEADLETTER_ACTIONS.delete]: "delete",
   [DEADLETTER_ACTIONS.replayAll]: "replay_all",
+  [DEADLETTER_ACTIONS.replayTopic]: "replay_topic",
   [DEADLETTER_ACTIONS.deleteAll]: "delete_all",
 };
 
@@ -103,6 +119,8 @@ export interface ResolveDeps {
   dispatcher: Dispatcher;
   /** For opening the email dialog, which must happen within 3 s of the click. */
   chat: Chat;
+  /** Read-only: the repair dialog is pre-filled from, and its submission checked against, the record. */
+  vault?: Pick<Vault, "get">;
   logger: Logger;
   nowSeconds?: () => number;
 }
@@ -141,7 +159,22 @@ export function resolveRoute(deps: ResolveDeps): Hono {
       const requestId = randomUUID();
 
       if (interaction.type === "view_submission") {
-        if (interaction.view.callback_id !== EMAIL_CALLBACK_ID) return c.body(null, 200);
+        const callbackId = interaction.view.callback_id;
+        if (isBulkDialogSubmission(callbackId)) {
+          const answer = await answerBulkSubmission(
+            {
+              callbackId,
+              viewId: interaction.view.id,
+              privateMetadata: interaction.view.private_metadata,
+              values: interaction.view.state.values,
+              userId: interaction.user.id,
+              teamId: interaction.team?.id,
+            },
+            { dispatcher, requestId },
+          );
+          return answer ? c.json(answer) : jsonError(c, 400, "The dialog lost its filter");
+        }
+        if (callbackId !== EMAIL_CALLBACK_ID && callbackId !== REPAIR_CALLBACK_ID) return c.body(null, 200);
         let stored: unknown = null;
         try {
           stored = JSON.parse(interaction.view.private_metadata);
@@ -149,8 +182,34 @@ export function resolveRoute(deps: ResolveDeps): Hono {
           // Falls through to the error below.
         }
         const metadata = emailMetadataSchema.safeParse(stored);
-        if (!metadata.success) return jsonError(c, 400, "The email dialog lost its dead-letter id");
+        if (!metadata.success) return jsonError(c, 400, "The dialog lost its dead-letter id");
         const values = interaction.view.state.values;
+        const job = {
+          requestId,
+          target: metadata.data.recordId,
+          userId: interaction.user.id,
+          teamId: interaction.team?.id,
+          channel: metadata.data.channel,
+          messageTs: metadata.data.messageTs,
+          responseUrl: metadata.data.responseUrl,
+        };
+        if (callbackId === REPAIR_CALLBACK_ID) {
+          // Checked here, so a mistake is shown on its field; the replay checks again when it runs.
+          const record = await deps.vault?.get(metadata.data.recordId);
+          if (!record)
+            return c.json({
+              response_action: "errors",
+              errors: { body: "This dead letter is no longer in the vault." },
+            });
+          const submitted = repairSubmission(record.message, values);
+          if (!submitted.ok) return c.json({ response_action: "errors", errors: submitted.errors });
+          await dispatcher.dispatch({
+            kind: RESOLVE_JOB,
+            payload: { ...job, action: "repair", edits: submitted.edits } satisfies ResolveJob,
+          });
+          logger.info("dead-letter action accepted", { requestId, action: "repair" });
+          return c.body(null, 200);
+        }
         const address = (values.recipient?.address?.value ?? "").trim();
         if (!isValidEmailAddress(address)) {
           return c.json({
@@ -161,14 +220,8 @@ export function resolveRoute(deps: ResolveDeps): Hono {
         await dispatcher.dispatch({
           kind: RESOLVE_JOB,
           payload: {
-            requestId,
+            ...job,
             action: "email",
-            target: metadata.data.recordId,
-            userId: interaction.user.id,
-            teamId: interaction.team?.id,
-            channel: metadata.data.channel,
-            messageTs: metadata.data.messageTs,
-            responseUrl: metadata.data.responseUrl,
             address,
             note: values.note?.text?.value ?? undefined,
           } satisfies ResolveJob,
@@ -180,6 +233,38 @@ export function resolveRoute(deps: ResolveDeps): Hono {
       const channel = interaction.channel?.id ?? interaction.container?.channel_id ?? undefined;
       const messageTs = interaction.message?.ts ?? interaction.container?.message_ts ?? undefined;
       if (!action?.value) return c.body(null, 200);
+      if (action.action_id === DEADLETTER_ACTIONS.repair) {
+        const metadata = {
+          recordId: action.value,
+          channel,
+          messageTs,
+          responseUrl: interaction.response_url,
+        };
+        try {
+          const record = await deps.vault?.get(action.value);
+          await chat.openView(
+            interaction.trigger_id,
+            record?.state === "parked"
+              ? repairDialog(record, metadata)
+              : repairUnavailableDialog(record, action.value),
+          );
+        } catch (error) {
+          logger.error("could not open the repair dialog", {
+            requestId,
+            errorMessage: (error as Error).message,
+          });
+        }
+        return c.body(null, 200);
+      }
+      if (action.action_id === BULK_DIALOG_ACTION) {
+        // The form only: counting and the job pass the gate in the worker.
+        await chat
+          .openView(interaction.trigger_id, bulkFilterDialog({ ...prefillOf(action.value), channel }))
+          .catch((error: Error) =>
+            logger.error("could not open the bulk dialog", { requestId, errorMessage: error.message }),
+          );
+        return c.body(null, 200);
+      }
       if (action.action_id === DEADLETTER_ACTIONS.email) {
         try {
           await chat.openView(
@@ -197,6 +282,22 @@ export function resolveRoute(deps: ResolveDeps): Hono {
             errorMessage: (error as Error).message,
           });
         }
+        return c.body(null, 200);
+      }
+      if (action.action_id === BULK_CANCEL_ACTION) {
+        // Gated as `deadletter cancel <job>` by the job, as the command is.
+        await dispatcher.dispatch({
+          kind: BULK_CANCEL_JOB,
+          payload: {
+            requestId,
+            jobId: action.value,
+            userId: interaction.user.id,
+            teamId: interaction.team?.id,
+            channel,
+            responseUrl: interaction.response_url,
+          } satisfies BulkCancelJob,
+        });
+        logger.info("bulk job cancel accepted", { requestId });
         return c.body(null, 200);
       }
       const decision = APPROVAL_DECISIONS[action.action_id];

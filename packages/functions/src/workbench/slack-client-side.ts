@@ -254,11 +254,21 @@ export function createSlackClientSide(options: SlackClientSideOptions) {
         .find((view) => view.id === viewId && triggers.get(view.triggerId) === user);
       if (opened === undefined || finishedViews.has(viewId))
         throw new WorkbenchInputError(`No open dialog ${viewId}`);
-      const values: Record<string, Record<string, { type: string; value: string | null }>> = {};
+      const values: Record<string, Record<string, Record<string, unknown>>> = {};
       for (const block of (opened.view.blocks as Record<string, unknown>[] | undefined) ?? []) {
-        const element = block.element as { type?: string; action_id?: string } | undefined;
+        const element = block.element as
+          | { type?: string; action_id?: string; initial_option?: { value?: string } }
+          | undefined;
         if (block.type !== "input" || typeof block.block_id !== "string" || !element?.action_id) continue;
         const typed = input[block.block_id]?.[element.action_id] ?? "";
+        if (element.type === "radio_buttons" || element.type === "static_select") {
+          // A choice is submitted as the option picked, as Slack does (the initial one if untouched).
+          const picked = typed || element.initial_option?.value;
+          values[block.block_id] = {
+            [element.action_id]: { type: element.type, selected_option: picked ? { value: picked } : null },
+          };
+          continue;
+        }
         values[block.block_id] = {
           [element.action_id]: {
             type: element.type ?? "plain_text_input",
@@ -285,9 +295,12 @@ export function createSlackClientSide(options: SlackClientSideOptions) {
       };
       const form = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
       const sent = await send("/resolve", "view_submission", form, "application/x-www-form-urlencoded");
-      const response = sent.response as { response_action?: string } | string;
-      const keepOpen =
-        sent.status !== 200 || (typeof response === "object" && response?.response_action === "errors");
+      const response = sent.response as { response_action?: string; view?: unknown } | string;
+      const action = typeof response === "object" ? response?.response_action : undefined;
+      // `update` replaces the open view (same id), as Slack does; the app may update it again later.
+      if (sent.status === 200 && action === "update" && typeof response === "object" && isView(response.view))
+        slack.replaceView(viewId, response.view);
+      const keepOpen = sent.status !== 200 || action === "errors" || action === "update";
       if (!keepOpen) finishedViews.add(viewId);
       return { sent };
     },
@@ -304,3 +317,9 @@ export function createSlackClientSide(options: SlackClientSideOptions) {
 }
 
 export type SlackClientSide = ReturnType<typeof createSlackClientSide>;
+
+function isView(value: unknown): value is Record<string, unknown> {
+  return (
+    typeof value === "object" && value !== null && typeof (value as { type?: unknown }).type === "string"
+  );
+}

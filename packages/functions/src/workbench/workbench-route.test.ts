@@ -276,6 +276,40 @@ describe("making trouble and resolving it", () => {
     await apiJson(`views/${view.id}/close`, { user: "U0MEMBER" });
     expect((await state("U0MEMBER")).view).toBeUndefined();
   });
+
+  it("opens the repair dialog pre-filled, and replays the edited body when it is submitted", async () => {
+    const { messages, vault } = await state("U0MEMBER");
+    const record = vault.records.find((r) => r.state === "parked" && r.body === "plain text");
+    const notification = messages.findLast((m) => textOf(m).includes(record?.id ?? "none"));
+    expect(record && notification).toBeTruthy();
+    await apiJson("actions", {
+      user: "U0MEMBER",
+      messageTs: notification?.ts,
+      actionId: "deadletter_repair",
+      value: record?.id,
+    });
+    const view = await until("U0MEMBER", (s) => s.view, "the repair dialog");
+    expect(view.view).toMatchObject({ type: "modal", callback_id: "deadletter_repair" });
+    const inputs = view.view.blocks as { block_id?: string; element?: { initial_value?: string } }[];
+    expect(inputs.find((b) => b.block_id === "body")?.element?.initial_value).toBe("plain text");
+    const lines = inputs.find((b) => b.block_id === "properties")?.element?.initial_value ?? "";
+    const sent = await apiJson(`views/${view.id}/submit`, {
+      user: "U0MEMBER",
+      values: { body: { text: "fixed text" }, properties: { lines } },
+    });
+    expect(sent.sent).toMatchObject({ status: 200 });
+    const after = await until(
+      "U0MEMBER",
+      (s) =>
+        s.vault.records.find((r) => r.id === record?.id && r.state === "replayed") &&
+        s.messages.find(
+          (m) => m.ts === notification?.ts && textOf(m).includes("Replayed with edits by <@U0MEMBER>"),
+        ) &&
+        s,
+      "the repaired replay, redrawn",
+    );
+    expect(after.view).toBeUndefined();
+  });
 });
 
 describe("what the workbench refuses", () => {

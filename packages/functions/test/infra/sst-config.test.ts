@@ -77,6 +77,8 @@ function grants(fn: { args: Args }): string[] {
 const SECRET_ARN = "{VictoriaConfig.arn}";
 const READ_SECRET = `secretsmanager:GetSecretValue ${SECRET_ARN}`;
 const VAULT_RW = ["s3:GetObject {Vault.arn}/*", "s3:ListBucket {Vault.arn}", "s3:PutObject {Vault.arn}/*"];
+/** Compacting the vault's search index: removes its change markers and replaced segments. */
+const VAULT_INDEX = "s3:DeleteObject {Vault.arn}/index/*";
 const INVOKE_WORKER = "lambda:InvokeFunction {Worker.arn}";
 
 /** What each function must be declared with: handler file, size, URL, environment and grants. */
@@ -105,8 +107,13 @@ const EXPECTED = {
     memory: "256 MB",
     timeout: "10 seconds",
     url: true,
-    environment: { VICTORIA_SECRET_ID: SECRET_ARN, VICTORIA_WORKER_FUNCTION: "{Worker.name}" },
-    grants: [INVOKE_WORKER, READ_SECRET],
+    environment: {
+      VICTORIA_SECRET_ID: SECRET_ARN,
+      VICTORIA_WORKER_FUNCTION: "{Worker.name}",
+      VAULT_BUCKET: "{Vault.name}",
+    },
+    // The Repair… dialog is pre-filled from the record: read one by id, nothing more.
+    grants: [INVOKE_WORKER, READ_SECRET, "s3:GetObject {Vault.arn}/records/*"],
   },
   Listener: {
     file: "listener",
@@ -122,7 +129,7 @@ const EXPECTED = {
     timeout: "60 seconds",
     url: true,
     environment: { VICTORIA_SECRET_ID: SECRET_ARN, VAULT_BUCKET: "{Vault.name}" },
-    grants: [...VAULT_RW, READ_SECRET],
+    grants: [...VAULT_RW, VAULT_INDEX, READ_SECRET],
   },
   Worker: {
     file: "worker",
@@ -136,8 +143,9 @@ const EXPECTED = {
       AUDIT_BUCKET: "{Audit.name}",
     },
     grants: [
-      // Approval requests' pending markers: its only delete in the vault.
+      // Approval requests' pending markers and the search index: its only deletes in the vault.
       "s3:DeleteObject {Vault.arn}/approvals/pending/*",
+      VAULT_INDEX,
       "s3:GetObject {Audit.arn}/*",
       "s3:GetObject {Vault.arn}/*",
       "s3:ListBucket {Vault.arn}",
@@ -207,7 +215,8 @@ describe("sst.config.ts: the deployment", () => {
         )
         .map((f) => f.name)
         .sort();
-    expect(touching("Vault")).toEqual(["Execute", "Worker"]);
+    expect(touching("Vault")).toEqual(["Execute", "Resolve", "Worker"]);
+    expect(writing("Vault")).toEqual(["Execute", "Worker"]);
     expect(touching("Audit")).toEqual(["Worker"]);
     expect(writing("Audit")).toEqual(["Worker"]);
     expect(touching("Dedupe")).toEqual(["Authenticate"]);
@@ -267,7 +276,7 @@ describe("sst.config.ts: the deployment", () => {
   it("runs the retry consumer every 5 minutes, and no more than once per tick", async () => {
     const { resources, find } = await evaluate("dev");
     const crons = resources.filter((r) => r.kind === "sst.aws.CronV2" || r.kind === "sst.aws.Cron");
-    expect(crons).toHaveLength(2);
+    expect(crons).toHaveLength(3);
     expect(crons[0]?.args.function).toBe("<sst.aws.Function RetryFailedRequests>");
     expect(crons[0]?.args.schedule).toBe("rate(5 minutes)");
     expect(find("sst.aws.Function", "RetryFailedRequests").args.retries).toBe(0);
@@ -280,6 +289,18 @@ describe("sst.config.ts: the deployment", () => {
       function: "<sst.aws.Function Worker>",
       schedule: "rate(1 minute)",
       event: { kind: "expire-approvals", payload: {} },
+    });
+  });
+
+  it("reminds about dead letters parked too long every 15 minutes: the worker's remind-dead-letters job", async () => {
+    const { resources } = await evaluate("dev");
+    const reminders = resources.find(
+      (r) => r.kind === "sst.aws.CronV2" && r.name === "DeadLetterReminderSchedule",
+    );
+    expect(reminders?.args).toMatchObject({
+      function: "<sst.aws.Function Worker>",
+      schedule: "rate(15 minutes)",
+      event: { kind: "remind-dead-letters", payload: {} },
     });
   });
 

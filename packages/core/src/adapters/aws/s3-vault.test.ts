@@ -34,9 +34,29 @@ function countingClient(): { client: S3Client; calls: Record<string, number> } {
   return { client: counted, calls };
 }
 
-vaultContract("S3 vault", async () => ({
-  vault: createS3Vault({ client, bucket, prefix: `contract-${randomUUID()}/` }),
-}));
+vaultContract("S3 vault", async (tuning = {}) => {
+  const prefix = `contract-${randomUUID()}/`;
+  const put = (Key: string, Body: string) => client.send(new PutObjectCommand({ Bucket: bucket, Key, Body }));
+  return {
+    vault: createS3Vault({ client, bucket, prefix, ...tuning }),
+    backdoor: {
+      async putRecordUnindexed(record) {
+        await put(`${prefix}records/${record.id}.json`, JSON.stringify(record));
+      },
+      async putIndexObject(name, text) {
+        await put(`${prefix}index/${name}`, text);
+      },
+      async indexNames() {
+        const folder = `${prefix}index/`;
+        return s3
+          .keys(bucket)
+          .filter((key) => key.startsWith(folder))
+          .map((key) => key.slice(folder.length));
+      },
+      twin: () => createS3Vault({ client, bucket, prefix, ...tuning }),
+    },
+  };
+});
 
 describe("S3 vault over the wire", () => {
   it("keeps one JSON object per record at <prefix>records/<id>.json, indexed by message id", async () => {
@@ -44,6 +64,8 @@ describe("S3 vault over the wire", () => {
     const { record } = await vault.park(sampleRecord(1));
     const digest = createHash("sha256").update("msg-1").digest("hex").slice(0, 32);
     expect(s3.keys(bucket).filter((k) => k.startsWith("layout/"))).toEqual([
+      // The search index's change marker: version 1 of the record (see vault-index.ts).
+      `layout/index/changes/${record.id}.1`,
       `layout/message-ids/${digest}/${record.id}`,
       `layout/records/${record.id}.json`,
     ]);
@@ -62,9 +84,9 @@ describe("S3 vault over the wire", () => {
     expect(puts.map((r) => r.status)).toEqual([200, 412, 200]);
   });
 
-  it("pages through more records than one ListObjectsV2 page holds", async () => {
+  it("pages through more records than one ListObjectsV2 page holds (search without the index)", async () => {
     const { client: counted, calls } = countingClient();
-    const vault = createS3Vault({ client: counted, bucket, prefix: "paged/", pageSize: 3 });
+    const vault = createS3Vault({ client: counted, bucket, prefix: "paged/", pageSize: 3, useIndex: false });
     const fresh = Array.from({ length: 8 }, (_, i) =>
       sampleRecord(i, { parkedAt: `2025-01-0${i + 1}T00:00:00.000Z` }),
     );
@@ -101,8 +123,11 @@ describe("S3 vault over the wire", () => {
   it("names the bucket when it does not exist", async () => {
     const vault = createS3Vault({ client, bucket: "no-such-bucket", prefix: "p/" });
     await expect(vault.list()).rejects.toThrow(
-      "Could not list vault records in s3://no-such-bucket/p/records/: NoSuchBucket",
+      "Could not list the vault index in s3://no-such-bucket/p/index/changes/: NoSuchBucket",
     );
+    await expect(
+      createS3Vault({ client, bucket: "no-such-bucket", prefix: "p/", useIndex: false }).list(),
+    ).rejects.toThrow("Could not list vault records in s3://no-such-bucket/p/records/: NoSuchBucket");
     await expect(vault.park(sampleRecord(1))).rejects.toThrow(
       `Vault record ${sampleRecord(1).id} could not be indexed (s3://no-such-bucket/p/message-ids/`,
     );

@@ -1,6 +1,7 @@
 import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { matchesFilter } from "../../deadletter/record-filter";
 import type { Vault, VaultRecord } from "../../deadletter/vault";
+import { createVaultIndex, type VaultIndexOptions } from "../../deadletter/vault-index";
 import {
   checkId,
   isId,
@@ -14,6 +15,7 @@ import {
   scanPage,
 } from "../../deadletter/vault-records";
 import { failure, isConditionFailure } from "./s3-errors";
+import { createS3IndexStorage } from "./s3-index-storage";
 import { listKeys } from "./s3-list-keys";
 import { readVersionedObject } from "./s3-versioned-object";
 
@@ -26,6 +28,17 @@ export interface S3VaultOptions {
   pageSize?: number;
   /** Conditional writes lost to other writers before giving up on one update. */
   maxAttempts?: number;
+  /**
+   * `search`/`list` through the search index under `<prefix>index/` (the default), or, with
+   * false, by reading every record as before the index existed (the benchmark's baseline).
+   * Writes keep the index either way.
+   */
+  useIndex?: boolean;
+  /** Tuning of the index (tests make it compact sooner). */
+  index?: Pick<
+    VaultIndexOptions,
+    "compactAfter" | "staleChangeMs" | "concurrency" | "excerptChars" | "readOnly"
+  >;
 }
 
 /**
@@ -40,6 +53,11 @@ export interface S3VaultOptions {
  * Lookups: `idsWithPrefix` is one ListObjectsV2 of `records/<prefix>`; `findByMessageId` lists the
  * message-id index (`message-ids/<sha256 of the id>/<record id>`, written by `park`) and reads only
  * the records it names. Records parked before the index existed are found by id or prefix only.
+ *
+ * Search: `search`/`list` read the search index below `<prefix>index/` (vault-index.ts; a manifest,
+ * day segments of record summaries, and a change marker each write puts before it changes the
+ * record) and then only the records they return, never every record. The first search of a vault
+ * without an index builds it from the records, once.
  */
 export function createS3Vault(options: S3VaultOptions): Vault {
   const { client, bucket } = options;
@@ -86,6 +104,7 @@ export function createS3Vault(options: S3VaultOptions): Vault {
       if (!current) return undefined;
       const next = change(current.record);
       if (!next) return { record: current.record, changed: false };
+      await index.noteChange(id, next.version);
       if (await put(next, { IfMatch: current.etag })) return { record: roundTrip(next), changed: true };
       await backoff(attempt);
     }
@@ -101,7 +120,8 @@ export function createS3Vault(options: S3VaultOptions): Vault {
   async function indexMessageId(record: VaultRecord): Promise<void> {
     const key = `${indexFolderOf(record.message.messageId)}${record.id}`;
     try {
-      await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: "" }));
+      // ContentLength given: an empty Body alone makes the SDK warn of a stream of unknown length.
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: "", ContentLength: 0 }));
     } catch (error) {
       throw failure(`Vault record ${record.id} could not be indexed (s3://${bucket}/${key})`, error);
     }
@@ -117,17 +137,31 @@ export function createS3Vault(options: S3VaultOptions): Vault {
     return records;
   }
 
-  async function everyRecord(): Promise<VaultRecord[]> {
+  async function everyId(): Promise<string[]> {
     const input = { Bucket: bucket, Prefix: folder, MaxKeys: options.pageSize };
     const keys = await listKeys(client, input, "vault records");
-    return readAll(keys.flatMap((key) => recordIdOf(key.slice(folder.length)) ?? []));
+    return keys.flatMap((key) => recordIdOf(key.slice(folder.length)) ?? []);
   }
+
+  const everyRecord = async () => readAll(await everyId());
+
+  const indexFolder = `${base}index/`;
+  const index = createVaultIndex({
+    ...options.index,
+    storage: createS3IndexStorage(client, bucket, indexFolder, options.pageSize),
+    read: async (id) => (await read(id))?.record,
+    ids: everyId,
+    where: `s3://${bucket}/${indexFolder}`,
+  });
 
   return {
     async park(fresh) {
       checkId(fresh.id);
       const record = newRecord(fresh);
-      await indexMessageId(record);
+      // Both indexes learn of the record before it exists (see vault-index.ts).
+      // Both at once; the first failure in this order is the one reported.
+      const indexed = await Promise.allSettled([indexMessageId(record), index.noteChange(record.id, 1)]);
+      for (const result of indexed) if (result.status === "rejected") throw result.reason;
       for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
         if (await put(record, { IfNoneMatch: "*" })) return { record: roundTrip(record), created: true };
         const stored = await read(record.id);
@@ -144,10 +178,12 @@ export function createS3Vault(options: S3VaultOptions): Vault {
     },
 
     async list(filter = {}) {
+      if (options.useIndex !== false) return index.list(filter);
       return newestFirst((await everyRecord()).filter((r) => matchesFilter(r, filter)));
     },
 
     async search(filter, page) {
+      if (options.useIndex !== false) return index.search(filter, page);
       return scanPage(await everyRecord(), filter, page);
     },
 

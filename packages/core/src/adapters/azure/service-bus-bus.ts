@@ -1,9 +1,11 @@
 import {
   isServiceBusError,
+  ServiceBusAdministrationClient,
   ServiceBusClient,
   type ServiceBusMessage,
   type ServiceBusReceivedMessage,
   type ServiceBusReceiver,
+  type ServiceBusSender,
 } from "@azure/service-bus";
 import {
   type Bus,
@@ -19,6 +21,7 @@ import {
   type MessageBody,
   type PropertyValue,
 } from "../../deadletter/dead-letter";
+import { type AdministrationClientFactory, putSqlRule, readSubscriptionRules } from "./service-bus-rules";
 
 export type ServiceBusClientFactory = (connectionString: string) => ServiceBusClient;
 
@@ -116,8 +119,20 @@ export function createServiceBusBus(
   createClient: ServiceBusClientFactory,
   /** e.g. `maxAutoLockRenewalDurationInMs` (the SDK renews held locks for 5 minutes by default). */
   receiverOptions: { maxAutoLockRenewalDurationInMs?: number } = {},
+  /** The management API's client (subscription rules); HTTPS, one per connection string. */
+  createAdmin: AdministrationClientFactory = (connection) => new ServiceBusAdministrationClient(connection),
 ): Bus {
   const clients = new Map<string, ServiceBusClient>();
+  const senders = new Map<string, ServiceBusSender>();
+  const admins = new Map<string, ServiceBusAdministrationClient>();
+  const admin = (connection: string) => {
+    let existing = admins.get(connection);
+    if (!existing) {
+      existing = createAdmin(connection);
+      admins.set(connection, existing);
+    }
+    return existing;
+  };
   const client = (connection: string) => {
     let existing = clients.get(connection);
     if (!existing) {
@@ -153,23 +168,75 @@ export function createServiceBusBus(
         close: () => receiver.close(),
       };
     },
-    async send(connection, target, messages) {
-      const sender = client(connection).createSender(target);
+    async peekDeadLetters(connection, entity, max) {
+      const options = { receiveMode: "peekLock" as const, subQueueType: "deadLetter" as const };
+      const receiver =
+        entity.kind === "queue"
+          ? client(connection).createReceiver(entity.queue, options)
+          : client(connection).createReceiver(entity.topic, entity.subscription, options);
       try {
-        await sender.sendMessages(messages.map(toServiceBusMessage));
+        const found: DeadLetter[] = [];
+        // A peek answers with at most what the broker sends in one go: ask until `max` or the end.
+        let from: NonNullable<ServiceBusReceivedMessage["sequenceNumber"]> | undefined;
+        while (found.length < max) {
+          const page = await receiver.peekMessages(
+            Math.min(max - found.length, 250),
+            from === undefined ? {} : { fromSequenceNumber: from },
+          );
+          if (page.length === 0) break;
+          found.push(...page.map(toDeadLetter));
+          const last = page.at(-1)?.sequenceNumber;
+          if (last === undefined) break;
+          from = last.add(1);
+        }
+        return found;
+      } catch (error) {
+        if (isServiceBusError(error) && error.code === "MessagingEntityNotFound") {
+          throw new EntityNotFoundError(entityPath(entity), { cause: error });
+        }
+        throw error;
       } finally {
-        await sender.close();
+        await receiver.close();
       }
     },
+    async send(connection, target, messages) {
+      // One sender per entity, kept: a bulk replay sends thousands one by one, and a link attach
+      // per message cost more than the send itself (the SDK re-attaches a kept sender that broke).
+      const key = `${connection}\u0000${target}`;
+      let sender = senders.get(key);
+      if (!sender) {
+        sender = client(connection).createSender(target);
+        senders.set(key, sender);
+      }
+      try {
+        await sender.sendMessages(messages.map(toServiceBusMessage));
+      } catch (error) {
+        // A sender the SDK gave up on (closed, entity gone) is not kept for the next send.
+        senders.delete(key);
+        await sender.close().catch(() => undefined);
+        throw error;
+      }
+    },
+    subscriptionRules: (connection, topic) => readSubscriptionRules(admin(connection), topic),
+    putSqlRule: (connection, topic, subscription, rule) =>
+      putSqlRule(admin(connection), topic, subscription, rule),
     async close() {
+      await Promise.all([...senders.values()].map((sender) => sender.close().catch(() => undefined)));
+      senders.clear();
       await Promise.all([...clients.values()].map((c) => c.close()));
       clients.clear();
+      admins.clear();
     },
   };
 }
 
-/** The production Bus: the SDK's defaults wait 30 s between retries, and drains have a budget. */
-export function createDefaultServiceBusBus(): Bus {
+/**
+ * The production Bus: the SDK's defaults wait 30 s between retries, and drains have a budget.
+ * `managementCa` (SERVICE_BUS_MANAGEMENT_CA) is a PEM certificate the management API's HTTPS
+ * client trusts besides the system's: the local broker's stand-in certificate.
+ */
+export function createDefaultServiceBusBus(options: { managementCa?: string } = {}): Bus {
+  const adminOptions = options.managementCa ? { tlsOptions: { ca: options.managementCa } } : {};
   return createServiceBusBus(
     (connection) =>
       new ServiceBusClient(connection, {
@@ -180,5 +247,7 @@ export function createDefaultServiceBusBus(): Bus {
           timeoutInMs: 30_000,
         },
       }),
+    {},
+    (connection) => new ServiceBusAdministrationClient(connection, adminOptions),
   );
 }

@@ -2,15 +2,41 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { sampleRecord, vaultContract } from "../../deadletter/vault-contract";
 import { createFileVault, DEFAULT_VAULT_DIR } from "./file-vault";
 
-vaultContract("file vault", async () => {
+vaultContract("file vault", async (tuning = {}) => {
   const dir = await mkdtemp(join(tmpdir(), "victoria-vault-"));
-  return { vault: createFileVault(dir), dispose: () => rm(dir, { recursive: true, force: true }) };
+  const index = join(dir, "index");
+  /** Every file below `folder`, as `a/b` names. */
+  const walk = async (folder: string, base = ""): Promise<string[]> => {
+    const entries = await readdir(folder, { withFileTypes: true }).catch(() => []);
+    const names = await Promise.all(
+      entries.map((e) =>
+        e.isDirectory() ? walk(join(folder, e.name), `${base}${e.name}/`) : [`${base}${e.name}`],
+      ),
+    );
+    return names.flat().sort();
+  };
+  return {
+    vault: createFileVault(dir, tuning),
+    dispose: () => rm(dir, { recursive: true, force: true }),
+    backdoor: {
+      async putRecordUnindexed(record) {
+        await mkdir(join(dir, "records"), { recursive: true });
+        await writeFile(join(dir, "records", `${record.id}.json`), JSON.stringify(record));
+      },
+      async putIndexObject(name, text) {
+        await mkdir(dirname(join(index, name)), { recursive: true });
+        await writeFile(join(index, name), text);
+      },
+      indexNames: () => walk(index),
+      twin: () => createFileVault(dir, tuning),
+    },
+  };
 });
 
 const resolution = { by: "alice", at: "2025-01-02T05:00:00.000Z" };

@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { link, mkdir, open, readdir, readFile, rename, stat, unlink } from "node:fs/promises";
+import { link, mkdir, open, readdir, readFile, rename, unlink } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { matchesFilter } from "../../deadletter/record-filter";
 import type { Vault, VaultRecord } from "../../deadletter/vault";
+import { createVaultIndex, type VaultIndexOptions } from "../../deadletter/vault-index";
 import {
   checkId,
   isId,
@@ -14,6 +15,8 @@ import {
   recordUpdates,
   scanPage,
 } from "../../deadletter/vault-records";
+import { createFileIndexStorage } from "./file-index-storage";
+import { errorCode, serialize, withLockFile } from "./file-lock";
 
 export const DEFAULT_VAULT_DIR = ".victoria/vault";
 
@@ -22,11 +25,20 @@ export interface FileVaultOptions {
   staleLockMs?: number;
   /** How long to wait for a record's lock before failing; should exceed `staleLockMs`. */
   lockTimeoutMs?: number;
+  /**
+   * `search`/`list` through the search index under `<dir>/index/` (the default), or, with false,
+   * by reading every record as before the index existed (the benchmark's baseline). Writes keep
+   * the index either way.
+   */
+  useIndex?: boolean;
+  /** Tuning of the index (tests make it compact sooner). */
+  index?: Pick<VaultIndexOptions, "compactAfter" | "staleChangeMs" | "concurrency" | "excerptChars">;
 }
 
 /**
  * A vault of JSON files, `<dir>/records/<id>.json` (the `records/` folder leaves the rest of
- * VAULT_DIR to other stores).
+ * VAULT_DIR to other stores), with its search index in `<dir>/index/` (vault-index.ts: every write
+ * puts a change marker there before it changes the record; `search`/`list` read the index).
  *
  * - Every write goes to a temp file in the same folder first, so a record file is always whole.
  * - `park` publishes the temp file with `link()`, which fails with EEXIST if the record exists: an
@@ -40,6 +52,7 @@ export interface FileVaultOptions {
  */
 export function createFileVault(dir: string = DEFAULT_VAULT_DIR, options: FileVaultOptions = {}): Vault {
   const folder = resolve(dir, "records");
+  const indexFolder = resolve(dir, "index");
   const staleLockMs = options.staleLockMs ?? 10_000;
   const lockTimeoutMs = options.lockTimeoutMs ?? staleLockMs + 10_000;
   let ready: Promise<unknown> | undefined;
@@ -102,6 +115,7 @@ export function createFileVault(dir: string = DEFAULT_VAULT_DIR, options: FileVa
         if (!current) return undefined;
         const next = change(current);
         if (!next) return { record: current, changed: false };
+        await index.noteChange(id, next.version);
         const text = encode(next);
         const temp = await writeTemp(id, text);
         try {
@@ -115,9 +129,19 @@ export function createFileVault(dir: string = DEFAULT_VAULT_DIR, options: FileVa
     );
   }
 
+  const index = createVaultIndex({
+    ...options.index,
+    storage: createFileIndexStorage(indexFolder, { staleLockMs, lockTimeoutMs }),
+    read,
+    ids: recordIds,
+    where: `${indexFolder}/`,
+  });
+
   return {
     async park(fresh) {
       checkId(fresh.id);
+      // The index learns of the record before it exists (see vault-index.ts).
+      await index.noteChange(fresh.id, 1);
       const text = encode(newRecord(fresh));
       const temp = await writeTemp(fresh.id, text);
       try {
@@ -139,11 +163,13 @@ export function createFileVault(dir: string = DEFAULT_VAULT_DIR, options: FileVa
     },
 
     async list(filter = {}) {
+      if (options.useIndex !== false) return index.list(filter);
       const records = await readAll();
       return newestFirst(records.filter((r) => matchesFilter(r, filter)));
     },
 
     async search(filter, page) {
+      if (options.useIndex !== false) return index.search(filter, page);
       return scanPage(await readAll(), filter, page);
     },
 
@@ -167,108 +193,11 @@ export function createFileVault(dir: string = DEFAULT_VAULT_DIR, options: FileVa
   };
 }
 
-// --- per-record locking -------------------------------------------------------------------------
-
-/** Tails of the per-path queues of this process; shared by every vault instance on the same folder. */
-const queues = new Map<string, Promise<unknown>>();
-
-/** Runs `task` after every earlier task queued on `key` in this process has settled. */
-async function serialize<T>(key: string, task: () => Promise<T>): Promise<T> {
-  const previous = queues.get(key) ?? Promise.resolve();
-  const run = previous.then(task, task);
-  const tail = run.catch(() => undefined);
-  queues.set(key, tail);
-  try {
-    return await run;
-  } finally {
-    if (queues.get(key) === tail) queues.delete(key);
-  }
-}
-
-async function withLockFile<T>(
-  lockPath: string,
-  id: string,
-  staleLockMs: number,
-  lockTimeoutMs: number,
-  ensureFolder: () => Promise<unknown>,
-  task: () => Promise<T>,
-): Promise<T> {
-  await ensureFolder();
-  const token = randomUUID();
-  const deadline = Date.now() + lockTimeoutMs;
-  let delay = 2;
-  for (;;) {
-    try {
-      const handle = await open(lockPath, "wx");
-      try {
-        await handle.writeFile(JSON.stringify({ pid: process.pid, token, at: new Date().toISOString() }));
-      } finally {
-        await handle.close();
-      }
-      break;
-    } catch (error) {
-      if (errorCode(error) !== "EEXIST") throw error;
-    }
-    if (await breakIfStale(lockPath, staleLockMs)) continue;
-    if (Date.now() >= deadline) {
-      throw new Error(
-        `Timed out after ${lockTimeoutMs} ms waiting for the lock of vault record ${id} (${lockPath})`,
-      );
-    }
-    await new Promise((done) => setTimeout(done, delay + Math.random() * delay));
-    delay = Math.min(delay * 2, 50);
-  }
-  try {
-    return await task();
-  } finally {
-    await releaseLock(lockPath, token);
-  }
-}
-
-/** Removes a lock left by a crashed holder; true when the lock is gone (retry at once). */
-async function breakIfStale(lockPath: string, staleLockMs: number): Promise<boolean> {
-  let modified: number;
-  try {
-    modified = (await stat(lockPath)).mtimeMs;
-  } catch (error) {
-    if (errorCode(error) === "ENOENT") return true;
-    throw error;
-  }
-  if (Date.now() - modified < staleLockMs) return false;
-  // Renamed aside first so that, of several processes breaking it at once, exactly one gets it.
-  const aside = `${lockPath}.${randomUUID()}.stale`;
-  try {
-    await rename(lockPath, aside);
-  } catch (error) {
-    if (errorCode(error) === "ENOENT") return true;
-    throw error;
-  }
-  // If a live lock was taken instead (it replaced the stale one between stat and rename), put it back.
-  const taken = await stat(aside);
-  if (Date.now() - taken.mtimeMs < staleLockMs) await link(aside, lockPath).catch(() => undefined);
-  await unlink(aside).catch(() => undefined);
-  return true;
-}
-
-/** Deletes the lock only if it is still ours (it may have been broken as stale and re-taken). */
-async function releaseLock(lockPath: string, token: string): Promise<void> {
-  try {
-    const holder = JSON.parse(await readFile(lockPath, "utf8")) as { token?: unknown };
-    if (holder.token === token) await unlink(lockPath);
-  } catch {
-    // Gone already, or someone else's half-written lock: not ours to remove.
-  }
-}
-
 // --- records ------------------------------------------------------------------------------------
 
 /** Callers get back what was stored (JSON's view of it), never an alias of their own objects. */
 function encode(record: VaultRecord): string {
   return `${JSON.stringify(record, null, 2)}\n`;
-}
-
-function errorCode(error: unknown): string | undefined {
-  return typeof error === "object" && error !== null && "code" in error ? String(error.code) : undefined;
 }
 
 function messageOf(error: unknown): string {

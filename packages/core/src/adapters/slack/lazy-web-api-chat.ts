@@ -14,6 +14,7 @@ export function createLazyWebApiChat(options: WebApiChatOptions): Chat {
       postEphemeral: true,
       updateMessage: true,
       openView: true,
+      updateView: true,
       respond: true,
       uploadFile: true,
     },

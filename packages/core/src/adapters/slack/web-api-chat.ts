@@ -191,6 +191,15 @@ export function createWebApiChat(options: WebApiChatOptions): Chat {
       );
     },
 
+    async updateView(viewId, view) {
+      await call("views.update", () =>
+        client.views.update({
+          view_id: viewId,
+          view: view as unknown as Parameters<typeof client.views.update>[0]["view"],
+        }),
+      );
+    },
+
     async respond(responseUrl, message) {
       // Not a Web API call: the URL is the credential, so no token goes with it (and it is not logged).
       const body = JSON.stringify({

@@ -2,14 +2,25 @@ import { stringify } from "yaml";
 import { entityPath, type MessageBody } from "../../deadletter/dead-letter";
 import type { ActionOutcome, DeadLetterActions } from "../../deadletter/dead-letter-actions-types";
 import { type DeadLetterStats, deadLetterStats } from "../../deadletter/dead-letter-stats";
+import { parseInstant, parseWherePair } from "../../deadletter/filter-input";
 import { type PageRequest, positionOf, type RecordFilter } from "../../deadletter/record-filter";
 import type { VaultRecord, VaultState } from "../../deadletter/vault";
 import type { FailureClass } from "../../failure-class";
-import { formatDuration, parseDuration } from "../../policy/duration";
+import { formatDuration } from "../../policy/duration";
 import { stripControlCharacters } from "../../slack/slack-text";
 import { CommandFailure } from "../errors";
 import { type CommandContext, definePlugin, type OptionSpec } from "../plugin";
 import { unavailableDeadLetters } from "../services";
+import {
+  bulkActionOptions,
+  bulkCommands,
+  bulkReplayOptions,
+  isBulkRequest,
+  runBulkAction,
+} from "./deadletter-bulk";
+import { bulkDialogCommand } from "./deadletter-bulk-dialog";
+import { repairEditsOf, repairOptions } from "./deadletter-repair-options";
+import { rulesCommand } from "./deadletter-rules";
 
 /** A Record so the compiler notices a new vault state; its keys are the `--state` choices. */
 const STATE_NAMES: Record<VaultState, true> = { parked: true, replayed: true, emailed: true, deleted: true };
@@ -137,6 +148,19 @@ export function recordDocument(record: VaultRecord): Record<string, unknown> {
     },
     applicationProperties: m.applicationProperties,
     body: renderBody(m.body),
+    // The original above stays as it was dead-lettered; what was sent instead, and who changed what.
+    ...(record.repair
+      ? {
+          repair: {
+            by: record.repair.by,
+            at: record.repair.at,
+            changes: record.repair.changes,
+            ...(record.repair.bodyDigest ? { bodyDigest: record.repair.bodyDigest } : {}),
+            applicationProperties: record.repair.message.applicationProperties,
+            body: renderBody(record.repair.message.body),
+          },
+        }
+      : {}),
   };
 }
 
@@ -150,6 +174,8 @@ const FAILURE_CLASS_OF: Record<Extract<ActionOutcome, { ok: false }>["reason"], 
   invalid: "invalid",
   unconfigured: "configuration",
   failed: "transient",
+  // The topic lacks the rules for a replay to one subscription: install them, or say --to-topic.
+  "unsafe-topic": "configuration",
 };
 
 /** Prints a successful outcome; a refused or failed one is the command's failure (exit 1, or 75 when transient). */
@@ -207,18 +233,14 @@ export const filterOptions: OptionSpec[] = [
 function instantOption(ctx: CommandContext, name: string, now: Date): string | undefined {
   const value = stringOption(ctx, name);
   if (value === undefined) return undefined;
-  const ago = parseDuration(value);
-  if (ago !== undefined) return new Date(now.getTime() - ago).toISOString();
-  const at = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value)
-    ? Date.parse(value)
-    : Number.NaN;
-  if (Number.isNaN(at)) {
+  const at = parseInstant(value, now);
+  if (at === undefined) {
     throw new CommandFailure(
       `Invalid value for '--${name}': '${oneLine(value)}' is neither a duration (30m, 2h, 1d) nor an ISO-8601 time (2026-12-01T09:00Z).`,
       { failureClass: "usage" },
     );
   }
-  return new Date(at).toISOString();
+  return at;
 }
 
 /** `--where KEY=VALUE` pairs; the first `=` splits (values may hold more). */
@@ -226,14 +248,14 @@ function whereOption(ctx: CommandContext): { key: string; value: string }[] | un
   const given = ctx.lists?.where ?? (typeof ctx.options?.where === "string" ? [ctx.options.where] : []);
   if (given.length === 0) return undefined;
   return given.map((pair) => {
-    const eq = pair.indexOf("=");
-    if (eq <= 0) {
+    const parsed = parseWherePair(pair);
+    if (parsed === undefined) {
       throw new CommandFailure(
         `Invalid value for '--where': '${oneLine(pair)}' is not KEY=VALUE (an application property and its value).`,
         { failureClass: "usage" },
       );
     }
-    return { key: pair.slice(0, eq), value: pair.slice(eq + 1) };
+    return parsed;
   });
 }
 
@@ -379,6 +401,14 @@ const idArg = {
 /** Kept in the record's resolution, so its notification says the command did it. */
 const VIA_COMMAND = { via: "command" } as const;
 
+/** A subscription's dead letter to its whole topic: every subscription gets it again. */
+const toTopicOption: OptionSpec = {
+  name: "to-topic",
+  description:
+    "A topic subscription's dead letter: send it to the whole topic (every subscription receives it) instead of to its subscription alone.",
+  takesValue: false,
+};
+
 /** `deadletter ls|stats|show|replay|delete|email`: by hand, what the Slack buttons of /resolve do. */
 export const deadletterPlugin = definePlugin({
   name: "deadletter",
@@ -450,24 +480,36 @@ export const deadletterPlugin = definePlugin({
     },
     {
       name: "replay",
-      summary: "Send a parked dead letter back to its queue or topic.",
+      summary:
+        "Send a parked dead letter back to its queue or topic (with no id: every one the filter flags name).",
       sensitive: false,
-      args: [idArg],
+      args: [{ ...idArg, optional: true }],
+      options: [...filterOptions, ...bulkReplayOptions, ...repairOptions, toTopicOption],
       async run(ctx) {
+        // Edits name one dead letter: refused (a usage error) with no id, before any bulk run.
+        const edits = repairEditsOf(ctx);
+        if (isBulkRequest(ctx)) return runBulkAction(ctx, "replay", () => listFilter(ctx));
         report(
           ctx,
-          await (await actions(ctx)).replay(ctx.args.id ?? "", actor(ctx), VIA_COMMAND),
+          await (await actions(ctx)).replay(ctx.args.id ?? "", actor(ctx), {
+            ...VIA_COMMAND,
+            edits,
+            ...(ctx.options?.["to-topic"] === true ? { toTopic: true } : {}),
+          }),
           "Replayed",
         );
       },
     },
     {
       name: "delete",
-      summary: "Resolve a parked dead letter without replaying it (the vault keeps its copy).",
+      summary:
+        "Resolve a parked dead letter without replaying it, the vault keeping its copy (with no id: every one the filter flags name).",
       sensitive: false,
-      args: [idArg],
-      options: [noteOption],
+      args: [{ ...idArg, optional: true }],
+      options: [noteOption, ...filterOptions, ...bulkActionOptions],
       async run(ctx) {
+        if (isBulkRequest(ctx))
+          return runBulkAction(ctx, "delete", () => listFilter(ctx), stringOption(ctx, "note"));
         const outcome = await (await actions(ctx)).delete(
           ctx.args.id ?? "",
           actor(ctx),
@@ -494,5 +536,8 @@ export const deadletterPlugin = definePlugin({
         report(ctx, outcome, "Emailed");
       },
     },
+    ...bulkCommands,
+    bulkDialogCommand,
+    rulesCommand,
   ],
 });

@@ -1,0 +1,397 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ServiceBusClient, type ServiceBusReceivedMessage } from "@azure/service-bus";
+import { type ServiceBusStandIn, startServiceBusStandIn } from "@victoria/emulators/service-bus/broker";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createServiceBusBus } from "../adapters/azure/service-bus-bus";
+import { createFileBulkJobStore } from "../adapters/local/file-bulk-job-store";
+import { createFileVault } from "../adapters/local/file-vault";
+import { createMemoryLogger } from "../logging/json-logger";
+import type { AuditRecord } from "../security/audit-log";
+import { resolvedByJob } from "./bulk-job";
+import { resumeBulkJobs } from "./bulk-job-jobs";
+import { type BulkRunnerDeps, runBulkJob } from "./bulk-job-runner";
+import type { BulkJobStore } from "./bulk-job-store";
+import { type BulkJobs, createBulkJobs } from "./bulk-jobs";
+import type { Bus } from "./bus";
+import type { DeadLetter, EntityRef } from "./dead-letter";
+import { createDeadLetterActions } from "./dead-letter-actions";
+import type { DeadLetterActions } from "./dead-letter-actions-types";
+import type { Vault } from "./vault";
+import { sampleRecord } from "./vault-contract";
+
+// Over the wire: the real Service Bus SDK against the AMQP stand-in, records in a file vault, jobs
+// in the file job store. Time is a fake clock that `sleep` advances, so pacing is counted, not timed.
+
+const ORDERS: EntityRef = { kind: "queue", queue: "orders" };
+const AUDIT_SUB: EntityRef = { kind: "subscription", topic: "events", subscription: "audit" };
+
+let broker: ServiceBusStandIn;
+let bus: Bus;
+let sdk: ServiceBusClient;
+let dir: string;
+let vault: Vault;
+let store: BulkJobStore;
+let actions: DeadLetterActions;
+let clock: number;
+let audit: AuditRecord[];
+let run = 0;
+
+beforeAll(async () => {
+  broker = await startServiceBusStandIn({
+    queues: ["orders"],
+    topics: [{ name: "events", subscriptions: ["audit"] }],
+  });
+  bus = createServiceBusBus((c) => new ServiceBusClient(c), { maxAutoLockRenewalDurationInMs: 0 });
+  sdk = new ServiceBusClient(broker.connectionString);
+});
+
+afterAll(async () => {
+  await sdk.close();
+  await bus.close();
+  await broker.close();
+});
+
+beforeEach(async () => {
+  run += 1;
+  dir = await mkdtemp(join(tmpdir(), "victoria-bulk-"));
+  vault = createFileVault(dir);
+  store = createFileBulkJobStore(dir);
+  actions = createDeadLetterActions({
+    vault,
+    bus,
+    connections: { local: broker.connectionString },
+    maxReplays: 3,
+  });
+  // Later than every record parked (2025), so a job's `until` covers them all.
+  clock = Date.parse("2030-01-01T00:00:00.000Z");
+  audit = [];
+});
+
+afterEach(async () => {
+  await drain(ORDERS);
+  await drain(AUDIT_SUB);
+  await rm(dir, { recursive: true, force: true });
+});
+
+const now = () => new Date(clock);
+const sleep = async (ms: number) => {
+  clock += ms;
+};
+
+function deps(overrides: Partial<BulkRunnerDeps> = {}): BulkRunnerDeps {
+  return {
+    store,
+    actions,
+    vault,
+    bus,
+    connections: { local: broker.connectionString },
+    logger: createMemoryLogger(),
+    audit: { write: async (record) => void audit.push(record) },
+    now,
+    sleep,
+    batchSize: 3,
+    ...overrides,
+  };
+}
+
+function bulk(overrides: Partial<BulkRunnerDeps> = {}): BulkJobs {
+  return createBulkJobs({ ...deps(overrides), actions } as Parameters<typeof createBulkJobs>[0]);
+}
+
+/** `count` parked records on `entity`, messages `<prefix>-<n>` of this test run. */
+async function park(count: number, entity: EntityRef = ORDERS, reason = "Boom"): Promise<string[]> {
+  const ids: string[] = [];
+  for (let n = 1; n <= count; n++) {
+    const message: DeadLetter = {
+      messageId: `r${run}-${entity.kind}-${reason}-${n}`,
+      sequenceNumber: String(n),
+      enqueuedTime: "2025-01-02T03:04:05.000Z",
+      deliveryCount: 10,
+      deadLetterReason: reason,
+      body: { kind: "json", value: { n } },
+      applicationProperties: {},
+    };
+    const { record } = await vault.park(sampleRecord(n, { cluster: "local", entity, message }));
+    ids.push(record.id);
+  }
+  return ids;
+}
+
+function receiverFor(entity: EntityRef) {
+  return entity.kind === "queue"
+    ? sdk.createReceiver(entity.queue, { receiveMode: "receiveAndDelete" })
+    : sdk.createReceiver(entity.topic, entity.subscription, { receiveMode: "receiveAndDelete" });
+}
+
+/** Every message on the entity now, taken off it. */
+async function drain(entity: EntityRef): Promise<string[]> {
+  const receiver = receiverFor(entity);
+  const ids: string[] = [];
+  for (;;) {
+    const batch = await receiver.receiveMessages(50, { maxWaitTimeInMs: 200 });
+    if (batch.length === 0) break;
+    ids.push(...batch.map((m) => String(m.messageId)));
+  }
+  await receiver.close();
+  return ids;
+}
+
+describe("runBulkJob", () => {
+  it("replays each matching parked record once, skips what someone resolved first, and notes the job", async () => {
+    const ids = await park(5);
+    await park(2, ORDERS, "Other");
+    const jobs = bulk();
+    const job = await jobs.start({ action: "replay", filter: { reason: "boom" }, requestedBy: "cli:alice" });
+    // Someone else deletes one before the runner reaches it.
+    expect((await actions.delete(ids[2] as string, "cli:bob")).ok).toBe(true);
+
+    const result = await runBulkJob(deps(), job.id, { runnerId: "a", budgetMs: 60_000 });
+
+    expect(result.outcome).toBe("finished");
+    expect(result.job).toMatchObject({ state: "done", counts: { done: 4, skipped: 0, failed: 0 } });
+    const sent = await drain(ORDERS);
+    expect(sent.sort()).toEqual([1, 2, 4, 5].map((n) => `r${run}-queue-Boom-${n}`));
+    for (const id of ids.filter((_, i) => i !== 2)) {
+      const record = await vault.get(id);
+      expect(record?.state).toBe("replayed");
+      expect(record?.resolution).toMatchObject({ by: "cli:alice", via: "command" });
+      expect(resolvedByJob(record?.resolution?.note, job.id)).toBe(true);
+    }
+    // The other reason was not touched.
+    expect((await vault.list({ reason: "Other", state: "parked" })).length).toBe(2);
+    // Start and end are audited.
+    expect(audit.map((a) => a.phase)).toEqual(["requested", "finished"]);
+    expect(audit[1]?.output).toContain("4 replayed");
+  });
+
+  it("deletes on a topic subscription, and a record resolved before the start is not counted", async () => {
+    const ids = await park(4, AUDIT_SUB);
+    // Topic-wide: the stand-in topic has no replay rules installed (subscription-replay.ts).
+    await actions.replay(ids[0] as string, "cli:bob", { toTopic: true });
+    await drain(AUDIT_SUB);
+    const job = await bulk().start({
+      action: "delete",
+      filter: { entity: "events/Subscriptions/audit" },
+      note: "stale",
+      requestedBy: "cli:alice",
+    });
+    const result = await runBulkJob(deps(), job.id, { runnerId: "a", budgetMs: 60_000 });
+    expect(result.job?.counts).toEqual({ done: 3, skipped: 0, failed: 0 });
+    const deleted = await vault.list({ state: "deleted" });
+    expect(deleted).toHaveLength(3);
+    expect(deleted.every((r) => r.resolution?.note === `bulk job ${job.id}: stale`)).toBe(true);
+    expect(await drain(AUDIT_SUB)).toEqual([]);
+  });
+
+  it("acts on each record exactly once with two runners racing on one job, leases expiring under them", async () => {
+    await park(12);
+    const job = await bulk().start({
+      action: "replay",
+      filter: { entity: "orders" },
+      rate: 100,
+      requestedBy: "cli:a",
+    });
+    // Leases shorter than a batch: each runner keeps losing the job to the other mid-way.
+    const racing = deps({ leaseMs: 15, batchSize: 2 });
+    const [a, b] = await Promise.all([
+      runBulkJob(racing, job.id, { runnerId: "a", budgetMs: 600_000 }),
+      runBulkJob(racing, job.id, { runnerId: "b", budgetMs: 600_000 }),
+    ]);
+    // Whoever is left finishes it (as the schedule's tick would).
+    let final = await store.get(job.id);
+    if (final?.state !== "done") {
+      clock += 1_000;
+      await runBulkJob(deps(), job.id, { runnerId: "c", budgetMs: 600_000 });
+      final = await store.get(job.id);
+    }
+    expect([a.outcome, b.outcome]).toContain("not-ours");
+    const sent = await drain(ORDERS);
+    expect(sent).toHaveLength(12);
+    expect(new Set(sent).size).toBe(12);
+    expect(await vault.list({ state: "parked" })).toEqual([]);
+    expect(final?.state).toBe("done");
+    // Every record counted once, done or (lost to the other runner) skipped.
+    expect((final?.counts.done ?? 0) + (final?.counts.skipped ?? 0)).toBe(12);
+  });
+
+  it("resumes after a runner is killed mid-batch: lease expiry, the tick takes over, no record twice", async () => {
+    await park(10);
+    const job = await bulk().start({ action: "replay", filter: { entity: "orders" }, requestedBy: "cli:a" });
+    let calls = 0;
+    const dying: BulkRunnerDeps["actions"] = {
+      ...actions,
+      replay: async (ref, by, options) => {
+        calls += 1;
+        if (calls === 5) throw new Error("killed"); // the process dies between two records
+        return actions.replay(ref, by, options);
+      },
+    };
+    await expect(
+      runBulkJob(deps({ actions: dying }), job.id, { runnerId: "a", budgetMs: 60_000 }),
+    ).rejects.toThrow("killed");
+    const crashed = await store.get(job.id);
+    expect(crashed?.inFlight.length).toBeGreaterThan(0);
+    // Before the lease expires the tick leaves it alone; after, it runs it to the end.
+    const logger = createMemoryLogger();
+    expect(await resumeBulkJobs({ runner: deps(), budgetMs: () => 60_000, logger })).toEqual([]);
+    clock += 61_000;
+    expect(await resumeBulkJobs({ runner: deps(), budgetMs: () => 60_000, logger })).toEqual([job.id]);
+
+    const final = await store.get(job.id);
+    expect(final).toMatchObject({ state: "done", counts: { done: 10, skipped: 0, failed: 0 }, inFlight: [] });
+    const sent = await drain(ORDERS);
+    expect(sent).toHaveLength(10);
+    expect(new Set(sent).size).toBe(10);
+  });
+
+  it("stops before its next batch when cancelled, leaving the rest parked", async () => {
+    await park(9);
+    const jobs = bulk();
+    const job = await jobs.start({ action: "delete", filter: { entity: "orders" }, requestedBy: "cli:a" });
+    let asked = false;
+    const result = await runBulkJob(
+      deps({
+        progress: {
+          async show(current) {
+            if (!asked && current.counts.done >= 3) {
+              asked = true;
+              expect((await jobs.cancel(job.id, "cli:bob")).ok).toBe(true);
+            }
+            return undefined;
+          },
+        },
+      }),
+      job.id,
+      { runnerId: "a", budgetMs: 60_000 },
+    );
+    expect(result.job).toMatchObject({
+      state: "cancelled",
+      why: "cancelled by cli:bob",
+      counts: { done: 3 },
+    });
+    expect(await vault.list({ state: "parked" })).toHaveLength(6);
+    expect((await jobs.cancel(job.id, "cli:bob")).ok).toBe(false);
+  });
+
+  it("a job nobody is running is cancelled at once", async () => {
+    await park(2);
+    const jobs = bulk();
+    const job = await jobs.start({ action: "replay", filter: { entity: "orders" }, requestedBy: "cli:a" });
+    const cancelled = await jobs.cancel(job.id, "cli:bob");
+    expect(cancelled).toMatchObject({ ok: true, job: { state: "cancelled" } });
+    expect((await runBulkJob(deps(), job.id, { runnerId: "a", budgetMs: 60_000 })).outcome).toBe("not-ours");
+    expect(await vault.list({ state: "parked" })).toHaveLength(2);
+  });
+
+  it("stops after the canary when a canary message is dead-lettered again, and acts on no more", async () => {
+    await park(8);
+    const job = await bulk().start({
+      action: "replay",
+      filter: { entity: "orders" },
+      canary: 2,
+      canaryWaitSeconds: 30,
+      requestedBy: "cli:a",
+    });
+    let consumed = false;
+    const result = await runBulkJob(
+      deps({
+        progress: {
+          async show(current) {
+            if (current.state !== "canary-wait" || consumed) return undefined;
+            consumed = true;
+            // The consumer fails the replayed message again: it goes back to the dead-letter queue.
+            const receiver = sdk.createReceiver("orders");
+            const [first] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2_000 });
+            await receiver.deadLetterMessage(first as ServiceBusReceivedMessage, {
+              deadLetterReason: "Boom",
+              deadLetterErrorDescription: "still broken",
+            });
+            await receiver.close();
+            return undefined;
+          },
+        },
+      }),
+      job.id,
+      { runnerId: "a", budgetMs: 600_000 },
+    );
+    expect(result.job?.state).toBe("stopped");
+    expect(result.job?.why).toContain("canary dead-lettered again");
+    expect(result.job?.counts.done).toBe(2);
+    expect(await vault.list({ state: "parked" })).toHaveLength(6);
+    // Take the re-dead-lettered canary off the subqueue for the next test.
+    await sdk
+      .createReceiver("orders", { subQueueType: "deadLetter", receiveMode: "receiveAndDelete" })
+      .receiveMessages(5, { maxWaitTimeInMs: 200 });
+  });
+
+  it("goes on after a canary that stays healthy, waiting its time first", async () => {
+    await park(5);
+    const job = await bulk().start({
+      action: "replay",
+      filter: { entity: "orders" },
+      canary: 2,
+      canaryWaitSeconds: 30,
+      requestedBy: "cli:a",
+    });
+    const started = clock;
+    const result = await runBulkJob(deps(), job.id, { runnerId: "a", budgetMs: 600_000 });
+    expect(result.job).toMatchObject({ state: "done", counts: { done: 5 } });
+    expect(result.job?.canaryPassedAt).toBeDefined();
+    expect(clock - started).toBeGreaterThanOrEqual(30_000);
+  });
+
+  it("never acts faster than its rate: acts ≤ rate × elapsed + 1 at every act", async () => {
+    await park(12);
+    const job = await bulk().start({
+      action: "delete",
+      filter: { entity: "orders" },
+      rate: 4,
+      requestedBy: "cli:a",
+    });
+    const start = clock;
+    const times: number[] = [];
+    const counted: BulkRunnerDeps["actions"] = {
+      ...actions,
+      delete: async (...args) => {
+        times.push(clock);
+        return actions.delete(...args);
+      },
+    };
+    await runBulkJob(deps({ actions: counted }), job.id, { runnerId: "a", budgetMs: 600_000 });
+    expect(times).toHaveLength(12);
+    times.forEach((at, index) => {
+      expect(index + 1).toBeLessThanOrEqual((4 * (at - start)) / 1000 + 1);
+    });
+  });
+
+  it("hands over when its budget is spent, and the next runner goes on from the cursor", async () => {
+    await park(6);
+    const job = await bulk().start({
+      action: "delete",
+      filter: { entity: "orders" },
+      rate: 1,
+      requestedBy: "cli:a",
+    });
+    const first = await runBulkJob(deps(), job.id, { runnerId: "a", budgetMs: 2_500 });
+    expect(first.outcome).toBe("handed-over");
+    const doneSoFar = first.job?.counts.done ?? 0;
+    expect(doneSoFar).toBeGreaterThan(0);
+    expect(doneSoFar).toBeLessThan(6);
+    // The lease was given up: another runner starts at once.
+    const second = await runBulkJob(deps(), job.id, { runnerId: "b", budgetMs: 600_000 });
+    expect(second.job).toMatchObject({ state: "done", counts: { done: 6 } });
+  });
+});
+
+describe("createBulkJobs", () => {
+  it("previews the count and three samples of what is parked, acting on nothing", async () => {
+    await park(5);
+    const preview = await bulk().preview({ entity: "orders" });
+    expect(preview.count).toBe(5);
+    expect(preview.samples).toHaveLength(3);
+    expect(await vault.list({ state: "parked" })).toHaveLength(5);
+    expect(await store.recent(10)).toEqual([]);
+  });
+});
