@@ -218,8 +218,7 @@ export async function drainDeadLetters(
 
     /** Marks `members` as covered by `notification`; the ids that stuck are completed later. */
     const markAll = async (members: readonly Held[], notification: NotificationRef) => {
-      // In parallel, as settling is: one by one, 5,000 vault writes outlasted the drain's reserve.
-      await forEachLimited(members, SETTLE_CONCURRENCY, async (h) => {
+      for (const h of members) {
         try {
           await vault.markNotified(h.record.id, notification);
           notifiedIds.add(h.record.id);
@@ -230,7 +229,7 @@ export async function drainDeadLetters(
             errorMessage: (error as Error).message,
           });
         }
-      });
+      }
     };
 
     /** One new notification for `members`. */
@@ -302,9 +301,7 @@ export async function drainDeadLetters(
     // Settled in parallel: on a dead connection each settlement waits out the SDK's timeout, and
     // one by one that would outlast any budget. A message left unsettled keeps its lock until it
     // expires and comes back to the DLQ; its record says it was notified, so it is not notified again.
-    // Until the budget's end (at least the reserve): thousands of completions take seconds, and
-    // one left unsettled stays locked on the DLQ until its lock expires.
-    const settleDeadline = Math.max(clock() + reserveMs, deadline + reserveMs);
+    const settleDeadline = clock() + reserveMs;
     await forEachLimited(held, SETTLE_CONCURRENCY, async (h) => {
       const action = notifiedIds.has(h.record.id) ? "complete" : "abandon";
       const settled = await withDeadline(
