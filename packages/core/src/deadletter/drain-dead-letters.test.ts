@@ -292,6 +292,17 @@ describe("grouping (DEAD_LETTER_GROUP_WINDOW)", () => {
     await expectInvariants(7);
   });
 
+  it("finds the open notification past a drain's own records (more than the look-back of 50 per reason)", async () => {
+    await deadLetter(2);
+    await drain({ groupWindowMs: HOUR });
+    expect(posts()).toHaveLength(2);
+    await deadLetter(120, 10); // 60 of each reason, parked newer than the notified two
+    const second = await drain({ groupWindowMs: HOUR });
+    expect(second).toMatchObject({ notified: 120, grouped: 120 });
+    expect(posts()).toHaveLength(2);
+    expect(new Set((await vault.list()).map((r) => r.notification?.id)).size).toBe(2);
+  });
+
   it("posts anew once the open notification is older than the window", async () => {
     let clock = Date.parse("2026-12-06T10:00:00.000Z");
     const now = () => new Date(clock);

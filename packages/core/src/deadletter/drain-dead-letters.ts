@@ -138,6 +138,7 @@ export async function drainDeadLetters(
     maxMessages = 5_000,
   } = options;
   const deadline = clock() + budgetMs - reserveMs;
+  const startedAt = now().toISOString();
   const report: DrainReport = {
     received: 0,
     parked: 0,
@@ -285,7 +286,7 @@ export async function drainDeadLetters(
     else {
       // Same entity and reason within the window: one notification, updated, not a post per drain.
       for (const [reason, members] of byReason(fresh)) {
-        const open = await findOpenNotification(vault, target, reason, now(), groupWindowMs).catch(
+        const open = await findOpenNotification(vault, target, reason, now(), groupWindowMs, startedAt).catch(
           (error: Error) => {
             logger.warn("open notification lookup failed; posting anew", {
               entity: path,

@@ -19,6 +19,11 @@ export async function findOpenNotification(
   reason: string | undefined,
   now: Date,
   windowMs: number,
+  /**
+   * Only records parked before this instant (the drain's start): the drain's own records, just
+   * parked and not yet notified, would otherwise fill the look-back and hide the open notification.
+   */
+  before?: string,
 ): Promise<NotificationRef | undefined> {
   if (!(windowMs > 0)) return undefined;
   const since = new Date(now.getTime() - windowMs).toISOString();
@@ -28,6 +33,7 @@ export async function findOpenNotification(
       cluster: where.cluster,
       entity: entityPath(where.entity),
       since,
+      ...(before ? { until: before } : {}),
       ...(reason ? { reason } : {}),
     },
     { limit: LOOK_BACK },
