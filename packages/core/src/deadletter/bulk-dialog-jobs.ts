@@ -15,6 +15,7 @@ import {
   bulkRefusedView,
 } from "./bulk-dialog";
 import type { BulkJobs } from "./bulk-jobs";
+import { auditInteractionRefusal } from "./interaction-refusal";
 
 export { BULK_DIALOG_JOB } from "./bulk-dialog";
 
@@ -67,21 +68,11 @@ export function createBulkDialogHandler(deps: BulkDialogDeps): (payload: unknown
     const outcome = await deps.gate.check(job.userId, gateChannel(job.channel ?? ""), words);
     const email = outcome.email;
     if (outcome.kind !== "allow") {
-      await deps.audit
-        .write({
-          phase: "refused",
-          requestId: job.requestId,
-          time: now().toISOString(),
-          source: "interaction",
-          user: email ? { id: job.userId, email } : { id: job.userId },
-          team: job.teamId,
-          channel: job.channel,
-          command: words.join(" "),
-          reason: outcome.kind === "refuse" ? outcome.reason : "approval required",
-        })
-        .catch((e: Error) =>
-          logger.error("audit write failed", { requestId: job.requestId, errorMessage: e.message }),
-        );
+      await auditInteractionRefusal({ audit: deps.audit, logger, now }, job, {
+        command: words.join(" "),
+        reason: outcome.kind === "refuse" ? outcome.reason : "approval required",
+        email,
+      });
     }
     if (job.step === "preview") {
       const view =

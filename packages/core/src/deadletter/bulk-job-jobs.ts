@@ -12,6 +12,7 @@ import { BULK_JOB } from "./bulk-job-kinds";
 import { bulkProgressMessage } from "./bulk-job-progress";
 import { type BulkRunnerDeps, type BulkRunResult, runBulkJob } from "./bulk-job-runner";
 import type { BulkJobs } from "./bulk-jobs";
+import { auditInteractionRefusal } from "./interaction-refusal";
 
 export { BULK_CANCEL_JOB, BULK_JOB, BULK_RESUME_JOB } from "./bulk-job-kinds";
 
@@ -101,21 +102,11 @@ export function createBulkCancelHandler(deps: BulkCancelDeps): (payload: unknown
     const tell = (text: string | Mrkdwn) => tellPrivately(chat, logger, job, noticeReply(text));
     const outcome = await deps.gate.check(job.userId, gateChannel(job.channel ?? ""), words);
     if (outcome.kind !== "allow") {
-      await deps.audit
-        .write({
-          phase: "refused",
-          requestId: job.requestId,
-          time: now().toISOString(),
-          source: "interaction",
-          user: outcome.email ? { id: job.userId, email: outcome.email } : { id: job.userId },
-          team: job.teamId,
-          channel: job.channel,
-          command: words.join(" "),
-          reason: outcome.kind === "refuse" ? outcome.reason : "approval required",
-        })
-        .catch((e: Error) =>
-          logger.error("audit write failed", { requestId: job.requestId, errorMessage: e.message }),
-        );
+      await auditInteractionRefusal({ audit: deps.audit, logger, now }, job, {
+        command: words.join(" "),
+        reason: outcome.kind === "refuse" ? outcome.reason : "approval required",
+        email: outcome.email,
+      });
       // A cancel is urgent: one that needs approval is not held, the user runs the command instead.
       await tell(
         outcome.kind === "refuse"

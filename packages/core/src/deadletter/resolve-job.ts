@@ -9,6 +9,7 @@ import { codeBlock, type Mrkdwn, mention, mrkdwn } from "../slack/slack-text";
 import { tellPrivately } from "../slack/tell-privately";
 import * as z from "../validation/zod";
 import type { ActionOutcome, DeadLetterActions } from "./dead-letter-actions-types";
+import { auditInteractionRefusal } from "./interaction-refusal";
 import { redrawNotification } from "./notification-redraw";
 import { topicReplayOffer } from "./subscription-replay-offer";
 import type { Vault } from "./vault";
@@ -210,21 +211,11 @@ export function createResolveHandler(deps: ResolveDeps): (job: ResolveJob) => Pr
     const words = commandOf(job);
     const outcome = await deps.gate.check(job.userId, gateChannel(job.channel ?? ""), words);
     const refuse = async (reason: string, message: string | Mrkdwn, email?: string) => {
-      await audit
-        .write({
-          phase: "refused",
-          requestId: job.requestId,
-          time: now().toISOString(),
-          source: "interaction",
-          user: email ? { id: job.userId, email } : { id: job.userId },
-          team: job.teamId,
-          channel: job.channel,
-          command: `${words.join(" ")} ${job.target}`,
-          reason,
-        })
-        .catch((e: Error) =>
-          logger.error("audit write failed", { requestId: job.requestId, errorMessage: e.message }),
-        );
+      await auditInteractionRefusal({ audit, logger, now }, job, {
+        command: `${words.join(" ")} ${job.target}`,
+        reason,
+        email,
+      });
       await tell(job, noticeReply(message));
     };
     if (outcome.kind === "refuse") return refuse(outcome.reason, outcome.message, outcome.email);

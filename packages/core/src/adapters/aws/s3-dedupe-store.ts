@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import type { DedupeStore } from "../../idempotency/dedupe-store";
-import { errorName, failure, isConditionFailure } from "./s3-errors";
+import { errorName, failure } from "./s3-errors";
+import { type PutCondition, putConditionalObject } from "./s3-versioned-object";
 
 export interface S3DedupeStoreOptions {
   client: S3Client;
@@ -36,23 +37,13 @@ export function createS3DedupeStore(options: S3DedupeStoreOptions): DedupeStore 
   const keyOf = (key: string) => `${folder}${createHash("sha256").update(key, "utf8").digest("hex")}`;
 
   /** A conditional put of a fresh claim; false when the condition failed (someone else got there). */
-  async function put(key: string, ttlMs: number, condition: { IfNoneMatch: "*" } | { IfMatch: string }) {
+  async function put(key: string, ttlMs: number, condition: PutCondition) {
     const body = JSON.stringify({ key, expiresAt: new Date(now() + ttlMs).toISOString() });
-    try {
-      await client.send(
-        new PutObjectCommand({
-          Bucket: bucket,
-          Key: keyOf(key),
-          Body: body,
-          ContentType: "application/json",
-          ...condition,
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw failure(`Could not claim ${JSON.stringify(key)} (s3://${bucket}/${keyOf(key)})`, error);
-    }
+    return putConditionalObject(
+      client,
+      { bucket, key: keyOf(key), body, condition },
+      `Could not claim ${JSON.stringify(key)} (s3://${bucket}/${keyOf(key)})`,
+    );
   }
 
   /** The current claim's expiry and ETag, or undefined when there is none. */

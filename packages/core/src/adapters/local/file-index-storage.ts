@@ -1,8 +1,10 @@
-import { createHash, randomUUID } from "node:crypto";
-import { link, mkdir, open, readdir, readFile, rename, stat, unlink } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { link, mkdir, readFile, rename, stat, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { IndexStorage } from "../../deadletter/vault-index-storage";
+import { namesIn } from "./dir-names";
 import { errorCode, serialize, withLockFile } from "./file-lock";
+import { writeFlushedTemp } from "./temp-file";
 
 export interface FileIndexStorageOptions {
   staleLockMs: number;
@@ -31,15 +33,7 @@ export function createFileIndexStorage(folder: string, options: FileIndexStorage
 
   async function writeTemp(path: string, text: string): Promise<string> {
     await mkdir(dirname(path), { recursive: true });
-    const temp = join(dirname(path), `.${randomUUID()}.tmp`);
-    const handle = await open(temp, "wx");
-    try {
-      await handle.writeFile(text, "utf8");
-      await handle.datasync();
-    } finally {
-      await handle.close();
-    }
-    return temp;
+    return writeFlushedTemp(dirname(path), text);
   }
 
   async function publish(path: string, text: string, how: "link" | "rename"): Promise<void> {
@@ -92,13 +86,7 @@ export function createFileIndexStorage(folder: string, options: FileIndexStorage
 
     async list(prefix) {
       const dir = pathOf(prefix.replace(/\/$/, ""));
-      let names: string[];
-      try {
-        names = await readdir(dir);
-      } catch (error) {
-        if (errorCode(error) === "ENOENT") return [];
-        throw error;
-      }
+      const names = await namesIn(dir);
       const listed = await Promise.all(
         // Temp files start with a dot: a crashed write is never listed.
         names

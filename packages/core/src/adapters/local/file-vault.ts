@@ -1,5 +1,4 @@
-import { randomUUID } from "node:crypto";
-import { link, mkdir, open, readdir, readFile, rename, unlink } from "node:fs/promises";
+import { link, mkdir, readFile, rename, unlink } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { matchesFilter } from "../../deadletter/record-filter";
 import type { Vault, VaultRecord } from "../../deadletter/vault";
@@ -15,8 +14,10 @@ import {
   recordUpdates,
   scanPage,
 } from "../../deadletter/vault-records";
+import { namesIn } from "./dir-names";
 import { createFileIndexStorage } from "./file-index-storage";
 import { errorCode, serialize, withLockFile } from "./file-lock";
+import { writeFlushedTemp } from "./temp-file";
 
 export const DEFAULT_VAULT_DIR = ".victoria/vault";
 
@@ -75,13 +76,7 @@ export function createFileVault(dir: string = DEFAULT_VAULT_DIR, options: FileVa
 
   /** The ids of the stored records (temp and lock files do not match, so crashed writes stay invisible). */
   async function recordIds(): Promise<string[]> {
-    let names: string[];
-    try {
-      names = await readdir(folder);
-    } catch (error) {
-      if (errorCode(error) === "ENOENT") return [];
-      throw error;
-    }
+    const names = await namesIn(folder);
     return names.flatMap((name) => recordIdOf(name) ?? []);
   }
 
@@ -93,15 +88,7 @@ export function createFileVault(dir: string = DEFAULT_VAULT_DIR, options: FileVa
   /** Writes `text` to a fresh temp file next to the records, flushed to disk; returns its path. */
   async function writeTemp(id: string, text: string): Promise<string> {
     await ensureFolder();
-    const temp = join(folder, `.${id}.${randomUUID()}.tmp`);
-    const handle = await open(temp, "wx");
-    try {
-      await handle.writeFile(text, "utf8");
-      await handle.datasync();
-    } finally {
-      await handle.close();
-    }
-    return temp;
+    return writeFlushedTemp(folder, text, id);
   }
 
   /** Read-modify-write of one record under its lock; `change` answers the new record or why not. */
