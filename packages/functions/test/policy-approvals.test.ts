@@ -329,6 +329,17 @@ describe("command policy with approvals, end to end (npm start, VICTORIA_POLICY)
     }
   }, 45_000);
 
+  it("1b. `/victoria deadletter bulk --entity orders` opens the Bulk… dialog with the command's trigger_id, pre-filled", async () => {
+    const before = h.slack.views().length;
+    await slash(h, MEMBER.id, OPS, "deadletter bulk --cluster local --entity orders");
+    const opened = await eventually(() => h.slack.views().slice(before)[0]);
+    expect(opened.triggerId).toMatch(/^t-U0MEMBER-/);
+    const view = JSON.stringify(opened.view);
+    expect(view).toContain('"callback_id":"deadletter_bulk_filter"');
+    expect(view).toContain('"initial_value":"orders"');
+    expect(view).toContain('"initial_value":"local"');
+  }, 45_000);
+
   it("2. denied by rule: the `*` deny rule's reason, privately; a guest is told only sre may run it", async () => {
     let mark = auditRecords(h).length;
     const denied = await slashAnswer(h, MEMBER.id, OPS, "store local ls");
