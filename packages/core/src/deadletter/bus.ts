@@ -18,6 +18,11 @@ export class EntityNotFoundError extends Error {
 /** A received message held under a peek-lock until it is settled one way or another. */
 export interface LockedMessage {
   message: DeadLetter;
+  /**
+   * When the lock runs out as the broker last said (renewals move it); undefined when unknown.
+   * Settling after that fails: the message is back on the entity for someone else.
+   */
+  lockedUntil?(): Date | undefined;
   complete(): Promise<void>;
   /** Gives the lock up; the message becomes available again (delivery count + 1). */
   abandon(): Promise<void>;

@@ -112,6 +112,29 @@ async function expectInvariants(total: number, dlq = DLQ) {
 }
 
 const waitForLocks = () => new Promise((resolve) => setTimeout(resolve, 1_700));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The real bus, each completion taking `ms` longer (a broker far away, or busy). */
+function slowCompletions(inner: Bus, ms: number): Bus {
+  return {
+    ...inner,
+    async receiver(connection, target, options) {
+      const receiver = await inner.receiver(connection, target, options);
+      return {
+        ...receiver,
+        async receive(max, waitMs) {
+          return (await receiver.receive(max, waitMs)).map((locked) => ({
+            ...locked,
+            complete: async () => {
+              await sleep(ms);
+              await locked.complete();
+            },
+          }));
+        },
+      };
+    },
+  };
+}
 
 describe("dead-letter drain (real SDK over AMQP, file vault, Slack stand-in)", () => {
   it("drains 120 dead letters across batches: parked with everything, one notification, all completed", async () => {
@@ -225,6 +248,39 @@ describe("dead-letter drain (real SDK over AMQP, file vault, Slack stand-in)", (
     expect(completed).toHaveLength(60);
   });
 
+  it("completes every message within the budget even when completing them outlasts the reserve", async () => {
+    await deadLetter(120);
+    // 120 completions of 250 ms, 16 at a time: ~2 s, twice the 1 s reserve, well within the budget.
+    const report = await drain({ bus: slowCompletions(bus, 250) });
+    expect(report).toMatchObject({ received: 120, notified: 120, completed: 120, abandoned: 0 });
+    expect(broker.depth(DLQ)).toMatchObject({ active: 0, locked: 0 });
+    const { completed } = await expectInvariants(120);
+    expect(completed).toHaveLength(120);
+  });
+
+  it("abandons, never completes, a message whose record could not be marked notified", async () => {
+    await deadLetter(10);
+    // The last one fails: its abandon follows its neighbour's completion (see toAbandon).
+    let marks = 0;
+    const flaky: Vault = {
+      ...vault,
+      markNotified: async (id, notification) => {
+        if (++marks === 10) throw new Error("disk full");
+        return vault.markNotified(id, notification);
+      },
+    };
+    const first = await drain({ vault: flaky });
+    expect(first).toMatchObject({ received: 10, notified: 10, completed: 9, abandoned: 1 });
+    expect(broker.depth(DLQ)).toMatchObject({ active: 1, locked: 0 });
+    const unmarked = (await vault.list()).filter((r) => !r.notification);
+    expect(unmarked).toHaveLength(1);
+    // The next drain notifies it (better twice than never) and only then completes it.
+    const second = await drain();
+    expect(second).toMatchObject({ received: 1, parked: 0, notified: 1, alreadyNotified: 0, completed: 1 });
+    expect(broker.depth(DLQ)).toMatchObject({ active: 0, locked: 0 });
+    expect((await vault.list()).every((r) => r.notification)).toBe(true);
+  });
+
   it("stops receiving when the time budget runs out and leaves the rest on the bus", async () => {
     await deadLetter(80);
     const slow: Vault = {
@@ -316,6 +372,27 @@ describe("grouping (DEAD_LETTER_GROUP_WINDOW)", () => {
     expect(updates()).toHaveLength(0);
   });
 
+  it("marks nothing when neither the open notification can be updated nor a new one posted", async () => {
+    await deadLetter(1, 1); // MaxDeliveryCountExceeded
+    await drain({ groupWindowMs: HOUR });
+    await deadLetter(1, 3);
+    const revoked = createWebApiChat({
+      token: "xoxb-revoked",
+      slackApiUrl: slack.url,
+      retryConfig: { retries: 0 },
+    });
+    const down = await drain({ groupWindowMs: HOUR, chat: revoked });
+    expect(down).toMatchObject({ received: 1, notified: 0, grouped: 0, completed: 0, abandoned: 1 });
+    // Not marked as covered by a notification that does not show it: the next drain announces it.
+    const three = (await vault.list()).find((r) => r.message.messageId === "msg-3");
+    expect(three?.notification).toBeUndefined();
+    const back = await drain({ groupWindowMs: HOUR });
+    expect(back).toMatchObject({ received: 1, notified: 1, grouped: 1, alreadyNotified: 0, completed: 1 });
+    const last = updates().at(-1);
+    expect(last && headline(last)).toBe("2");
+    expect(broker.depth(DLQ)).toMatchObject({ active: 0, locked: 0 });
+  });
+
   it("without a window every drain posts one notification for all it parked", async () => {
     await deadLetter(2);
     await drain();
@@ -360,6 +437,22 @@ describe("a backlog bigger than one drain holds (drain job rounds)", () => {
     expect(records.every((r) => r.notification)).toBe(true);
     // Two reasons: one notification each, the later rounds updating them.
     expect(new Set(records.map((r) => r.notification?.id)).size).toBe(2);
+    expect(slack.calls.filter((c) => c.method === "chat.postMessage")).toHaveLength(2);
+  });
+
+  it("ends with the DLQ empty when each round's completions outlast the reserve", async () => {
+    await deadLetter(200);
+    const handler = createDrainJobHandler({
+      ...deps({ groupWindowMs: 3_600_000, bus: slowCompletions(bus, 250) }),
+      connections: { prod1: broker.connectionString },
+      // 100 completions of 250 ms, 16 at a time: ~1.75 s a round against a 1 s reserve.
+      drainOptions: () => ({ budgetMs: 15_000, reserveMs: 1_000, waitMs: 500, maxMessages: 100 }),
+    });
+    await handler({ cluster: "prod1", namespace: "sb-prod1", entity });
+    expect(broker.depth(DLQ)).toMatchObject({ active: 0, locked: 0 });
+    const records = await vault.list();
+    expect(records).toHaveLength(200);
+    expect(records.every((r) => r.notification)).toBe(true);
     expect(slack.calls.filter((c) => c.method === "chat.postMessage")).toHaveLength(2);
   });
 });

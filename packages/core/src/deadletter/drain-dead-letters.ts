@@ -41,7 +41,10 @@ export interface DrainOptions {
   batchSize?: number;
   /** How long one receive waits for the first message. */
   waitMs?: number;
-  /** Most messages held under lock at once (one notification covers them). */
+  /**
+   * Most messages held under lock at once (one notification covers them); at most
+   * `MAX_HELD_MESSAGES`, whatever is asked.
+   */
   maxMessages?: number;
 }
 
@@ -64,6 +67,15 @@ export interface DrainReport {
 
 const SETTLE_CONCURRENCY = 16;
 
+/**
+ * A receiver link keeps its unsettled deliveries in rhea's session window of 2,048 (hence the
+ * SDK's peek-lock cap of 2,047 a receive): a delivery pushed out of it can no longer be settled
+ * on the link, and its complete waits until the connection goes, the message locked meanwhile.
+ * Holding 5,000 left 2,048 of each round locked when the job ended. A bigger backlog is drained
+ * in rounds (drain-jobs.ts), grouped into one notification.
+ */
+export const MAX_HELD_MESSAGES = 2_000;
+
 /** Resolves to the promise's value, or undefined once `ms` have passed (the promise runs on). */
 function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
@@ -73,16 +85,27 @@ function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | undefined
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-async function forEachLimited<T>(
-  items: readonly T[],
-  limit: number,
-  run: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await run(items[next++] as T);
-  });
-  await Promise.all(workers);
+/**
+ * Runs tasks as they are added, at most `limit` at a time, in the order added; `idle()` resolves
+ * once every task added so far has run.
+ */
+function createTaskQueue(limit: number) {
+  const waiting: Array<() => Promise<void>> = [];
+  const workers = new Set<Promise<void>>();
+  const work = async () => {
+    for (let task = waiting.shift(); task; task = waiting.shift()) await task();
+  };
+  return {
+    add(task: () => Promise<void>) {
+      waiting.push(task);
+      if (workers.size >= limit) return;
+      const worker = work().finally(() => workers.delete(worker));
+      workers.add(worker);
+    },
+    async idle() {
+      while (workers.size > 0) await Promise.all(workers);
+    },
+  };
 }
 
 interface Held {
@@ -135,9 +158,11 @@ export async function drainDeadLetters(
     reserveMs = Math.min(5_000, budgetMs / 3),
     batchSize = 50,
     waitMs = 1_000,
-    maxMessages = 5_000,
+    maxMessages: askedMax = MAX_HELD_MESSAGES,
   } = options;
-  const deadline = clock() + budgetMs - reserveMs;
+  const maxMessages = Math.min(askedMax, MAX_HELD_MESSAGES);
+  const budgetEnd = clock() + budgetMs;
+  const deadline = budgetEnd - reserveMs;
   const startedAt = now().toISOString();
   const report: DrainReport = {
     received: 0,
@@ -215,27 +240,82 @@ export async function drainDeadLetters(
     const held = [...heldById.values()];
     const fresh = held.filter((h) => !h.record.notification);
     report.alreadyNotified = held.length - fresh.length;
-    const notifiedIds = new Set(held.filter((h) => h.record.notification).map((h) => h.record.id));
 
-    /** Marks `members` as covered by `notification`; the ids that stuck are completed later. */
+    // Each message is settled as soon as its fate is known: completed right after its record is
+    // marked notified (so completions overlap the marking instead of following all of it), or
+    // abandoned. Settling may run to the end of the budget (or `reserveMs` past Slack's first
+    // answer, should receiving and notifying have used the budget up), never past a message's lock:
+    // once that is gone the message is back on the DLQ, its record already notified, and the next
+    // drain completes it without notifying again.
+    let settleEnd = Math.max(budgetEnd, clock() + reserveMs);
+    let slackAnswered = false;
+    /** A slow Slack (a 429's Retry-After) must not eat the time kept for settling. */
+    const afterSlack = () => {
+      if (slackAnswered) return;
+      slackAnswered = true;
+      settleEnd = Math.max(settleEnd, clock() + reserveMs);
+    };
+    const settling = createTaskQueue(SETTLE_CONCURRENCY);
+    /**
+     * Abandoned only once every completion is settled: rhea (3.0.5) merges the dispositions of
+     * adjacent deliveries written together into one range with the first one's outcome, even when
+     * the next one's differs, so an abandon right after a complete could complete its message.
+     */
+    const toAbandon: Held[] = [];
+    const settleLater = (h: Held, action: "complete" | "abandon") => {
+      if (action === "abandon") toAbandon.push(h);
+      else settleNow(h, action);
+    };
+    const settleNow = (h: Held, action: "complete" | "abandon") =>
+      settling.add(async () => {
+        // The lock's expiry is the broker's wall-clock time (not `now`, which stamps records).
+        const lockedUntil = h.locked.lockedUntil?.()?.getTime();
+        const left = Math.min(
+          settleEnd - clock(),
+          lockedUntil === undefined ? Number.POSITIVE_INFINITY : lockedUntil - Date.now(),
+        );
+        if (left <= 0) return;
+        // On a dead connection a settlement waits out the SDK's timeout; past the deadline it runs
+        // on unawaited (a message left unsettled keeps its lock until it expires).
+        const settled = await withDeadline(
+          settle(
+            () => (action === "complete" ? h.locked.complete() : h.locked.abandon()),
+            logger,
+            action,
+            h.record.id,
+          ),
+          left,
+        );
+        if (settled === true) {
+          if (action === "complete") report.completed++;
+          else report.abandoned++;
+        }
+      });
+
+    for (const h of held) if (h.record.notification) settleLater(h, "complete");
+
+    /** Marks each member as covered by `notification`, completing its message once that stuck. */
     const markAll = async (members: readonly Held[], notification: NotificationRef) => {
       for (const h of members) {
         try {
           await vault.markNotified(h.record.id, notification);
-          notifiedIds.add(h.record.id);
         } catch (error) {
           // The record will be notified again by a later drain: better twice than never.
           logger.error("vault markNotified failed", {
             record: h.record.id,
             errorMessage: (error as Error).message,
           });
+          settleLater(h, "abandon");
+          continue;
         }
+        settleLater(h, "complete");
       }
     };
 
-    /** One new notification for `members`. */
+    /** One new notification for `members`; false when it could not be posted. */
     const post = async (members: readonly Held[]) => {
       const notificationId = randomUUID();
+      let posted: { channel: string; ts: string };
       try {
         const message = buildDeadLetterNotification({
           cluster: target.cluster,
@@ -244,34 +324,37 @@ export async function drainDeadLetters(
           records: members.map((h) => h.record),
           notificationId,
         });
-        const posted = await chat.postMessage({
+        posted = await chat.postMessage({
           channel: alertChannel,
           text: message.text,
           blocks: message.blocks,
         });
-        report.notification ??= { channel: posted.channel, ts: posted.ts, id: notificationId };
-        report.notified += members.length;
-        const at = now().toISOString();
-        await markAll(members, { channel: posted.channel, ts: posted.ts, id: notificationId, at });
       } catch (error) {
+        afterSlack();
         logger.error("dead-letter notification failed", {
           entity: path,
           errorMessage: (error as Error).message,
         });
+        return false;
       }
+      afterSlack();
+      report.notification ??= { channel: posted.channel, ts: posted.ts, id: notificationId };
+      report.notified += members.length;
+      const at = now().toISOString();
+      await markAll(members, { channel: posted.channel, ts: posted.ts, id: notificationId, at });
+      return true;
     };
 
     /**
-     * Adds `members` to an open notification and redraws it (count, reasons, first and last
-     * parked); false when that failed, so the caller posts anew rather than leave them unannounced.
+     * Adds `members` to an open notification: redrawn with them first (count, reasons, first and
+     * last parked), then each marked; false when the redraw failed (nothing marked), so the caller
+     * posts anew rather than leave them unannounced.
      */
     const join = async (members: readonly Held[], open: NotificationRef) => {
-      await markAll(members, open);
       try {
-        if (!(await redrawNotification({ vault, chat }, open.id))) return false;
-        report.notified += members.length;
-        report.grouped += members.length;
-        return true;
+        const joining = members.map((h) => h.record);
+        const redrawn = await redrawNotification({ vault, chat }, open.id, joining).finally(afterSlack);
+        if (!redrawn) return false;
       } catch (error) {
         logger.warn("grouped notification update failed; posting anew", {
           entity: path,
@@ -280,9 +363,18 @@ export async function drainDeadLetters(
         });
         return false;
       }
+      report.notified += members.length;
+      report.grouped += members.length;
+      await markAll(members, open);
+      return true;
     };
 
-    if (fresh.length > 0 && !(groupWindowMs > 0)) await post(fresh);
+    /** Notified by a new post, or else its messages stay on the bus for the next drain. */
+    const postOrAbandon = async (members: readonly Held[]) => {
+      if (!(await post(members))) for (const h of members) settleLater(h, "abandon");
+    };
+
+    if (fresh.length > 0 && !(groupWindowMs > 0)) await postOrAbandon(fresh);
     else {
       // Same entity and reason within the window: one notification, updated, not a post per drain.
       for (const [reason, members] of byReason(fresh)) {
@@ -295,30 +387,12 @@ export async function drainDeadLetters(
             return undefined;
           },
         );
-        if (!open || !(await join(members, open))) await post(members);
+        if (!open || !(await join(members, open))) await postOrAbandon(members);
       }
     }
-
-    // Settled in parallel: on a dead connection each settlement waits out the SDK's timeout, and
-    // one by one that would outlast any budget. A message left unsettled keeps its lock until it
-    // expires and comes back to the DLQ; its record says it was notified, so it is not notified again.
-    const settleDeadline = clock() + reserveMs;
-    await forEachLimited(held, SETTLE_CONCURRENCY, async (h) => {
-      const action = notifiedIds.has(h.record.id) ? "complete" : "abandon";
-      const settled = await withDeadline(
-        settle(
-          () => (action === "complete" ? h.locked.complete() : h.locked.abandon()),
-          logger,
-          action,
-          h.record.id,
-        ),
-        settleDeadline - clock(),
-      );
-      if (settled === true) {
-        if (action === "complete") report.completed++;
-        else report.abandoned++;
-      }
-    });
+    await settling.idle();
+    for (const h of toAbandon) settleNow(h, "abandon");
+    await settling.idle();
   } finally {
     await receiver
       .close()

@@ -1,7 +1,7 @@
 import type { Chat } from "../ports";
 import type { ActionOutcome, DeadLetterActions } from "./dead-letter-actions-types";
 import { buildDeadLetterNotification } from "./notification-blocks";
-import type { Vault } from "./vault";
+import type { Vault, VaultRecord } from "./vault";
 
 export interface NotificationRedrawDeps {
   vault: Vault;
@@ -16,10 +16,21 @@ export interface NotificationRedrawDeps {
 export async function redrawNotification(
   { vault, chat }: NotificationRedrawDeps,
   notificationId: string,
+  /**
+   * Records about to join it (a drain's, not yet marked): drawn as if marked, so the drain can
+   * mark each one only once the message shows it, and complete its dead letter right after.
+   */
+  joining: readonly VaultRecord[] = [],
 ): Promise<boolean> {
-  const records = await vault.list({ notificationId });
-  const first = records[0];
+  const stored = await vault.list({ notificationId });
+  const first = stored[0];
   if (!first?.notification) return false;
+  const { notification } = first;
+  const joiningIds = new Set(joining.map((r) => r.id));
+  const records = [
+    ...stored.filter((r) => !joiningIds.has(r.id)),
+    ...joining.map((r) => ({ ...r, notification })),
+  ];
   // Same order as when it was posted (oldest message first), so nothing jumps around.
   records.sort((a, b) =>
     Number(BigInt(a.message.sequenceNumber || "0") - BigInt(b.message.sequenceNumber || "0")),

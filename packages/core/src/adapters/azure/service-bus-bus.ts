@@ -101,6 +101,8 @@ export function toServiceBusMessage(message: OutgoingMessage): ServiceBusMessage
 function lockedMessage(receiver: ServiceBusReceiver, message: ServiceBusReceivedMessage): LockedMessage {
   return {
     message: toDeadLetter(message),
+    // The SDK's lock renewer updates `lockedUntilUtc` on the message it renews.
+    lockedUntil: () => message.lockedUntilUtc,
     complete: () => receiver.completeMessage(message),
     abandon: () => receiver.abandonMessage(message),
     deadLetter: (reason, description) =>
