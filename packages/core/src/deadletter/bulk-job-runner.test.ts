@@ -1,7 +1,12 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ServiceBusClient, type ServiceBusReceivedMessage } from "@azure/service-bus";
+import type { PipelineRequest, SendRequest } from "@azure/core-rest-pipeline";
+import {
+  ServiceBusAdministrationClient,
+  ServiceBusClient,
+  type ServiceBusReceivedMessage,
+} from "@azure/service-bus";
 import { type ServiceBusStandIn, startServiceBusStandIn } from "@victoria/emulators/service-bus/broker";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createServiceBusBus } from "../adapters/azure/service-bus-bus";
@@ -11,7 +16,7 @@ import { createMemoryLogger } from "../logging/json-logger";
 import type { AuditRecord } from "../security/audit-log";
 import { resolvedByJob } from "./bulk-job";
 import { resumeBulkJobs } from "./bulk-job-jobs";
-import { type BulkRunnerDeps, runBulkJob } from "./bulk-job-runner";
+import { type BulkRunnerDeps, type BulkRunResult, runBulkJob } from "./bulk-job-runner";
 import type { BulkJobStore } from "./bulk-job-store";
 import { type BulkJobs, createBulkJobs } from "./bulk-jobs";
 import type { Bus } from "./bus";
@@ -26,6 +31,9 @@ import { sampleRecord } from "./vault-contract";
 
 const ORDERS: EntityRef = { kind: "queue", queue: "orders" };
 const AUDIT_SUB: EntityRef = { kind: "subscription", topic: "events", subscription: "audit" };
+/** On a topic whose replay rules get installed: a replay to it reaches it alone. */
+const RULED_AUDIT: EntityRef = { kind: "subscription", topic: "ruled", subscription: "audit" };
+const RULED_BILLING: EntityRef = { kind: "subscription", topic: "ruled", subscription: "billing" };
 
 let broker: ServiceBusStandIn;
 let bus: Bus;
@@ -37,13 +45,33 @@ let actions: DeadLetterActions;
 let clock: number;
 let audit: AuditRecord[];
 let run = 0;
+/** HTTP requests the management client has sent to the stand-in (the rules are read over it). */
+let managementRequests = 0;
 
 beforeAll(async () => {
   broker = await startServiceBusStandIn({
     queues: ["orders"],
-    topics: [{ name: "events", subscriptions: ["audit"] }],
+    topics: [
+      { name: "events", subscriptions: ["audit"] },
+      { name: "ruled", subscriptions: ["audit", "billing"] },
+    ],
   });
-  bus = createServiceBusBus((c) => new ServiceBusClient(c), { maxAutoLockRenewalDurationInMs: 0 });
+  const counting = {
+    name: "count-management-requests",
+    sendRequest: (request: PipelineRequest, next: SendRequest) => {
+      managementRequests += 1;
+      return next(request);
+    },
+  };
+  bus = createServiceBusBus(
+    (c) => new ServiceBusClient(c),
+    { maxAutoLockRenewalDurationInMs: 0 },
+    (c) => {
+      const admin = new ServiceBusAdministrationClient(c, { tlsOptions: { ca: broker.ca } });
+      admin.pipeline.addPolicy(counting);
+      return admin;
+    },
+  );
   sdk = new ServiceBusClient(broker.connectionString);
 });
 
@@ -72,6 +100,8 @@ beforeEach(async () => {
 afterEach(async () => {
   await drain(ORDERS);
   await drain(AUDIT_SUB);
+  await drain(RULED_AUDIT);
+  await drain(RULED_BILLING);
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -382,6 +412,258 @@ describe("runBulkJob", () => {
     // The lease was given up: another runner starts at once.
     const second = await runBulkJob(deps(), job.id, { runnerId: "b", budgetMs: 600_000 });
     expect(second.job).toMatchObject({ state: "done", counts: { done: 6 } });
+  });
+});
+
+describe("runBulkJob acting on a batch's records at once", () => {
+  /** The actions, counting the acts under way at once (and the most seen) and when each started. */
+  function watched() {
+    const seen = { now: 0, most: 0, starts: [] as number[] };
+    const watch = async <T>(act: () => Promise<T>): Promise<T> => {
+      seen.starts.push(clock);
+      seen.now += 1;
+      seen.most = Math.max(seen.most, seen.now);
+      try {
+        return await act();
+      } finally {
+        seen.now -= 1;
+      }
+    };
+    const counted: BulkRunnerDeps["actions"] = {
+      ...actions,
+      replay: (...args) => watch(() => actions.replay(...args)),
+      delete: (...args) => watch(() => actions.delete(...args)),
+    };
+    return { seen, counted };
+  }
+
+  it("has several acts under way at once, never more than 8, each record once and paced", async () => {
+    await park(20);
+    const job = await bulk().start({
+      action: "replay",
+      filter: { entity: "orders" },
+      rate: 50,
+      requestedBy: "cli:a",
+    });
+    const { seen, counted } = watched();
+    const start = clock;
+    const result = await runBulkJob(deps({ actions: counted, batchSize: 20 }), job.id, {
+      runnerId: "a",
+      budgetMs: 600_000,
+    });
+    expect(result.job).toMatchObject({ state: "done", counts: { done: 20, skipped: 0, failed: 0 } });
+    expect(seen.most).toBeGreaterThan(1);
+    expect(seen.most).toBeLessThanOrEqual(8);
+    seen.starts.forEach((at, index) => {
+      expect(index + 1).toBeLessThanOrEqual((50 * (at - start)) / 1000 + 1);
+    });
+    const sent = await drain(ORDERS);
+    expect(sent).toHaveLength(20);
+    expect(new Set(sent).size).toBe(20);
+  });
+
+  it("acts on each record exactly once with two runners racing over batches acted on at once", async () => {
+    await park(30);
+    const job = await bulk().start({
+      action: "replay",
+      filter: { entity: "orders" },
+      rate: 100,
+      requestedBy: "cli:a",
+    });
+    const racing = deps({ leaseMs: 25, batchSize: 10 });
+    const [a, b] = await Promise.all([
+      runBulkJob(racing, job.id, { runnerId: "a", budgetMs: 600_000 }),
+      runBulkJob(racing, job.id, { runnerId: "b", budgetMs: 600_000 }),
+    ]);
+    let final = await store.get(job.id);
+    if (final?.state !== "done") {
+      clock += 1_000;
+      await runBulkJob(deps(), job.id, { runnerId: "c", budgetMs: 600_000 });
+      final = await store.get(job.id);
+    }
+    expect([a.outcome, b.outcome]).toContain("not-ours");
+    const sent = await drain(ORDERS);
+    expect(sent).toHaveLength(30);
+    expect(new Set(sent).size).toBe(30);
+    expect(await vault.list({ state: "parked" })).toEqual([]);
+    expect(final).toMatchObject({ state: "done", inFlight: [] });
+    expect((final?.counts.done ?? 0) + (final?.counts.skipped ?? 0)).toBe(30);
+  });
+
+  it("a runner stalled past its lease mid-batch is taken over: the new one finishes, the stalled one stops", async () => {
+    await park(20);
+    const job = await bulk().start({
+      action: "replay",
+      filter: { entity: "orders" },
+      rate: 100,
+      requestedBy: "cli:a",
+    });
+    const { seen, counted } = watched();
+    let taken: Promise<BulkRunResult> | undefined;
+    const stalled = runBulkJob(
+      deps({
+        actions: counted,
+        batchSize: 10,
+        sleep: async (ms) => {
+          clock += ms;
+          if (seen.starts.length === 5 && !taken) {
+            // This runner stops for longer than its lease, acts under way; another takes the job.
+            clock += 61_000;
+            taken = runBulkJob(deps({ batchSize: 10 }), job.id, { runnerId: "b", budgetMs: 600_000 });
+            await taken;
+          }
+        },
+      }),
+      job.id,
+      { runnerId: "a", budgetMs: 600_000 },
+    );
+    expect((await stalled).outcome).toBe("not-ours");
+    expect((await taken)?.outcome).toBe("finished");
+    expect(seen.starts).toHaveLength(5); // none started after the stall
+    // Its acts that ended after the takeover are counted once, by the runner that took over.
+    expect(await store.get(job.id)).toMatchObject({
+      state: "done",
+      counts: { done: 20, skipped: 0, failed: 0 },
+      inFlight: [],
+    });
+    const sent = await drain(ORDERS);
+    expect(sent).toHaveLength(20);
+    expect(new Set(sent).size).toBe(20);
+    expect(await vault.list({ state: "parked" })).toEqual([]);
+  });
+
+  it("resumes a runner killed with acts under way: every record acted on and counted once", async () => {
+    await park(20);
+    const job = await bulk().start({
+      action: "replay",
+      filter: { entity: "orders" },
+      rate: 100,
+      requestedBy: "cli:a",
+    });
+    let calls = 0;
+    const dying: BulkRunnerDeps["actions"] = {
+      ...actions,
+      replay: async (ref, by, options) => {
+        calls += 1;
+        if (calls === 5) throw new Error("killed"); // while others of the batch are under way
+        return actions.replay(ref, by, options);
+      },
+    };
+    await expect(
+      runBulkJob(deps({ actions: dying, batchSize: 10 }), job.id, { runnerId: "a", budgetMs: 60_000 }),
+    ).rejects.toThrow("killed");
+    const crashed = await store.get(job.id);
+    expect(crashed?.inFlight).toHaveLength(10);
+    expect(crashed?.counts).toEqual({ done: 0, skipped: 0, failed: 0 });
+
+    clock += 61_000;
+    const logger = createMemoryLogger();
+    const resumed = deps({ batchSize: 10 });
+    expect(await resumeBulkJobs({ runner: resumed, budgetMs: () => 60_000, logger })).toEqual([job.id]);
+    const final = await store.get(job.id);
+    expect(final).toMatchObject({ state: "done", counts: { done: 20, skipped: 0, failed: 0 }, inFlight: [] });
+    const sent = await drain(ORDERS);
+    expect(sent).toHaveLength(20);
+    expect(new Set(sent).size).toBe(20);
+  });
+
+  it("stops starting acts within a batch once a cancel is asked, and counts those it did", async () => {
+    await park(12);
+    const jobs = bulk();
+    const job = await jobs.start({
+      action: "delete",
+      filter: { entity: "orders" },
+      rate: 1,
+      requestedBy: "cli:a",
+    });
+    const { seen, counted } = watched();
+    let cancelledAfter: number | undefined;
+    const result = await runBulkJob(
+      deps({
+        actions: counted,
+        batchSize: 12,
+        // The cancel arrives while the runner waits for the 5th act's slot, mid-batch.
+        sleep: async (ms) => {
+          clock += ms;
+          if (seen.starts.length === 4 && cancelledAfter === undefined) {
+            cancelledAfter = seen.starts.length;
+            expect((await jobs.cancel(job.id, "cli:bob")).ok).toBe(true);
+          }
+        },
+      }),
+      job.id,
+      { runnerId: "a", budgetMs: 600_000 },
+    );
+    expect(cancelledAfter).toBe(4);
+    expect(seen.starts).toHaveLength(4);
+    expect(result.job).toMatchObject({
+      state: "cancelled",
+      why: "cancelled by cli:bob",
+      counts: { done: 4, skipped: 0, failed: 0 },
+      inFlight: [],
+    });
+    expect(await vault.list({ state: "deleted" })).toHaveLength(4);
+    expect(await vault.list({ state: "parked" })).toHaveLength(8);
+  });
+
+  it("at 100/s acts on a second's worth between two saves of the job", async () => {
+    await park(200);
+    const job = await bulk().start({
+      action: "delete",
+      filter: { entity: "orders" },
+      rate: 100,
+      requestedBy: "cli:a",
+    });
+    let saves = 0;
+    const counting: BulkJobStore = {
+      ...store,
+      update: (...args) => {
+        saves += 1;
+        return store.update(...args);
+      },
+    };
+    const start = clock;
+    const result = await runBulkJob(deps({ store: counting, batchSize: undefined }), job.id, {
+      runnerId: "a",
+      budgetMs: 600_000,
+    });
+    expect(result.job).toMatchObject({ state: "done", counts: { done: 200 } });
+    const seconds = (clock - start) / 1000;
+    expect(seconds).toBeGreaterThanOrEqual(1.99);
+    // The claim, two per batch of 100 (before acting, after), the end and the lease given back.
+    expect(saves).toBeLessThanOrEqual(1 + 2 * 2 + 2 + 1);
+  });
+
+  it("reads a topic's rules once a batch in a subscription's bulk replay, a single replay each time", async () => {
+    expect(await actions.rules?.install("local", "ruled")).toMatchObject({ ok: true });
+    let before = managementRequests;
+    await actions.rules?.check("local", "ruled");
+    const perRead = managementRequests - before;
+    expect(perRead).toBeGreaterThan(0);
+
+    await park(6, RULED_AUDIT);
+    const job = await bulk().start({
+      action: "replay",
+      filter: { entity: "ruled/Subscriptions/audit" },
+      rate: 100,
+      requestedBy: "cli:a",
+    });
+    before = managementRequests;
+    const result = await runBulkJob(deps({ batchSize: 3 }), job.id, { runnerId: "a", budgetMs: 600_000 });
+    expect(result.job).toMatchObject({ state: "done", counts: { done: 6, skipped: 0, failed: 0 } });
+    // Two batches of three: two reads, where one a record would be six.
+    expect(managementRequests - before).toBe(2 * perRead);
+    const sent = await drain(RULED_AUDIT);
+    expect(sent).toHaveLength(6);
+    expect(new Set(sent).size).toBe(6);
+    expect(await drain(RULED_BILLING)).toEqual([]);
+
+    // A single replay (a command, a button) still reads them right before it sends.
+    const [first, second] = await park(2, RULED_AUDIT, "Single");
+    before = managementRequests;
+    expect((await actions.replay(first as string, "cli:a")).ok).toBe(true);
+    expect((await actions.replay(second as string, "cli:a")).ok).toBe(true);
+    expect(managementRequests - before).toBe(2 * perRead);
   });
 });
 

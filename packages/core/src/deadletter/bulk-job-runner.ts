@@ -15,6 +15,7 @@ import { entityPath } from "./dead-letter";
 import type { ActionOutcome, DeadLetterActions } from "./dead-letter-actions-types";
 import { cursorOf } from "./record-filter";
 import { connectionFor } from "./service-bus-connections";
+import type { TopicRulesMemo } from "./subscription-replay-send";
 import type { Vault, VaultRecord } from "./vault";
 
 /** Shows a job's progress somewhere people look (one Slack message, updated). */
@@ -37,7 +38,7 @@ export interface BulkRunnerDeps {
   progress?: BulkProgress;
   now?: () => Date;
   sleep?: (ms: number) => Promise<void>;
-  /** Records acted on between two saves of the job (default 10). */
+  /** Records acted on between two saves of the job (default: a second's worth at its rate, at least 10). */
   batchSize?: number;
   /** How long a runner's claim lasts without a save (default 60 s); past it another may take over. */
   leaseMs?: number;
@@ -58,6 +59,15 @@ export type BulkRunResult = { outcome: "finished" | "handed-over" | "not-ours"; 
 
 /** Dead-letter subqueue messages the canary check peeks per entity at most. */
 const CANARY_PEEK_LIMIT = 1000;
+/** Acts under way at once within a batch: one act waits on a file lock, an fsync and a send. */
+const ACTS_IN_FLIGHT = 8;
+/** Within a batch the job is saved (its lease renewed, a cancel seen) at most this often. */
+const CHECK_EVERY_MS = 1_000;
+/**
+ * Slots missed (to a batch's saves and search) that may still be used late, back to back: the rate
+ * is kept on average, never more than this many acts over it at any moment.
+ */
+const CATCH_UP_SLOTS = ACTS_IN_FLIGHT;
 
 const defaultSleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
 
@@ -67,6 +77,7 @@ const defaultSleep = (ms: number) => new Promise<void>((done) => setTimeout(done
  * resolved first is skipped); the job's saves are conditional on this runner's lease, so a second
  * runner of the same job cannot both proceed; records being acted on are written down before the
  * act, so a runner that takes over after a crash counts them and does not act on them again.
+ * Within a batch up to ACTS_IN_FLIGHT records are acted on at once, each started in its turn.
  */
 export async function runBulkJob(
   deps: BulkRunnerDeps,
@@ -162,24 +173,26 @@ export async function runBulkJob(
     return { outcome: "handed-over", job: given.job ?? job };
   }
 
-  // A runner that crashed left records it was acting on: count each once, act on none again.
-  if (job.inFlight.length > 0) {
-    const counts = { ...job.counts };
-    for (const recordId of job.inFlight) {
-      const record = await vault.get(recordId);
-      if (!record || record.state === "parked") continue; // the walk reaches it again
-      if (resolvedByJob(record.resolution?.note, id)) counts.done += 1;
-      else counts.skipped += 1;
-    }
-    const saved = await save(() => ({ counts, inFlight: [] }));
-    if (!saved) return { outcome: "not-ours", job: await store.get(id) };
-    job = saved;
-  }
-
-  // Paced to `rate` per second: each act waits for its slot, so acts ≤ rate × elapsed + 1.
+  // Paced to `rate` per second: each act waits for its slot, so acts ≤ rate × elapsed + 1 (slots
+  // are never earlier than start + n × interval; late ones are caught up, CATCH_UP_SLOTS at most).
   const interval = 1000 / Math.max(job.rate, 0.001);
   let nextSlot = now().getTime();
+  const checkEveryMs = Math.min(CHECK_EVERY_MS, leaseMs / 3);
   const canaryPhase = () => job.action === "replay" && job.canary > 0 && job.canaryPassedAt === undefined;
+  const notOurs = async (): Promise<BulkRunResult> => ({ outcome: "not-ours", job: await store.get(id) });
+
+  // A runner that crashed, or stalled past its lease, left the batch it was acting on: each record
+  // it resolved is counted once here, never acted on again; the rest are acted on as this batch.
+  if (job.inFlight.length > 0) {
+    const counts = { ...job.counts };
+    const parked: VaultRecord[] = [];
+    for (const record of await Promise.all(job.inFlight.map((recordId) => vault.get(recordId)))) {
+      if (record?.state === "parked") parked.push(record);
+      else if (record && resolvedByJob(record.resolution?.note, id)) counts.done += 1;
+      else if (record) counts.skipped += 1;
+    }
+    if (!(await actAndSave(parked, counts))) return notOurs();
+  }
 
   for (;;) {
     if (job.cancelRequested) return finish("cancelled", `cancelled by ${job.cancelRequested.by}`);
@@ -194,7 +207,7 @@ export async function runBulkJob(
         if (slice <= 0) return handOver();
         await sleep(slice);
         const renewed = await save(() => ({}));
-        if (!renewed) return { outcome: "not-ours", job: await store.get(id) };
+        if (!renewed) return notOurs();
         job = renewed;
         continue;
       }
@@ -206,7 +219,7 @@ export async function runBulkJob(
         );
       }
       const passed = await save(() => ({ state: "running", canaryPassedAt: now().toISOString() }));
-      if (!passed) return { outcome: "not-ours", job: await store.get(id) };
+      if (!passed) return notOurs();
       job = passed;
       logger.info("bulk job canary passed", { job: id, canaries: job.canaries.length });
       await show(false);
@@ -215,7 +228,7 @@ export async function runBulkJob(
 
     // No more than fit in the time left at this rate: the runner hands over in time.
     const fits = Math.floor(((deadline - now().getTime()) / 1000) * job.rate);
-    const batchSize = Math.max(1, Math.min(deps.batchSize ?? 10, fits));
+    const batchSize = Math.max(1, Math.min(deps.batchSize ?? Math.max(10, Math.ceil(job.rate)), fits));
     const limit = canaryPhase() ? Math.min(batchSize, job.canary - job.canaries.length) : batchSize;
     const page =
       limit > 0
@@ -227,7 +240,7 @@ export async function runBulkJob(
     if (limit <= 0 || page.records.length === 0) {
       if (canaryPhase() && job.canaries.length > 0) {
         const waiting = await startCanaryWait();
-        if (!waiting) return { outcome: "not-ours", job: await store.get(id) };
+        if (!waiting) return notOurs();
         continue;
       }
       return finish("done");
@@ -235,17 +248,28 @@ export async function runBulkJob(
 
     // Written down before acting: a runner taking over after a crash counts these, never redoes them.
     const noted = await save(() => ({ inFlight: page.records.map((r) => r.id) }));
-    if (!noted) return { outcome: "not-ours", job: await store.get(id) };
+    if (!noted) return notOurs();
     job = noted;
     if (job.cancelRequested) continue;
 
-    const counts = { ...job.counts };
+    if (!(await actAndSave(page.records, { ...job.counts }))) return notOurs();
+    if (canaryPhase() && job.canaries.length >= job.canary) {
+      const waiting = await startCanaryWait();
+      if (!waiting) return notOurs();
+    }
+    await show(false);
+  }
+
+  /**
+   * Acts on a batch already written down in `inFlight`, then saves the counts (added to `counts`)
+   * and the cursor, emptying `inFlight`. False: the lease was lost meanwhile.
+   */
+  async function actAndSave(records: readonly VaultRecord[], counts: BulkJob["counts"]): Promise<boolean> {
+    const outcomes = await actOn(records);
+    if (outcomes === "lost") return false;
     const canaries: BulkCanary[] = [...job.canaries];
-    for (const record of page.records) {
-      const wait = nextSlot - now().getTime();
-      if (wait > 0) await sleep(wait);
-      nextSlot = Math.max(nextSlot, now().getTime() - interval) + interval;
-      const outcome = await act(record);
+    outcomes.forEach((outcome, index) => {
+      const record = records[index] as VaultRecord;
       if (outcome.ok) {
         counts.done += 1;
         if (canaryPhase()) {
@@ -256,6 +280,8 @@ export async function runBulkJob(
             entity: record.entity,
           });
         }
+      } else if (outcome.reason === "already" && resolvedByJob(outcome.record?.resolution?.note, id)) {
+        counts.done += 1; // a stalled runner of this job got there first: its act is counted here
       } else if (outcome.reason === "already" || outcome.reason === "missing") counts.skipped += 1;
       else {
         counts.failed += 1;
@@ -265,16 +291,18 @@ export async function runBulkJob(
           reason: outcome.reason,
         });
       }
-    }
-    const last = page.records.at(-1) as VaultRecord;
-    const saved = await save(() => ({ counts, canaries, inFlight: [], cursor: cursorOf(last) }));
-    if (!saved) return { outcome: "not-ours", job: await store.get(id) };
+    });
+    // Stopped early (a cancel), the cursor stays at the last record acted on: the rest are untouched.
+    const last = records[outcomes.length - 1];
+    const saved = await save(() => ({
+      counts,
+      canaries,
+      inFlight: [],
+      ...(last ? { cursor: cursorOf(last) } : {}),
+    }));
+    if (!saved) return false;
     job = saved;
-    if (canaryPhase() && job.canaries.length >= job.canary) {
-      const waiting = await startCanaryWait();
-      if (!waiting) return { outcome: "not-ours", job: await store.get(id) };
-    }
-    await show(false);
+    return true;
   }
 
   async function startCanaryWait(): Promise<boolean> {
@@ -287,10 +315,55 @@ export async function runBulkJob(
     return true;
   }
 
-  function act(record: VaultRecord): Promise<ActionOutcome> {
+  /**
+   * Acts on a batch's records in order, each started in its paced slot, up to ACTS_IN_FLIGHT under
+   * way at once. Between starts, at most every `checkEveryMs`, the job is saved: the lease renewed,
+   * a cancel seen (no more starts) or the lease found lost ("lost"). Every act started is waited
+   * for, so the outcomes answered are those of the batch's first records, in order. An act that
+   * throws stops the starts, and is thrown once the others have settled.
+   */
+  async function actOn(records: readonly VaultRecord[]): Promise<ActionOutcome[] | "lost"> {
+    const outcomes: ActionOutcome[] = [];
+    const running = new Set<Promise<void>>();
+    const topicRules: TopicRulesMemo = new Map(); // a topic's rules are read once a batch
+    let thrown: { error: unknown } | undefined;
+    let lost = false;
+    let checked: number | undefined;
+    for (const [index, record] of records.entries()) {
+      while (running.size >= ACTS_IN_FLIGHT) await Promise.race(running);
+      const wait = nextSlot - now().getTime();
+      if (wait > 0) await sleep(wait);
+      // Counted from the first start: a batch of a second's worth is not saved in its middle too.
+      checked ??= now().getTime();
+      if (now().getTime() - checked >= checkEveryMs) {
+        checked = now().getTime();
+        const renewed = await save(() => ({}));
+        if (!renewed) lost = true;
+        else job = renewed;
+      }
+      if (thrown || lost || job.cancelRequested) break;
+      nextSlot = Math.max(nextSlot, now().getTime() - CATCH_UP_SLOTS * interval) + interval;
+      const acting: Promise<void> = act(record, topicRules)
+        .then(
+          (outcome) => {
+            outcomes[index] = outcome;
+          },
+          (error: unknown) => {
+            thrown ??= { error };
+          },
+        )
+        .finally(() => running.delete(acting));
+      running.add(acting);
+    }
+    await Promise.all(running);
+    if (thrown) throw thrown.error;
+    return lost ? "lost" : outcomes;
+  }
+
+  function act(record: VaultRecord, topicRules: TopicRulesMemo): Promise<ActionOutcome> {
     const via = { via: "command" } as const;
     return job.action === "replay"
-      ? actions.replay(record.id, job.requestedBy, { ...via, note: bulkNote(job) })
+      ? actions.replay(record.id, job.requestedBy, { ...via, note: bulkNote(job), topicRules })
       : actions.delete(record.id, job.requestedBy, bulkNote(job), via);
   }
 }

@@ -94,7 +94,7 @@ export const bulkJobSchema = z.object({
   lease: z.optional(z.object({ runner: z.string(), until: z.string() })),
   /** The Slack message that shows progress, once posted. */
   progress: z.optional(z.object({ channel: z.string(), ts: z.string() })),
-  /** Set by `deadletter cancel` (or the Cancel button); the runner stops before its next batch. */
+  /** Set by `deadletter cancel` (or the Cancel button); the runner starts no more acts within about a second. */
   cancelRequested: z.optional(z.object({ by: z.string(), at: z.string() })),
   finishedAt: z.optional(z.string()),
 });

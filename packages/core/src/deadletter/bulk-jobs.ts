@@ -29,7 +29,7 @@ export interface BulkJobs {
   start(request: BulkJobRequest): Promise<BulkJob>;
   /** Present where jobs run in this process (the CLI): runs one to its end, telling each batch. */
   runHere?(id: string, onProgress: (job: BulkJob) => void): Promise<BulkJob | undefined>;
-  /** Asks a job to stop before its next batch; one nobody is running stops at once. */
+  /** Asks a job to stop (its runner starts no more acts within about a second); one nobody is running stops at once. */
   cancel(id: string, by: string): Promise<CancelOutcome>;
   get(id: string): Promise<BulkJob | undefined>;
   recent(limit: number): Promise<BulkJob[]>;
@@ -165,7 +165,7 @@ export function createBulkJobs(deps: BulkJobsDeps): BulkJobs {
         message:
           job.state === "cancelled"
             ? `Cancelled bulk job ${id}.`
-            : `Asked bulk job ${id} to stop: it stops before its next batch.`,
+            : `Asked bulk job ${id} to stop: it stops within about a second.`,
       };
     },
 

@@ -2,6 +2,7 @@ import type { BulkJobs } from "./bulk-jobs";
 import type { PageRequest, RecordFilter, RecordPage } from "./record-filter";
 import type { RepairEdits } from "./repair";
 import type { SubscriptionRuleAdmin } from "./subscription-replay-rules";
+import type { TopicRulesMemo } from "./subscription-replay-send";
 import type { ResolutionSource, VaultRecord } from "./vault";
 import type { RecordLookup } from "./vault-lookup";
 
@@ -48,6 +49,8 @@ export interface ReplayOptions extends ActionOptions {
    * of to the subscription alone; chosen explicitly (`--to-topic`, a confirmed button).
    */
   toTopic?: boolean;
+  /** Topic rules a bulk job's batch shares between its replays (see `TopicRulesMemo`). */
+  topicRules?: TopicRulesMemo;
 }
 
 /**

@@ -140,7 +140,7 @@ export function createDeadLetterActions(deps: DeadLetterActionDeps): DeadLetterA
     by: string,
     note: string | undefined,
     options: ActionOptions,
-    check: (record: VaultRecord) => ActionOutcome | undefined,
+    check: (record: VaultRecord) => ActionOutcome | undefined | Promise<ActionOutcome | undefined>,
     effect: (record: VaultRecord) => Promise<string | undefined>,
     /** An edit to record with the claim (a repair): one write, so the claim never lacks it. */
     repairOf?: (record: VaultRecord) => RecordRepair | undefined,
@@ -150,7 +150,7 @@ export function createDeadLetterActions(deps: DeadLetterActionDeps): DeadLetterA
     const { record } = found;
     const { id } = record;
     if (record.state !== "parked") return already(record);
-    const refused = check(record);
+    const refused = await check(record);
     if (refused) return refused;
     const at = now().toISOString();
     const claimed = await vault.transition(
@@ -194,9 +194,6 @@ export function createDeadLetterActions(deps: DeadLetterActionDeps): DeadLetterA
     show: (ref) => lookUpRecord(vault, ref),
 
     async replay(ref, by, options = {}) {
-      // A subscription's dead letter goes to its subscription alone, or is refused before any claim.
-      const unsafe = await refuseUnsafeSubscriptionReplay(deps, ref, options);
-      if (unsafe) return unsafe;
       const edits = hasEdits(options.edits) ? options.edits : undefined;
       let repair: RecordRepair | undefined;
       return act(
@@ -205,7 +202,10 @@ export function createDeadLetterActions(deps: DeadLetterActionDeps): DeadLetterA
         by,
         options.note,
         options,
-        (record) => {
+        async (record) => {
+          // A subscription's dead letter goes to its subscription alone, or is refused before any claim.
+          const unsafe = await refuseUnsafeSubscriptionReplay(deps, record, options);
+          if (unsafe) return unsafe;
           const count = replayCount(record.message);
           if (count >= deps.maxReplays) {
             return {

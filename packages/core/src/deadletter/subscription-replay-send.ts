@@ -1,10 +1,9 @@
-import type { Bus, OutgoingMessage } from "./bus";
+import type { Bus, OutgoingMessage, SubscriptionRules } from "./bus";
 import { type EntityRef, entityPath } from "./dead-letter";
 import type { ActionOutcome } from "./dead-letter-actions-types";
 import { connectionFor } from "./service-bus-connections";
 import { REPLAY_TO_PROPERTY, replayRouting } from "./subscription-replay";
-import type { Vault } from "./vault";
-import { lookUpRecord } from "./vault-lookup";
+import type { VaultRecord } from "./vault";
 
 /*
  * The replay effect's routing for topic subscriptions (see subscription-replay.ts): checked
@@ -12,9 +11,35 @@ import { lookUpRecord } from "./vault-lookup";
  */
 
 export interface SubscriptionReplayDeps {
-  vault: Vault;
   bus: Pick<Bus, "subscriptionRules">;
   connections: Readonly<Record<string, string>>;
+}
+
+/**
+ * Topic rules already read, by cluster and topic, shared by the replays that are given it: a bulk
+ * job gives a fresh one to each batch, so the batch reads a topic's rules once (however many of its
+ * records replay at once) rather than once a record. A replay given none — a single one, a button —
+ * reads the rules right before it sends.
+ */
+export type TopicRulesMemo = Map<string, Promise<SubscriptionRules[]>>;
+
+function topicRules(
+  deps: SubscriptionReplayDeps,
+  connection: string,
+  record: Pick<VaultRecord, "cluster">,
+  topic: string,
+  memo: TopicRulesMemo | undefined,
+): Promise<SubscriptionRules[]> {
+  if (!memo) return deps.bus.subscriptionRules(connection, topic);
+  const key = `${record.cluster}\u0000${topic}`;
+  let read = memo.get(key);
+  if (!read) {
+    read = deps.bus.subscriptionRules(connection, topic);
+    memo.set(key, read);
+    // A failed read is not kept: the batch's next record reads again.
+    read.catch(() => memo.delete(key));
+  }
+  return read;
 }
 
 const MAX_LISTED = 10;
@@ -27,27 +52,25 @@ function listed(names: readonly string[]): string {
 }
 
 /**
- * Refuses (reason `unsafe-topic`) a replay of a subscription's dead letter whose topic lacks the
- * rules that keep it to that subscription, naming what is missing and who a topic-wide replay would
- * reach. Undefined when the replay may go ahead (a queue, `toTopic`, the rules in place, or a
- * record the action itself will refuse: missing, resolved, no connection).
+ * Refuses (reason `unsafe-topic`) a replay of a parked subscription's dead letter whose topic lacks
+ * the rules that keep it to that subscription, naming what is missing and who a topic-wide replay
+ * would reach. Undefined when the replay may go ahead (a queue, `toTopic`, the rules in place, or no
+ * connection, which the action itself refuses). Runs before the record is claimed.
  */
 export async function refuseUnsafeSubscriptionReplay(
   deps: SubscriptionReplayDeps,
-  ref: string,
-  options: { toTopic?: boolean },
+  record: VaultRecord,
+  options: { toTopic?: boolean; topicRules?: TopicRulesMemo },
 ): Promise<Extract<ActionOutcome, { ok: false }> | undefined> {
   if (options.toTopic) return undefined;
-  const found = await lookUpRecord(deps.vault, ref);
-  if (!found.ok || found.record.state !== "parked") return undefined;
-  const { record } = found;
   const { entity } = record;
   if (entity.kind !== "subscription") return undefined;
   const connection = connectionFor(deps.connections, record.cluster);
   if (connection === undefined) return undefined;
   let routing: ReturnType<typeof replayRouting>;
   try {
-    routing = replayRouting(await deps.bus.subscriptionRules(connection, entity.topic), entity.subscription);
+    const rules = await topicRules(deps, connection, record, entity.topic, options.topicRules);
+    routing = replayRouting(rules, entity.subscription);
   } catch (error) {
     return {
       ok: false,

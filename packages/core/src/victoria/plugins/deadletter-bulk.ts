@@ -238,7 +238,7 @@ function jobLine(job: BulkJob): string {
 export const bulkCommands: CommandSpec[] = [
   {
     name: "cancel",
-    summary: "Stop a bulk replay or delete before its next batch.",
+    summary: "Stop a bulk replay or delete (within about a second).",
     sensitive: false,
     args: [jobArg],
     async run(ctx) {
