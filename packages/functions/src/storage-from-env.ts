@@ -32,6 +32,7 @@ export function createVault(env: Env): Vault {
         get: true,
         list: true,
         search: true,
+        summaries: true,
         idsWithPrefix: true,
         findByMessageId: true,
         markNotified: true,

@@ -43,9 +43,12 @@ export async function remindParkedDeadLetters(deps: ReminderDeps): Promise<Remin
   if (!(deps.remindAfterMs > 0)) return report;
   const now = (deps.now ?? (() => new Date()))();
   const until = new Date(now.getTime() - deps.remindAfterMs).toISOString();
-  const overdue = (await deps.vault.list({ state: "parked", until }))
-    .filter((r) => r.notification && r.remindedAt === undefined)
-    .slice(0, REMINDERS_PER_RUN);
+  // The index answers "notified, not yet reminded" from its summaries, so records already
+  // reminded (most old parked ones, after the first run) are never read; at most one run's worth is.
+  const { records: overdue } = await deps.vault.search(
+    { state: "parked", until, notified: true, reminded: false },
+    { limit: REMINDERS_PER_RUN },
+  );
 
   const byNotification = new Map<string, VaultRecord[]>();
   for (const record of overdue) {

@@ -13,6 +13,10 @@ export interface RecordFilter {
   entity?: string;
   /** The notification that covers the record (the resolver's "Replay all"). */
   notificationId?: string;
+  /** Covered by a posted notification (true), or not yet (false). */
+  notified?: boolean;
+  /** Already named in its reminder (true), or not yet (false): what the reminder sweep asks for. */
+  reminded?: boolean;
   /** In the dead-letter reason or its description. */
   reason?: string;
   /** Parked at or after this instant (ISO-8601). */
@@ -67,6 +71,8 @@ export function matchesFilter(record: VaultRecord, filter: RecordFilter): boolea
   if (filter.cluster !== undefined && record.cluster !== filter.cluster) return false;
   if (filter.entity !== undefined && entityPath(record.entity) !== filter.entity) return false;
   if (filter.notificationId !== undefined && record.notification?.id !== filter.notificationId) return false;
+  if (filter.notified !== undefined && (record.notification !== undefined) !== filter.notified) return false;
+  if (filter.reminded !== undefined && (record.remindedAt !== undefined) !== filter.reminded) return false;
   if (
     filter.reason !== undefined &&
     !contains(m.deadLetterReason, filter.reason) &&

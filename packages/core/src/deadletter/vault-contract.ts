@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { DeadLetter, EntityRef } from "./dead-letter";
 import { matchesFilter, type RecordFilter } from "./record-filter";
 import type { NewVaultRecord, Vault, VaultRecord, VaultState } from "./vault";
-import { BODY_EXCERPT_CHARS } from "./vault-index";
+import { BODY_EXCERPT_CHARS, dayOf, entryOf } from "./vault-index";
 import { vaultRecordId } from "./vault-record-id";
 
 /**
@@ -311,6 +311,7 @@ export function vaultContract(name: string, makeVault: MakeVault): void {
         await target.markNotified(r2, notification("N1"));
         await target.transition(r2, "parked", "replayed", resolution("alice"));
         await target.transition(r4, "parked", "deleted", resolution("bob"));
+        await target.markReminded(r1, "2025-03-02T10:00:00.000Z");
       }
 
       const cases: [string, RecordFilter, string[]][] = [
@@ -322,6 +323,11 @@ export function vaultContract(name: string, makeVault: MakeVault): void {
         ["entity (subscription)", { entity: "events/Subscriptions/audit" }, [r2, r4]],
         ["entity (queue)", { entity: "orders" }, [r1, r3, r5]],
         ["notification id", { notificationId: "N1" }, [r1, r2]],
+        ["notified", { notified: true }, [r1, r2]],
+        ["not notified", { notified: false }, [r3, r4, r5]],
+        ["reminded", { reminded: true }, [r1]],
+        ["not yet reminded, notified and parked", { state: "parked", notified: true, reminded: false }, []],
+        ["not yet reminded", { reminded: false }, [r2, r3, r4, r5]],
         ["reason, any case", { reason: "maxdelivery" }, [r1, r5]],
         ["reason in the description", { reason: "EXPIRED" }, [r2]],
         ["reason in the description only", { reason: "nullreference" }, [r3]],
@@ -441,6 +447,35 @@ export function vaultContract(name: string, makeVault: MakeVault): void {
         }
       });
 
+      it("summarises what `list` lists (state, cluster, entity, parkedAt), before and after compaction", async () => {
+        for (const made of [{ vault }, await tunedVault({ index: { compactAfter: 0 } })]) {
+          const target = made.vault;
+          const other: EntityRef = { kind: "subscription", topic: "events", subscription: "audit" };
+          const ids = [];
+          for (const n of [1, 2, 3]) ids.push((await target.park(sampleRecord(n))).record.id);
+          ids.push((await target.park(sampleRecord(4, { entity: other, cluster: "prod-us" }))).record.id);
+          await target.transition(ids[0] as string, "parked", "deleted", resolution("alice"));
+          for (const filter of [
+            {},
+            { state: "parked" as const },
+            { cluster: "prod-us" },
+            { entity: "orders" },
+          ]) {
+            const listed = (await target.list(filter)).map(({ id, state, cluster, entity, parkedAt }) => ({
+              id,
+              state,
+              cluster,
+              entity,
+              parkedAt,
+            }));
+            const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : 1);
+            expect((await target.summaries(filter)).sort(byId), JSON.stringify(filter)).toEqual(
+              listed.sort(byId),
+            );
+          }
+        }
+      });
+
       it("indexes every one of many concurrent parks and transitions, searched meanwhile", async () => {
         const { vault: tuned, backdoor: door } = await tunedVault({ index: { compactAfter: 3 } });
         // A second vault over the same store: another process (another Lambda) with its own cache.
@@ -549,6 +584,41 @@ export function vaultContract(name: string, makeVault: MakeVault): void {
         expect(await vault.list({ state: "emailed" })).toEqual([moved]);
         const { record } = await vault.park(sampleRecord(9, { parkedAt: "2025-01-01T00:00:00.000Z" }));
         expect((await vault.search({}, { limit: 1 })).records).toEqual([record]);
+      });
+
+      it("rebuilds an index of the previous format (summaries without remindedAt), dropping its segments", async () => {
+        const stored: VaultRecord[] = [1, 2, 3].map((n) => ({
+          ...sampleRecord(n, { parkedAt: `2024-01-01T0${n}:00:00.000Z` }),
+          state: "parked",
+          version: 2,
+          notification: notification("N1"),
+        }));
+        const [first] = stored as [VaultRecord];
+        Object.assign(first, { remindedAt: "2024-01-03T00:00:00.000Z", version: 3 });
+        for (const record of stored) await backdoor.putRecordUnindexed(record);
+        // What the previous version wrote: a format 1 manifest, summaries without `remindedAt`.
+        const day = dayOf(first.parkedAt);
+        const old = `segments/${day}.00000000-0000-4000-8000-000000000000.json`;
+        const entries = stored.map((record) => {
+          const { remindedAt: _unknown, ...entry } = entryOf(record);
+          return entry;
+        });
+        await backdoor.putIndexObject(old, JSON.stringify({ format: 1, day, entries: entries.reverse() }));
+        await backdoor.putIndexObject(
+          "manifest.json",
+          JSON.stringify({ format: 1, segments: [{ day, name: old, count: 3 }] }),
+        );
+        const ids = async (filter: RecordFilter) => (await vault.list(filter)).map((r) => r.id);
+        expect(await ids({ state: "parked", notified: true, reminded: false })).toEqual(
+          stored
+            .slice(1)
+            .map((r) => r.id)
+            .reverse(),
+        );
+        expect(await ids({ reminded: true })).toEqual([first.id]);
+        expect(await backdoor.indexNames()).not.toContain(old);
+        expect(await backdoor.indexNames()).toContain("manifest.json");
+        expect(await vault.list()).toEqual([...stored].reverse());
       });
 
       it("matches --grep past the body excerpt by reading the long bodies it must", async () => {

@@ -33,6 +33,8 @@ const SAMPLES: { [K in keyof Required<RecordFilter>]: Required<RecordFilter>[K][
   cluster: ["prod-eu", "prod-us"],
   entity: ["events/Subscriptions/audit", "orders"],
   notificationId: ["N1", "N2"],
+  notified: [true, false],
+  reminded: [true, false],
   reason: ["maxdelivery", "NULLREFERENCE", "ttl"],
   since: ["2025-03-01T10:00:00Z", "2025-03-01T10:00:00.001Z", "not a date"],
   until: ["2025-03-01T10:00:00.001Z", "2025-03-01T10:00:00Z"],
@@ -50,13 +52,17 @@ const SAMPLES: { [K in keyof Required<RecordFilter>]: Required<RecordFilter>[K][
 
 describe("index entries", () => {
   it("answer every filter field exactly as the record does", () => {
-    const entry = entryOf(record);
-    for (const [field, values] of Object.entries(SAMPLES)) {
-      for (const value of values) {
-        const filter = { [field]: value } as RecordFilter;
-        expect(verdictOf(entry, filter) === "match", `${field}=${JSON.stringify(value)}`).toBe(
-          matchesFilter(record, filter),
-        );
+    const { notification: _none, ...unnotified } = record;
+    const reminded: VaultRecord = { ...record, remindedAt: "2025-03-02T10:00:00.000Z" };
+    for (const subject of [record, unnotified, reminded]) {
+      const entry = entryOf(subject);
+      for (const [field, values] of Object.entries(SAMPLES)) {
+        for (const value of values) {
+          const filter = { [field]: value } as RecordFilter;
+          expect(verdictOf(entry, filter) === "match", `${field}=${JSON.stringify(value)}`).toBe(
+            matchesFilter(subject, filter),
+          );
+        }
       }
     }
   });

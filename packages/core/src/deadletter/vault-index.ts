@@ -11,7 +11,7 @@ import {
   type RecordFilter,
   type RecordPage,
 } from "./record-filter";
-import type { VaultRecord, VaultState } from "./vault";
+import type { RecordSummary, VaultRecord, VaultState } from "./vault";
 import type { IndexStorage } from "./vault-index-storage";
 
 /**
@@ -50,11 +50,20 @@ import type { IndexStorage } from "./vault-index-storage";
  * a reader that loses that race drops its copy and reads the winner's. Removing `manifest.json`
  * rebuilds the index the same way.
  *
+ * Format: the manifest and segments say which `INDEX_FORMAT` wrote them. Format 2 summaries also
+ * keep `remindedAt` (so the reminder sweep skips records already reminded without reading them).
+ * A manifest of an earlier format (its summaries lack that field, and a missing one would read as
+ * "not reminded") is rebuilt the same way by the first reader that may write, committed with
+ * If-Match on the outdated manifest; the segments it named are removed after that commit. A
+ * read-only reader answers from the records until then.
+ *
  * `--grep`: a summary keeps the first `BODY_EXCERPT_CHARS` characters of the body text. A record
  * whose body is longer, that passes every other filter but whose excerpt does not match, is read
  * and matched whole, so grep stays exact; its cost is one record read per such candidate.
  */
 
+/** What this version writes; a manifest of an earlier one is rebuilt (see "Format" above). */
+export const INDEX_FORMAT = 2;
 /** Characters of body text a summary keeps for `--grep` (bodies longer than this are read to confirm). */
 export const BODY_EXCERPT_CHARS = 4096;
 /** Settled change markers a reader tolerates before it compacts them into the snapshot. */
@@ -81,6 +90,8 @@ export interface IndexEntry {
   entity: EntityRef;
   parkedAt: string;
   notification?: { id: string };
+  /** When its reminder was posted (format 2 on; earlier summaries lack it: see "Format"). */
+  remindedAt?: string;
   message: {
     deadLetterReason?: string;
     deadLetterErrorDescription?: string;
@@ -118,6 +129,8 @@ export interface VaultIndex {
   search(filter: RecordFilter, page: PageRequest): Promise<RecordPage>;
   /** Every record that matches, newest first. */
   list(filter: RecordFilter): Promise<VaultRecord[]>;
+  /** The summary of every record that matches, in no particular order (see `Vault.summaries`). */
+  summaries(filter: RecordFilter): Promise<RecordSummary[]>;
 }
 
 /** The summary of `record` the index keeps. */
@@ -147,6 +160,7 @@ export function entryOf(record: VaultRecord, excerptChars = BODY_EXCERPT_CHARS):
   if (m.deadLetterErrorDescription !== undefined)
     entry.message.deadLetterErrorDescription = m.deadLetterErrorDescription;
   if (record.notification) entry.notification = { id: record.notification.id };
+  if (record.remindedAt !== undefined) entry.remindedAt = record.remindedAt;
   if (truncated) entry.truncated = true;
   return entry;
 }
@@ -235,20 +249,20 @@ export function createVaultIndex(options: VaultIndexOptions): VaultIndex {
 
   async function writeSegment(day: number, entries: IndexEntry[]): Promise<SegmentRef> {
     const name = `${SEGMENTS}${day}.${randomUUID()}.json`;
-    if (!(await storage.create(name, JSON.stringify({ format: 1, day, entries }))))
+    if (!(await storage.create(name, JSON.stringify({ format: INDEX_FORMAT, day, entries }))))
       throw new Error(`Vault index segment ${where}${name} already exists`);
     segmentCache.set(name, entries);
     return { day, name, count: entries.length };
   }
 
-  function parseManifest(text: string): SegmentRef[] {
+  function parseManifest(text: string): { format: number; segments: SegmentRef[] } {
     let value: unknown;
     try {
       value = JSON.parse(text);
     } catch {
       throw corrupt(MANIFEST, "not valid JSON");
     }
-    const segments = (value as { segments?: unknown } | null)?.segments;
+    const { segments, format } = (value as { segments?: unknown; format?: unknown } | null) ?? {};
     if (
       !Array.isArray(segments) ||
       !segments.every(
@@ -257,11 +271,12 @@ export function createVaultIndex(options: VaultIndexOptions): VaultIndex {
       )
     )
       throw corrupt(MANIFEST, "no list of segments");
-    return segments as SegmentRef[];
+    // The first version wrote format 1 (and a manifest without one would be older still).
+    return { format: typeof format === "number" ? format : 1, segments: segments as SegmentRef[] };
   }
 
   const encodeManifest = (segments: SegmentRef[]) =>
-    JSON.stringify({ format: 1, segments: [...segments].sort((a, b) => b.day - a.day) });
+    JSON.stringify({ format: INDEX_FORMAT, segments: [...segments].sort((a, b) => b.day - a.day) });
 
   async function listMarkers(): Promise<Marker[]> {
     const markers: Marker[] = [];
@@ -316,8 +331,14 @@ export function createVaultIndex(options: VaultIndexOptions): VaultIndex {
     return { fresh, replaced };
   }
 
-  /** Builds the index from every record: the one scan a vault without a manifest pays. */
-  async function rebuild(markers: Marker[]): Promise<View | undefined> {
+  /**
+   * Builds the index from every record: the one scan a vault without a manifest (or with an
+   * `outdated` one, of an earlier format) pays. Undefined when another reader committed first.
+   */
+  async function rebuild(
+    markers: Marker[],
+    outdated?: { tag: string; segments: SegmentRef[] },
+  ): Promise<View | undefined> {
     const ids = new Set(await options.ids());
     for (const marker of markers) ids.add(marker.id);
     // Wider than a query's reads: this is the one scan, and it reads every record.
@@ -334,19 +355,23 @@ export function createVaultIndex(options: VaultIndexOptions): VaultIndex {
       // changed records over no segments; the next reader that may write builds the index.
       return { segments: [], changed: records };
     }
-    let created: boolean;
+    let committed: boolean;
     try {
-      created = await storage.create(MANIFEST, encodeManifest(fresh));
+      committed = outdated
+        ? await storage.replace(MANIFEST, encodeManifest(fresh), outdated.tag)
+        : await storage.create(MANIFEST, encodeManifest(fresh));
     } catch {
       await removeAll(fresh.map((segment) => segment.name)).catch(() => undefined);
       return { segments: [], changed: records };
     }
-    if (!created) {
-      // Another reader built it first: use theirs.
+    if (!committed) {
+      // Another reader built (or compacted) it first: use theirs.
       await removeAll(fresh.map((s) => s.name));
       return undefined;
     }
-    await removeAll(settled(markers, records).map((m) => m.name));
+    // Only now that the new manifest is committed: a reader still on the old one starts over.
+    const replaced = outdated?.segments.map((s) => s.name) ?? [];
+    await removeAll([...settled(markers, records).map((m) => m.name), ...replaced]);
     return { segments: fresh, changed: new Map() };
   }
 
@@ -378,7 +403,13 @@ export function createVaultIndex(options: VaultIndexOptions): VaultIndex {
         if (built) return built;
         continue;
       }
-      let segments = parseManifest(manifest.text);
+      const parsed = parseManifest(manifest.text);
+      if (parsed.format < INDEX_FORMAT) {
+        const built = await rebuild(markers, { tag: manifest.tag, segments: parsed.segments });
+        if (built) return built;
+        continue;
+      }
+      let segments = parsed.segments;
       const changed = await readRecords([...new Set(markers.map((m) => m.id))]);
       const done = settled(markers, changed);
       // A compaction that cannot write (a read-only reader) leaves it to the next writer.
@@ -457,6 +488,30 @@ export function createVaultIndex(options: VaultIndexOptions): VaultIndex {
     return { records: out, more: false };
   }
 
+  /**
+   * Every match's summary from the view: the segments' entries as they are (current unless a marker
+   * names their record: then the record read for the view), reading only long bodies `grep` must confirm.
+   */
+  async function summarize(view: View, filter: RecordFilter): Promise<RecordSummary[]> {
+    const out: RecordSummary[] = [];
+    const maybe: string[] = [];
+    for (const segment of view.segments) {
+      for (const entry of await loadSegment(segment)) {
+        if (view.changed.has(entry.id)) continue;
+        const verdict = verdictOf(entry, filter);
+        if (verdict === "match") out.push(summaryOf(entry));
+        else if (verdict === "maybe") maybe.push(entry.id);
+      }
+    }
+    for (const record of view.changed.values()) {
+      if (record && matchesFilter(record, filter)) out.push(summaryOf(record));
+    }
+    for (const record of await mapLimit(maybe, concurrency, options.read)) {
+      if (record && matchesFilter(record, filter)) out.push(summaryOf(record));
+    }
+    return out;
+  }
+
   async function withRetry<T>(task: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt += 1) {
       try {
@@ -494,7 +549,16 @@ export function createVaultIndex(options: VaultIndexOptions): VaultIndex {
         await withRetry(async () => collect(await currentView(), filter, undefined, Number.POSITIVE_INFINITY))
       ).records;
     },
+
+    async summaries(filter) {
+      return withRetry(async () => summarize(await currentView(), filter));
+    },
   };
+}
+
+/** Just the summary fields, so a caller never holds a whole record or index entry by another name. */
+export function summaryOf({ id, state, cluster, entity, parkedAt }: RecordSummary): RecordSummary {
+  return { id, state, cluster, entity, parkedAt };
 }
 
 function groupInto<K, V>(groups: Map<K, V[]>, key: K, value: V): void {

@@ -41,6 +41,9 @@ export interface RecordRepair {
   bodyDigest?: string;
 }
 
+/** The fields of a record a tally needs (by state, entity and age), as the search index keeps them. */
+export type RecordSummary = Pick<VaultRecord, "id" | "state" | "cluster" | "entity" | "parkedAt">;
+
 /** Where a resolution came from: the notification's buttons, or `victoria deadletter` (CLI, Slack, /execute). */
 export type ResolutionSource = "button" | "command";
 
@@ -62,6 +65,12 @@ export interface Vault {
   list(filter?: RecordFilter): Promise<VaultRecord[]>;
   /** One page of the records that match, newest first (`--limit`/`--next` of `deadletter ls`). */
   search(filter: RecordFilter, page: PageRequest): Promise<RecordPage>;
+  /**
+   * What the search index keeps of every record that matches, in no particular order: for counts
+   * and ages (the App Home) without reading each record. Reads only records changed since the
+   * index's last compaction (and long bodies a `grep` must confirm).
+   */
+  summaries(filter: RecordFilter): Promise<RecordSummary[]>;
   /**
    * Ids that start with `prefix` (lowercase hex; anything else matches nothing), in id order, at
    * most `limit`: what a person types from a listing that shows an id's first characters. Lists

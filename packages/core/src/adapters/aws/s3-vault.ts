@@ -1,7 +1,7 @@
 import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { matchesFilter } from "../../deadletter/record-filter";
 import type { Vault, VaultRecord } from "../../deadletter/vault";
-import { createVaultIndex, type VaultIndexOptions } from "../../deadletter/vault-index";
+import { createVaultIndex, summaryOf, type VaultIndexOptions } from "../../deadletter/vault-index";
 import {
   checkId,
   isId,
@@ -185,6 +185,11 @@ export function createS3Vault(options: S3VaultOptions): Vault {
     async search(filter, page) {
       if (options.useIndex !== false) return index.search(filter, page);
       return scanPage(await everyRecord(), filter, page);
+    },
+
+    async summaries(filter) {
+      if (options.useIndex !== false) return index.summaries(filter);
+      return (await everyRecord()).filter((r) => matchesFilter(r, filter)).map(summaryOf);
     },
 
     async idsWithPrefix(prefix, limit) {

@@ -2,7 +2,7 @@ import { link, mkdir, readFile, rename, unlink } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { matchesFilter } from "../../deadletter/record-filter";
 import type { Vault, VaultRecord } from "../../deadletter/vault";
-import { createVaultIndex, type VaultIndexOptions } from "../../deadletter/vault-index";
+import { createVaultIndex, summaryOf, type VaultIndexOptions } from "../../deadletter/vault-index";
 import {
   checkId,
   isId,
@@ -158,6 +158,11 @@ export function createFileVault(dir: string = DEFAULT_VAULT_DIR, options: FileVa
     async search(filter, page) {
       if (options.useIndex !== false) return index.search(filter, page);
       return scanPage(await readAll(), filter, page);
+    },
+
+    async summaries(filter) {
+      if (options.useIndex !== false) return index.summaries(filter);
+      return (await readAll()).filter((r) => matchesFilter(r, filter)).map(summaryOf);
     },
 
     async idsWithPrefix(prefix, limit) {
