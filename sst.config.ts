@@ -2,9 +2,9 @@
 
 /**
  * Serverless Victoria on AWS: the four HTTP functions on Function URLs, the worker behind them,
- * the scheduled retry consumer, the configuration secret and the buckets. One file per concern
- * under infra/; `sst deploy --stage prod` ships it. The outputs are the route URLs for the Slack
- * app manifest and Azure alerts, and the names an operator needs.
+ * the scheduled retry consumer, the configuration secret, the buckets and the alarms. One file per
+ * concern under infra/; `sst deploy --stage prod` ships it. The outputs are the route URLs for the
+ * Slack app manifest and Azure alerts, and the names an operator needs (the alarms' SNS topic too).
  */
 export default $config({
   app(input) {
@@ -27,6 +27,7 @@ export default $config({
     const { workerFailures } = await import("./infra/hand-off");
     const { routeUrls, worker } = await import("./infra/functions");
     const { retryFailedRequests } = await import("./infra/schedule");
+    const { alarmsTopic } = await import("./infra/alarms");
 
     return {
       ...routeUrls,
@@ -38,6 +39,9 @@ export default $config({
       auditBucket: audit.name,
       dedupeBucket: dedupe.name,
       workerFailuresQueue: workerFailures.url,
+      // Subscribe the on-call's email, PagerDuty or Chatbot here (README: "Alarms and what to do").
+      alarmsTopicArn: alarmsTopic.arn,
+      alarmsTopicName: alarmsTopic.name,
     };
   },
 });

@@ -206,6 +206,11 @@ describe("evaluateDeployment: the repository's sst.config.ts", () => {
     ]);
   });
 
+  it("the alarms' topic, named per stage (the twin runs no alarms; it resolves the topic's outputs)", () => {
+    expect(dev.topics).toEqual([{ id: "Alarms", name: "serverless-victoria-dev-alarms" }]);
+    expect(prod.topics).toEqual([{ id: "Alarms", name: "serverless-victoria-prod-alarms" }]);
+  });
+
   it("buckets, the failures queue and the config secret", () => {
     expect(dev.buckets).toEqual([
       { id: "Vault", versioning: true },
@@ -269,6 +274,8 @@ describe("evaluateDeployment: the repository's sst.config.ts", () => {
       auditBucket: ref("Audit", "name"),
       dedupeBucket: ref("Dedupe", "name"),
       workerFailuresQueue: ref("WorkerFailures", "url"),
+      alarmsTopicArn: ref("Alarms", "arn"),
+      alarmsTopicName: ref("Alarms", "name"),
     });
   });
 

@@ -83,6 +83,11 @@ export interface DeploymentModel {
   secrets: { id: string; name: string }[];
   invokeConfigs: DeclaredInvokeConfig[];
   schedules: DeclaredSchedule[];
+  /**
+   * `aws.sns.Topic`s (the alarms' topic), their names as text. The twin runs no alarms and
+   * delivers nothing to a topic: it only resolves a topic's `arn` and `name` in the outputs.
+   */
+  topics: { id: string; name: string }[];
   /** What `run()` returns. */
   outputs: Record<string, DeclaredValue>;
 }
@@ -173,6 +178,10 @@ export function deploymentModelOf(
       functionId: functionIdOf(c.args.function ?? c.args.job, `${c.id} function`),
       schedule: String(declared(c.args.schedule, `${c.id} schedule`)),
       ...(c.args.event === undefined ? {} : { event: plainJson(c.args.event, `${c.id} event`) }),
+    })),
+    topics: ofKind("aws.sns.Topic").map((c) => ({
+      id: c.id,
+      name: c.args.name === undefined ? c.id : describeValue(declared(c.args.name, `${c.id} name`)),
     })),
     outputs: Object.fromEntries(
       Object.entries(recording.outputs).map(([key, value]) => [

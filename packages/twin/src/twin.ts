@@ -257,6 +257,11 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
         if (property === "arn") return sqs.queueArn(names.queue(component));
         if (property === "name") return names.queue(component);
       }
+      const topic = model.topics.find((t) => t.id === component);
+      if (topic) {
+        if (property === "name") return topic.name;
+        if (property === "arn") return `arn:aws:sns:${region}:${ACCOUNT}:${topic.name}`;
+      }
       const secretDecl = model.secrets.find((s) => s.id === component);
       if (secretDecl) {
         if (property === "arn") return secretArns.get(component) as string;

@@ -100,6 +100,11 @@ describe("the twin of sst.config.ts", () => {
     );
     expect(new Set(routes.map((u) => new URL(u).port)).size).toBe(4);
     expect(twin.outputs.workerName).toBe("serverless-victoria-dev-Worker");
+    // The alarms' topic: declared, not run (the twin delivers no alarm), but its outputs resolve.
+    expect(twin.outputs.alarmsTopicName).toBe("serverless-victoria-dev-alarms");
+    expect(twin.outputs.alarmsTopicArn).toMatch(
+      /^arn:aws:sns:[a-z0-9-]+:\d{12}:serverless-victoria-dev-alarms$/,
+    );
   });
 
   it("answers a member's slash command through authenticate → worker (async) → execute", async () => {

@@ -1,9 +1,15 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import {
+  METRICS,
+  METRICS_NAMESPACE,
+  type MetricName,
+  SERVICE_DIMENSION,
+} from "@victoria/core/observability/metric-names";
 import { recordConfig } from "@victoria/twin/config-recording";
 import { describeValue, isComponentRef, isDeclaredValue } from "@victoria/twin/declared-value";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 
 /**
  * Evaluates sst.config.ts and infra/*.ts the way SST does (`app()`, then `await run()`), with
@@ -353,5 +359,209 @@ describe("sst.config.ts: app() and stages", () => {
     expect(secret.args.name).toBe("serverless-victoria/prod/config");
     expect(secret.args.recoveryWindowInDays).toBe(30);
     expect(secret.opts?.retainOnDelete).toBe(true);
+  });
+});
+
+/** The alarms' SNS topic, as its outputs read in a recording. */
+const TOPIC_ARN = "{Alarms.arn}";
+
+/** Lambda's own metrics, alarmed per function. */
+const LAMBDA_METRICS = ["Errors", "Throttles"] as const;
+
+/**
+ * Every alarm by component name: what it watches and when it fires. Each fires above 0 except the
+ * parked age, whose threshold is a setting (checked on its own below).
+ */
+const EXPECTED_ALARMS: Record<string, Args> = {
+  WorkerFailuresAlarm: {
+    namespace: "AWS/SQS",
+    metricName: "ApproximateNumberOfMessagesVisible",
+    dimensions: { QueueName: "{WorkerFailures.nodes.queue.name}" },
+    statistic: "Maximum",
+    threshold: 0,
+    runbook: "alarm-worker-failures",
+  },
+  DrainErrorsAlarm: {
+    namespace: METRICS_NAMESPACE,
+    metricName: "DrainErrors",
+    dimensions: { [SERVICE_DIMENSION]: "worker" },
+    statistic: "Sum",
+    threshold: 0,
+    runbook: "alarm-drain-errors",
+  },
+  FailedRequestsDeadLetteredAlarm: {
+    namespace: METRICS_NAMESPACE,
+    metricName: "FailedRequestsDeadLettered",
+    dimensions: { [SERVICE_DIMENSION]: "retry-failed-requests" },
+    statistic: "Sum",
+    threshold: 0,
+    runbook: "alarm-failed-requests-dead-lettered",
+  },
+  NotificationFailuresAlarm: {
+    namespace: METRICS_NAMESPACE,
+    metricName: "NotificationFailures",
+    dimensions: { [SERVICE_DIMENSION]: "worker" },
+    statistic: "Sum",
+    threshold: 0,
+    runbook: "alarm-notification-failures",
+  },
+  OldestParkedDeadLetterAlarm: {
+    namespace: METRICS_NAMESPACE,
+    metricName: "OldestParkedAge",
+    dimensions: { [SERVICE_DIMENSION]: "worker" },
+    statistic: "Maximum",
+    threshold: 48 * 3600,
+    runbook: "alarm-oldest-parked-dead-letter",
+  },
+  ...Object.fromEntries(
+    Object.keys(EXPECTED).flatMap((fn) =>
+      LAMBDA_METRICS.map((metricName) => [
+        `${fn}${metricName}Alarm`,
+        {
+          namespace: "AWS/Lambda",
+          metricName,
+          dimensions: { FunctionName: `{${fn}.name}` },
+          statistic: "Sum",
+          threshold: 0,
+          runbook: `alarm-function-${metricName.toLowerCase()}`,
+        },
+      ]),
+    ),
+  ),
+};
+
+/** "rate(15 minutes)" as seconds. */
+function rateSeconds(schedule: string): number {
+  const match = /^rate\((\d+) (minute|hour)s?\)$/.exec(schedule);
+  expect(match, schedule).not.toBeNull();
+  return Number(match?.[1]) * (match?.[2] === "hour" ? 3600 : 60);
+}
+
+/** GitHub's anchor of a Markdown heading: lower case, punctuation dropped, spaces to hyphens. */
+function anchorOf(heading: string): string {
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, "")
+    .replace(/\s/g, "-");
+}
+
+describe("sst.config.ts: the alarms", () => {
+  let dev: Awaited<ReturnType<typeof evaluate>>;
+  const alarms = () => dev.resources.filter((r) => r.kind === "aws.cloudwatch.MetricAlarm");
+
+  beforeAll(async () => {
+    vi.stubEnv("ALARM_OLDEST_PARKED_AGE_HOURS", "");
+    dev = await evaluate("dev");
+  });
+
+  it("declares one SNS topic per stage for them, and outputs its ARN and name for subscribing", async () => {
+    const topics = dev.resources.filter((r) => r.kind === "aws.sns.Topic" || r.kind === "sst.aws.SnsTopic");
+    expect(topics.map((t) => t.name)).toEqual(["Alarms"]);
+    expect(dev.find("aws.sns.Topic", "Alarms").args.name).toBe("serverless-victoria-dev-alarms");
+    // Not under the AWS-managed SNS key, to which CloudWatch cannot publish.
+    expect(dev.find("aws.sns.Topic", "Alarms").args.kmsMasterKeyId).toBeUndefined();
+    expect(dev.outputs).toMatchObject({ alarmsTopicArn: TOPIC_ARN, alarmsTopicName: "{Alarms.name}" });
+  });
+
+  it("declares exactly the expected alarms", () => {
+    expect(
+      alarms()
+        .map((a) => a.name)
+        .sort(),
+    ).toEqual(Object.keys(EXPECTED_ALARMS).sort());
+  });
+
+  it.each(Object.entries(EXPECTED_ALARMS))(
+    "%s: metric, dimensions, threshold and runbook",
+    (id, expected) => {
+      const { args } = dev.find("aws.cloudwatch.MetricAlarm", id);
+      const { runbook, ...watched } = expected;
+      expect(args).toMatchObject(watched);
+      expect(args.dimensions).toEqual(expected.dimensions);
+      expect(args.comparisonOperator).toBe("GreaterThanThreshold");
+      expect(args.alarmDescription).toMatch(new RegExp(`^Runbook: README\\.md#${runbook}\\. \\S`));
+      expect(args.alarmDescription.length).toBeLessThanOrEqual(1024);
+    },
+  );
+
+  it("every alarm notifies the topic when it fires and when it clears, named per stage", () => {
+    for (const { name, args } of alarms()) {
+      expect(args.alarmActions, name).toEqual([TOPIC_ARN]);
+      expect(args.okActions, name).toEqual([TOPIC_ARN]);
+      expect(args.actionsEnabled ?? true, name).toBe(true);
+      expect(args.name, name).toBe(`serverless-victoria-dev-${name.replace(/Alarm$/, "")}`);
+      // Counts and ages that are absent when all is well: no data is not a breach.
+      expect(args.treatMissingData, name).toBe("notBreaching");
+      expect(args.evaluationPeriods, name).toBe(1);
+      expect(args.period, name).toBeGreaterThanOrEqual(60);
+      expect(args.period % 60, name).toBe(0);
+    }
+  });
+
+  it("one Errors and one Throttles alarm per function, on the function's deployed name", () => {
+    const lambda = alarms().filter((a) => a.args.namespace === "AWS/Lambda");
+    for (const metricName of LAMBDA_METRICS) {
+      const watched = lambda
+        .filter((a) => a.args.metricName === metricName)
+        .map((a) => a.args.dimensions.FunctionName)
+        .sort();
+      expect(watched, metricName).toEqual(dev.functions.map((f) => `{${f.name}.name}`).sort());
+    }
+    expect(lambda).toHaveLength(dev.functions.length * LAMBDA_METRICS.length);
+  });
+
+  it("watches only metrics the product emits, with the dimensions it emits them with", () => {
+    const services = Object.values(EXPECTED).map((fn) => fn.file);
+    const ours = alarms().filter((a) => a.args.namespace === METRICS_NAMESPACE);
+    expect(ours.length).toBeGreaterThan(0);
+    for (const { name, args } of ours) {
+      const metric = METRICS[args.metricName as MetricName];
+      expect(metric, `${name}: ${args.metricName} is not in METRICS (metric-names.ts)`).toBeDefined();
+      // A metric is emitted with {Service} and, if it has any, {Service, …its dimensions}.
+      const keys = Object.keys(args.dimensions).sort();
+      expect(
+        [[SERVICE_DIMENSION], [SERVICE_DIMENSION, ...(metric?.dimensions ?? [])].sort()],
+        name,
+      ).toContainEqual(keys);
+      // The Service value is a function's logical name: its handler file.
+      expect(services, name).toContain(args.dimensions[SERVICE_DIMENSION]);
+    }
+  });
+
+  it("the parked-age alarm looks at one period of at least one reminder sweep's interval", () => {
+    const { args } = dev.find("aws.cloudwatch.MetricAlarm", "OldestParkedDeadLetterAlarm");
+    const sweep = dev.find("sst.aws.CronV2", "DeadLetterReminderSchedule");
+    expect(args.period).toBeGreaterThanOrEqual(rateSeconds(sweep.args.schedule));
+    expect(METRICS.OldestParkedAge.unit).toBe("Seconds");
+  });
+
+  it("takes the parked-age threshold from ALARM_OLDEST_PARKED_AGE_HOURS at deploy time", async () => {
+    vi.stubEnv("ALARM_OLDEST_PARKED_AGE_HOURS", "72");
+    const { find } = await evaluate("prod");
+    const { args } = find("aws.cloudwatch.MetricAlarm", "OldestParkedDeadLetterAlarm");
+    expect(args.threshold).toBe(72 * 3600);
+    expect(args.alarmDescription).toContain("72 hours");
+  });
+
+  it("refuses a parked-age threshold that is not a positive number of hours", async () => {
+    for (const value of ["0", "-1", "1d", "soon"]) {
+      vi.stubEnv("ALARM_OLDEST_PARKED_AGE_HOURS", value);
+      await expect(evaluate("dev"), value).rejects.toThrow(
+        /ALARM_OLDEST_PARKED_AGE_HOURS must be a positive/,
+      );
+    }
+  });
+
+  it("points every alarm at a runbook section the README has", () => {
+    const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
+    const anchors = new Set(
+      [...readme.matchAll(/^#{1,6}\s+(.+)$/gm)].map((heading) => anchorOf(heading[1] as string)),
+    );
+    const runbooks = new Set(
+      alarms().map((a) => /^Runbook: README\.md#([^.\s]+)/.exec(a.args.alarmDescription)?.[1]),
+    );
+    const missing = [...runbooks].filter((anchor) => !anchor || !anchors.has(anchor));
+    expect(missing, 'README.md lacks these sections (see "Alarms and what to do")').toEqual([]);
   });
 });
