@@ -44,9 +44,11 @@ function functionUrlEvent(path: string, body: string, headers: Record<string, st
 
 /**
  * The first request each function would really get: a slash command, a `config view`, a fired
- * alert, a Replay click. Each goes down the function's real path, dispatch included.
+ * alert, a Replay click; for the worker (no HTTP: `expectStatus` is what the harness reports for an
+ * invocation that resolved) the reminder schedule's tick on an empty vault. Each goes down the
+ * function's real path, dispatch included.
  */
-export function firstEvent(name: "authenticate" | "execute" | "listener" | "resolve"): {
+export function firstEvent(name: "authenticate" | "execute" | "listener" | "resolve" | "worker"): {
   event: unknown;
   expectStatus: number;
 } {
@@ -100,5 +102,7 @@ export function firstEvent(name: "authenticate" | "execute" | "listener" | "reso
       const headers = { "content-type": form, ...signSlackRequest(BENCH_CONFIG.SLACK_SIGNING_SECRET, body) };
       return { event: functionUrlEvent("/resolve", body, headers), expectStatus: 200 };
     }
+    case "worker":
+      return { event: { kind: "remind-dead-letters", payload: {} }, expectStatus: 0 };
   }
 }

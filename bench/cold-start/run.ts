@@ -1,6 +1,8 @@
-// `npx tsx bench/cold-start/run.ts [--runs 15]`: bundle sizes, Lambda cold starts (import the
-// bundle + answer a first Function URL event in a fresh `node`), and spawn → first response of the
-// local server against a Bolt app. Prints a Markdown table; writes bench/results/cold-start.json.
+// `npx tsx bench/cold-start/run.ts [--runs 15] [--baseline DIR]`: bundle sizes, Lambda cold starts
+// (import the bundle + answer a first Function URL event in a fresh `node`), and spawn → first
+// response of the local server against a Bolt app. Prints a Markdown table; writes
+// bench/results/cold-start.json. `--baseline DIR` also times the bundles in DIR (an older commit's
+// build-lambdas output), interleaved with the current ones, and prints current ÷ baseline.
 import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
@@ -25,10 +27,11 @@ const { values } = parseArgs({
     runs: { type: "string", default: "15" },
     profile: { type: "string" },
     bundles: { type: "string" },
+    baseline: { type: "string" },
   },
 });
 const RUNS = Number(values.runs);
-const FUNCTIONS = ["authenticate", "execute", "listener", "resolve"] as const;
+const FUNCTIONS = ["authenticate", "execute", "listener", "resolve", "worker"] as const;
 const ROOT = new URL("../..", import.meta.url).pathname;
 const RESULT = "__COLD_START__";
 
@@ -42,8 +45,9 @@ const imported = performance.now();
 const context = { awsRequestId: "bench", functionName: "bench", getRemainingTimeInMillis: () => 30000 };
 const response = await mod.handler(JSON.parse(eventJson), context);
 const answered = performance.now();
+// The worker answers no HTTP: 0 stands for "resolved".
 const result = { importMs: imported - started, firstResponseMs: answered - started, sinceProcessStartMs: answered,
-  status: response.statusCode, rssMiB: process.memoryUsage().rss / 1048576 };
+  status: response?.statusCode ?? 0, rssMiB: process.memoryUsage().rss / 1048576 };
 process.stdout.write("\\n${RESULT}" + JSON.stringify(result) + "\\n", () => process.exit(0));
 `;
 
@@ -214,15 +218,21 @@ await writeFile(join(work, "trace-hooks.mjs"), TRACE_HOOKS);
  * `--bundles <dir>` times bundles built elsewhere (`<dir>/<name>/index.mjs`, e.g. by an older
  * commit's build-lambdas, for before/after figures) and skips the local servers.
  */
+const givenBundles = (dir: string): Promise<BenchBundle[]> =>
+  Promise.all(
+    FUNCTIONS.map(async (name) => {
+      const outfile = join(dir, name, "index.mjs");
+      const { size } = await stat(outfile);
+      return { name, outfile, bytes: size, totalBytes: size };
+    }),
+  );
 const bundles: BenchBundle[] = values.bundles
-  ? await Promise.all(
-      FUNCTIONS.map(async (name) => {
-        const outfile = join(values.bundles as string, name, "index.mjs");
-        const { size } = await stat(outfile);
-        return { name, outfile, bytes: size, totalBytes: size };
-      }),
-    )
+  ? await givenBundles(values.bundles)
   : await buildLambdas(join(work, "dist"), { functions: FUNCTIONS, sourcemap: false });
+/** `--baseline <dir>`: the same functions as built before a change, timed beside the current ones. */
+const baseline: BenchBundle[] = values.baseline ? await givenBundles(values.baseline) : [];
+/** Local servers are timed only in a plain run (given or baseline bundles say nothing about them). */
+const timeServers = !values.bundles && !values.baseline;
 const secrets = await startSecretsManagerStandIn({ region: "eu-west-2" });
 secrets.putSecret("victoria/bench", BENCH_CONFIG);
 const lambda = await startLambdaStandIn({ region: "eu-west-2" });
@@ -250,23 +260,34 @@ const serverEntries: Record<ServerKind, string[]> = {
   bolt: [(await bundleServers(["bolt"])).get("bolt") as string],
 };
 const lambdaRuns = new Map<string, ColdStart[]>(FUNCTIONS.map((name) => [name, []]));
+const baselineRuns = new Map<string, ColdStart[]>(FUNCTIONS.map((name) => [name, []]));
+const baselineLoaded = new Map<string, number>();
 const serverRuns: Record<ServerKind, number[]> = { victoria: [], "victoria-tsx": [], bolt: [] };
 const loadedByFirstEvent = new Map<string, number>();
 try {
   // One untimed, traced run each: which of the function's files the first event really loads.
   for (const bundle of bundles)
     loadedByFirstEvent.set(bundle.name, await firstEventLoad(bundle, traceRegister, harness, env, work));
+  for (const bundle of baseline)
+    baselineLoaded.set(bundle.name, await firstEventLoad(bundle, traceRegister, harness, env, work));
   for (let round = 0; round < RUNS; round++) {
-    // Interleaved: one of each per round, so drift in machine load hits all alike.
-    for (const bundle of bundles)
-      lambdaRuns.get(bundle.name)?.push(await lambdaColdStart(bundle, harness, env, work));
+    // Interleaved: one of each per round, so drift in machine load hits all alike; with a baseline,
+    // each function's current and baseline bundles back to back, in alternating order (A B, B A, …).
+    for (const bundle of bundles) {
+      const before = baseline.find((b) => b.name === bundle.name);
+      const pair: [BenchBundle, Map<string, ColdStart[]>][] = [[bundle, lambdaRuns]];
+      if (before) pair.push([before, baselineRuns]);
+      if (round % 2 === 1) pair.reverse();
+      for (const [timed, runs] of pair)
+        runs.get(timed.name)?.push(await lambdaColdStart(timed, harness, env, work));
+    }
     for (const kind of ["victoria", "victoria-tsx", "bolt"] as const)
-      if (!values.bundles) serverRuns[kind].push(await serverColdStart(kind, serverEntries));
+      if (timeServers) serverRuns[kind].push(await serverColdStart(kind, serverEntries));
     process.stderr.write(`round ${round + 1}/${RUNS}\n`);
   }
   // Every authenticate cold start must have claimed its delivery in the bucket, or it was not timed fairly.
   const claims = s3.requests.filter((r) => r.method === "PUT" && r.status === 200).length;
-  if (bundles.some((b) => b.name === "authenticate") && claims < RUNS)
+  if (bundles.some((b) => b.name === "authenticate") && claims < RUNS * (baseline.length > 0 ? 2 : 1))
     throw new Error(`authenticate made ${claims} dedupe claims in S3 over ${RUNS} runs`);
 } finally {
   await lambda.close();
@@ -287,6 +308,36 @@ const lambdaRows = bundles.map((bundle) => {
     formatSummary(summarize(runs.map((r) => r.firstResponseMs))),
     formatSummary(summarize(runs.map((r) => r.wallMs)), 0),
     summarize(runs.map((r) => r.rssMiB)).median.toFixed(0),
+  ];
+});
+/** Current ÷ baseline, per function: the medians of each measure, and the bytes. */
+const ratio = (current: number, before: number) => (current / before).toFixed(2);
+const baselineRows = baseline.map((before) => {
+  // Bytes as the traced first event loads them: the same measure for built and given bundles.
+  const loadedNow = loadedByFirstEvent.get(before.name) ?? Number.NaN;
+  const loadedThen = baselineLoaded.get(before.name) ?? Number.NaN;
+  const now = lambdaRuns.get(before.name) ?? [];
+  const then = baselineRuns.get(before.name) ?? [];
+  const med = (runs: ColdStart[], pick: (r: ColdStart) => number) => summarize(runs.map(pick)).median;
+  return [
+    before.name,
+    `${kib(loadedNow)} / ${kib(loadedThen)}`,
+    ratio(loadedNow, loadedThen),
+    `${med(now, (r) => r.importMs).toFixed(1)} / ${med(then, (r) => r.importMs).toFixed(1)}`,
+    ratio(
+      med(now, (r) => r.importMs),
+      med(then, (r) => r.importMs),
+    ),
+    `${med(now, (r) => r.firstResponseMs).toFixed(1)} / ${med(then, (r) => r.firstResponseMs).toFixed(1)}`,
+    ratio(
+      med(now, (r) => r.firstResponseMs),
+      med(then, (r) => r.firstResponseMs),
+    ),
+    `${med(now, (r) => r.wallMs).toFixed(0)} / ${med(then, (r) => r.wallMs).toFixed(0)}`,
+    ratio(
+      med(now, (r) => r.wallMs),
+      med(then, (r) => r.wallMs),
+    ),
   ];
 });
 const victoria = summarize(serverRuns.victoria);
@@ -311,8 +362,29 @@ process.stdout.write(
       lambdaRows,
     ),
     "",
-    values.bundles
-      ? "(local servers not timed with --bundles)"
+    ...(baseline.length > 0
+      ? [
+          `Current ÷ baseline (${values.baseline}), medians, current / baseline:`,
+          "",
+          markdownTable(
+            [
+              "function",
+              "import + first event load (KiB)",
+              "ratio",
+              "import (ms)",
+              "ratio",
+              "import + first response (ms)",
+              "ratio",
+              "process wall (ms)",
+              "ratio",
+            ],
+            baselineRows,
+          ),
+          "",
+        ]
+      : []),
+    !timeServers
+      ? "(local servers not timed with --bundles or --baseline)"
       : markdownTable(
           ["local server", "spawn → first 200 (ms)", "ratio"],
           [
@@ -334,7 +406,7 @@ process.stdout.write(
 );
 await mkdir(join(ROOT, "bench", "results"), { recursive: true });
 await writeFile(
-  join(ROOT, "bench", "results", values.bundles ? "cold-start-given-bundles.json" : "cold-start.json"),
+  join(ROOT, "bench", "results", timeServers ? "cold-start.json" : "cold-start-given-bundles.json"),
   JSON.stringify(
     {
       date: new Date().toISOString(),
@@ -346,6 +418,19 @@ await writeFile(
         totalBytes: b.totalBytes,
       })),
       lambda: Object.fromEntries(lambdaRuns),
+      ...(baseline.length > 0
+        ? {
+            baseline: {
+              dir: values.baseline,
+              bundles: baseline.map((b) => ({
+                name: b.name,
+                bytes: b.bytes,
+                firstEventBytes: baselineLoaded.get(b.name),
+              })),
+              lambda: Object.fromEntries(baselineRuns),
+            },
+          }
+        : {}),
       server: serverRuns,
     },
     null,

@@ -13,14 +13,12 @@ import { serve } from "@hono/node-server";
 import { createJsonLogger } from "@victoria/core/logging/json-logger";
 import { verifySlackRequest } from "@victoria/core/security/slack-signature";
 import { unformatSlackText } from "@victoria/core/slack/command-tokenizer";
+import { slashCommandSchema } from "@victoria/core/slack/slack-request";
 import { Hono } from "hono";
 import { createApp } from "../../../packages/functions/src/app";
 import { limitBodySize } from "../../../packages/functions/src/http/body-size-limit";
 import { requireSlackSignature } from "../../../packages/functions/src/http/slack-signature-middleware";
-import {
-  MAX_SLACK_BODY_BYTES,
-  slashCommandSchema,
-} from "../../../packages/functions/src/routes/authenticate";
+import { MAX_SLACK_BODY_BYTES } from "../../../packages/functions/src/routes/authenticate";
 import { SIGNING_SECRET } from "../slack-request";
 import { announce, HOST, portFromArgv } from "./lifecycle";
 

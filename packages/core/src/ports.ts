@@ -63,6 +63,8 @@ export interface Chat {
   openView(triggerId: string, view: Record<string, unknown>): Promise<void>;
   /** Replaces an open modal (`views.update`), e.g. a dialog's "Counting…" with what was counted. */
   updateView(viewId: string, view: Record<string, unknown>): Promise<void>;
+  /** Publishes a user's App Home tab (`views.publish`, a view of type `home`), replacing what it showed. */
+  publishView(userId: string, view: Record<string, unknown>): Promise<void>;
   /** POSTs to an interaction's `response_url` (not a Web API method; no bot token). */
   respond(
     responseUrl: string,
@@ -89,6 +91,11 @@ export interface Job {
   kind: string;
   /** JSON-serialisable input of the job. */
   payload: unknown;
+  /**
+   * The request id, which correlates every hop. Callers leave it out: the dispatcher stamps the
+   * current request's (logging/request-context.ts), and the worker runs the job under it.
+   */
+  requestId?: string;
 }
 
 export interface Dispatcher {

@@ -343,6 +343,61 @@ describe("views.open", () => {
   });
 });
 
+describe("views.publish", () => {
+  const section = (text: string) => ({ type: "section", text: { type: "mrkdwn", text } });
+  const home = (blocks: unknown[]) => ({ type: "home", blocks });
+
+  it("shows a user's Home tab as last published, and refuses what Slack refuses", async () => {
+    expect((await api("views.publish", { view: home([]) })).body.error).toBe("invalid_arguments");
+    expect((await api("views.publish", { user_id: "U0ALICE" })).body.error).toBe("invalid_arguments");
+    const modal = { type: "modal", title: { type: "plain_text", text: "x" }, blocks: [] };
+    expect((await api("views.publish", { user_id: "U0ALICE", view: modal })).body.error).toBe(
+      "invalid_arguments",
+    );
+    expect((await api("views.publish", { user_id: "U0NOBODY", view: home([]) })).body.error).toBe(
+      "user_not_found",
+    );
+    const tooMany = home(Array.from({ length: 101 }, () => section("x")));
+    expect((await api("views.publish", { user_id: "U0ALICE", view: tooMany })).body.error).toBe(
+      "invalid_blocks",
+    );
+    const tooLong = home([section("x".repeat(3001))]);
+    expect((await api("views.publish", { user_id: "U0ALICE", view: tooLong })).body.error).toBe(
+      "invalid_blocks",
+    );
+    const button = (value: string) => ({
+      type: "button",
+      action_id: "a",
+      text: { type: "plain_text", text: "b" },
+      value,
+    });
+    const wideRow = home([{ type: "actions", elements: Array.from({ length: 26 }, () => button("v")) }]);
+    expect((await api("views.publish", { user_id: "U0ALICE", view: wideRow })).body.error).toBe(
+      "invalid_blocks",
+    );
+    const bigValue = home([{ type: "actions", elements: [button("v".repeat(2001))] }]);
+    expect((await api("views.publish", { user_id: "U0ALICE", view: bigValue })).body.error).toBe(
+      "invalid_blocks",
+    );
+    expect(slack.homeView("U0ALICE")).toBeUndefined();
+
+    const first = home(Array.from({ length: 100 }, () => section("x".repeat(3000))));
+    const published = await api("views.publish", { user_id: "U0ALICE", view: first });
+    expect(published.body).toMatchObject({ ok: true, view: { type: "home", id: expect.any(String) } });
+    const again = await api(
+      "views.publish",
+      { user_id: "U0ALICE", view: home([section("again")]) },
+      { json: true },
+    );
+    expect(again.body.ok).toBe(true);
+    expect(slack.homeView("U0ALICE")).toEqual({
+      id: (published.body.view as { id: string }).id,
+      view: home([section("again")]),
+      publishes: 2,
+    });
+  });
+});
+
 describe("response_url", () => {
   it("records JSON posts, answers ok, and refuses the sixth post with 404 used_url", async () => {
     const url = slack.responseUrl();

@@ -11,7 +11,7 @@ import { type Context, Hono } from "hono";
  * answering `{"ok": true, ...}` or `{"ok": false, "error": "<code>"}` with HTTP 200, and HTTP 429 +
  * `Retry-After` when rate limited. Methods: `auth.test`, `users.info`, `chat.postMessage`,
  * `chat.postEphemeral`, `chat.update`, `files.getUploadURLExternal` (+ the upload URL it hands out),
- * `files.completeUploadExternal`, `views.open` and `views.update`. It also mints `response_url`s
+ * `files.completeUploadExternal`, `views.open`, `views.update` and `views.publish`. It also mints `response_url`s
  * (`/response/<id>`) and records what is POSTed to them.
  *
  * What it enforces, as Slack does:
@@ -30,6 +30,10 @@ import { type Context, Hono } from "hono";
  *   `files.completeUploadExternal` needs `files` naming uploads whose bytes arrived (`file_not_found`);
  * - `views.open` needs `trigger_id` and a `view` (`invalid_arguments`); a modal has at most 100 blocks;
  *   `views.update` needs the `view_id` of a view opened here (`not_found`) and a `view` likewise;
+ * - `views.publish` needs `user_id` and a `view` of type `home` (`invalid_arguments`), a known user
+ *   (`user_not_found`) and at most 100 blocks; the user's Home tab then shows it (`homeView(user)`);
+ * - in any blocks: more than 25 elements in an actions block, or a button value over 2,000
+ *   characters, is `invalid_blocks`;
  * - `rateLimit(method, n, seconds)`: the next n authenticated calls of that method answer 429;
  * - a `response_url` takes JSON only (400 `invalid_payload`), a message as above (400 `no_text`,
  *   `msg_too_long`, `invalid_blocks`), at most 5 accepted posts (then 404 `used_url`) within
@@ -139,6 +143,14 @@ export interface SlackView {
   view: Record<string, unknown>;
 }
 
+/** A user's App Home tab as `views.publish` left it. */
+export interface SlackHomeView {
+  id: string;
+  view: Record<string, unknown>;
+  /** How many times it was published. */
+  publishes: number;
+}
+
 /** The stand-in's controls and records, shared by the Hono app and the server around it. */
 export interface SlackStandInControls {
   /** Mints a response_url good for 5 posts within 30 minutes; with a context, posts land in the channel. */
@@ -156,12 +168,14 @@ export interface SlackStandInControls {
   responses(idOrUrl?: string): SlackResponse[];
   uploads(): SlackUpload[];
   views(): SlackView[];
+  /** The Home tab last published for `user`, if any. */
+  homeView(user: string): SlackHomeView | undefined;
   /**
    * What Slack does with a `view_submission` answered `response_action: "update"`: the open view
    * `id` becomes `view` (same id). For a client side (the workbench); false for an unknown id.
    */
   replaceView(id: string, view: Record<string, unknown>): boolean;
-  /** Forgets calls, messages, responses, uploads, views and rate limits; users go back to the seeds. */
+  /** Forgets calls, messages, responses, uploads, views, Home tabs and rate limits; users go back to the seeds. */
   reset(): void;
 }
 
@@ -178,6 +192,9 @@ const MAX_SECTION_TEXT = 3000;
 const MAX_SECTION_FIELDS = 10;
 const MAX_FIELD_TEXT = 2000;
 const MAX_HEADER_TEXT = 150;
+const MAX_ACTIONS_ELEMENTS = 25;
+const MAX_BUTTON_VALUE = 2000;
+const MAX_HOME_BLOCKS = 100;
 const RESPONSE_URL_USES = 5;
 const RESPONSE_URL_TTL_MS = 30 * 60 * 1000;
 /** Arguments Slack takes as JSON even in a form-encoded body. */
@@ -265,6 +282,19 @@ function validateBlocks(raw: unknown, maxBlocks: number): Block[] | undefined {
         });
       }
     }
+    if (block.type === "actions") {
+      const elements = Array.isArray(block.elements) ? block.elements : [];
+      if (elements.length > MAX_ACTIONS_ELEMENTS)
+        throw blockError(`no more than ${MAX_ACTIONS_ELEMENTS} items allowed`, `${at}/elements`);
+    }
+    const buttons = [
+      ...(Array.isArray(block.elements) ? block.elements : []),
+      ...(isRecord(block.accessory) ? [block.accessory] : []),
+    ];
+    buttons.forEach((element: unknown, e) => {
+      if (isRecord(element) && typeof element.value === "string" && element.value.length > MAX_BUTTON_VALUE)
+        throw blockError(`must be less than ${MAX_BUTTON_VALUE + 1} characters`, `${at}/elements/${e}/value`);
+    });
     if (block.type === "header" && (textOf(block.text) ?? "").length > MAX_HEADER_TEXT)
       throw blockError(`must be less than ${MAX_HEADER_TEXT + 1} characters`, `${at}/text/text`);
   });
@@ -339,6 +369,8 @@ export function createSlackStandInApp(
   const responses: SlackResponse[] = [];
   const uploads = new Map<string, SlackUpload>();
   const views: SlackView[] = [];
+  /** Each user's Home tab as last published (Slack keeps one per user and app). */
+  const homes = new Map<string, SlackHomeView>();
   const rateLimits = new Map<string, { remaining: number; retryAfterSeconds: number }>();
   const responseUrls = new Map<
     string,
@@ -505,6 +537,18 @@ export function createSlackStandInApp(
       validateBlocks(view.blocks, MAX_MODAL_BLOCKS);
       opened.view = view;
       return { view: { id: viewId, team_id: teamId, ...view } };
+    },
+
+    "views.publish": (params) => {
+      const userId = stringParam(params, "user_id");
+      const view = params.view;
+      if (userId === undefined || !isRecord(view) || view.type !== "home")
+        throw new SlackApiError("invalid_arguments");
+      if (!users.has(userId)) throw new SlackApiError("user_not_found");
+      validateBlocks(view.blocks, MAX_HOME_BLOCKS);
+      const id = homes.get(userId)?.id ?? newId("V");
+      homes.set(userId, { id, view, publishes: (homes.get(userId)?.publishes ?? 0) + 1 });
+      return { view: { id, team_id: teamId, ...view } };
     },
   };
 
@@ -710,6 +754,7 @@ export function createSlackStandInApp(
       responses.filter((r) => idOrUrl === undefined || r.id === idOrUrl || r.url === idOrUrl),
     uploads: () => [...uploads.values()],
     views: () => [...views],
+    homeView: (user) => homes.get(user),
     replaceView(id, view) {
       const opened = views.find((v) => v.id === id);
       if (opened === undefined) return false;
@@ -722,6 +767,7 @@ export function createSlackStandInApp(
       messages.length = 0;
       responses.length = 0;
       views.length = 0;
+      homes.clear();
       uploads.clear();
       rateLimits.clear();
       responseUrls.clear();

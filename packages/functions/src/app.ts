@@ -1,6 +1,7 @@
 import type { Logger } from "@victoria/core/logging/json-logger";
 import { Hono, type MiddlewareHandler } from "hono";
 import { createErrorHandler, jsonError, notFound } from "./http/json-errors";
+import { assignRequestId } from "./http/request-id";
 
 /** One route of the product: the router that serves it and the one method it answers. */
 export interface RouteMount {
@@ -29,6 +30,8 @@ export function createApp({
   extraRouters = [],
 }: AppOptions): Hono {
   const app = new Hono();
+  // First, so every line of the request (guards' refusals too) carries its one request id.
+  app.use(assignRequestId);
   for (const guard of guards) app.use(guard);
   const mounts: RouteMount[] = [...routes];
   if (health)

@@ -13,6 +13,7 @@ import { createBulkJobs } from "@victoria/core/deadletter/bulk-jobs";
 import type { Bus } from "@victoria/core/deadletter/bus";
 import type { Vault } from "@victoria/core/deadletter/vault";
 import type { Logger } from "@victoria/core/logging/json-logger";
+import type { Metrics } from "@victoria/core/observability/metrics";
 import type { PolicyGate } from "@victoria/core/policy/policy-gate";
 import type { Chat, Dispatcher } from "@victoria/core/ports";
 import type { AuditLog } from "@victoria/core/security/audit-log";
@@ -25,6 +26,8 @@ export interface BulkJobWiring {
   bus: Bus;
   vault: Vault;
   logger: Logger;
+  /** Each record a job replays or deletes counts, as a command's would. */
+  metrics: Metrics;
   executeUrl: string | (() => string) | undefined;
   chat: Chat;
   gate: PolicyGate;
@@ -44,7 +47,13 @@ export interface BulkJobWiring {
 export async function wireBulkJobs(wiring: BulkJobWiring) {
   const { env, bus, vault, logger, chat, gate, audit } = wiring;
   const store = wiring.store ?? createBulkJobStore(env);
-  const actions = await wireDeadLetterActions({ env, bus, vault, executeUrl: wiring.executeUrl });
+  const actions = await wireDeadLetterActions({
+    env,
+    bus,
+    vault,
+    executeUrl: wiring.executeUrl,
+    metrics: wiring.metrics,
+  });
   const progressChat = createLazyWebApiChat({
     token: requireSetting(env, "SLACK_BOT_TOKEN"),
     slackApiUrl: env.SLACK_API_URL || undefined,

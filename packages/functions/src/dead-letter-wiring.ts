@@ -16,8 +16,11 @@ import {
 } from "@victoria/core/failed-requests/failed-request-publisher";
 import { lazyPort } from "@victoria/core/lazy-port";
 import type { Logger } from "@victoria/core/logging/json-logger";
+import type { Metrics } from "@victoria/core/observability/metrics";
+import { countingNotificationFailures } from "@victoria/core/observability/notification-failure-metrics";
 import type { PolicyGate } from "@victoria/core/policy/policy-gate";
 import type { Chat } from "@victoria/core/ports";
+import type { AuditLog } from "@victoria/core/security/audit-log";
 import {
   type BusSettings,
   DEFAULT_DRAIN_BUDGET_SECONDS,
@@ -61,23 +64,37 @@ export interface DrainWiring {
   vault: Vault;
   busSettings: BusSettings;
   logger: Logger;
+  metrics: Metrics;
   /** Milliseconds the drain may take: the Lambda's remaining time, or a default locally. */
   budgetMs?: () => number;
 }
 
-export function wireDrainJobHandler({ env, bus, vault, busSettings, logger, budgetMs }: DrainWiring) {
+export function wireDrainJobHandler({
+  env,
+  bus,
+  vault,
+  busSettings,
+  logger,
+  metrics,
+  budgetMs,
+}: DrainWiring) {
   return createDrainJobHandler({
     bus,
     vault,
-    chat: createLazyWebApiChat({
-      token: requireSetting(env, "SLACK_BOT_TOKEN"),
-      slackApiUrl: env.SLACK_API_URL || undefined,
-    }),
+    // Everything the drain posts or updates is a notification: each failure counts.
+    chat: countingNotificationFailures(
+      createLazyWebApiChat({
+        token: requireSetting(env, "SLACK_BOT_TOKEN"),
+        slackApiUrl: env.SLACK_API_URL || undefined,
+      }),
+      metrics,
+    ),
     alertChannel: requireSetting(env, "SLACK_ALERT_CHANNEL"),
     logger,
     connections: busSettings.connections,
     groupWindowMs: readDeadLetterNoiseSettings(env).groupWindowMs,
     drainOptions: () => ({ budgetMs: budgetMs?.() ?? DEFAULT_DRAIN_BUDGET_SECONDS * 1000 }),
+    metrics,
   });
 }
 
@@ -85,11 +102,12 @@ export function wireDrainJobHandler({ env, bus, vault, busSettings, logger, budg
 export function wireFailedRequestPublisher(
   bus: Bus,
   busSettings: BusSettings,
+  metrics: Metrics,
 ): FailedRequestPublisher | undefined {
   const cluster = busSettings.failedRequestsCluster;
   const connection = cluster === undefined ? undefined : connectionFor(busSettings.connections, cluster);
   if (connection === undefined) return undefined;
-  return createFailedRequestPublisher(bus, connection, busSettings.failedRequestsQueue);
+  return createFailedRequestPublisher(bus, connection, busSettings.failedRequestsQueue, metrics);
 }
 
 export interface ResolveWiring {
@@ -99,10 +117,12 @@ export interface ResolveWiring {
   logger: Logger;
   /** Where `/execute` is (replaying a failed Victoria request re-runs it there). */
   executeUrl: string | (() => string) | undefined;
+  /** Counts what the operations did (DeadLettersReplayed, …). */
+  metrics: Metrics;
 }
 
 /** The dead-letter operations with production adapters: `/execute`'s re-run of a failed request. */
-function actionDeps({ env, bus, vault, executeUrl }: Omit<ResolveWiring, "logger">) {
+function actionDeps({ env, bus, vault, executeUrl, metrics }: Omit<ResolveWiring, "logger">) {
   const execute =
     executeUrl === undefined
       ? undefined
@@ -114,6 +134,7 @@ function actionDeps({ env, bus, vault, executeUrl }: Omit<ResolveWiring, "logger
   return {
     vault,
     bus,
+    metrics,
     ...(execute
       ? {
           execute: (args: readonly string[], requester: string) =>
@@ -143,15 +164,22 @@ export function wireDeadLetterActions(
 
 /** What the slow half of `/resolve` runs with: the gate, the audit, the dead-letter operations. */
 export async function wireResolveDeps(
-  wiring: ResolveWiring & { chat: Chat; gate: PolicyGate; approvals?: Pick<ApprovalFlow, "request"> },
+  wiring: ResolveWiring & {
+    chat: Chat;
+    gate: PolicyGate;
+    approvals?: Pick<ApprovalFlow, "request">;
+    /** The worker's audit log (which also notes recent commands for the App Home); else its own. */
+    audit?: AuditLog;
+  },
 ): Promise<ResolveDeps> {
   const { env, vault, logger, chat, gate, approvals } = wiring;
   const settings = readSlackCommandSettings(env);
   return {
-    chat,
+    // Its `chat.update` redraws the clicked notification: a failed one counts (its replies do not).
+    chat: countingNotificationFailures(chat, wiring.metrics, ["updateMessage"]),
     gate,
     ...(approvals ? { approvals } : {}),
-    audit: createAuditLog(env, settings.auditLogFile),
+    audit: wiring.audit ?? createAuditLog(env, settings.auditLogFile),
     // Not the command's: the handler redraws once per click, however many records a bulk click touched.
     actions: await createDeadLetterActionsFromEnv(env, actionDeps(wiring)),
     vault,

@@ -4,12 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AuditRecord } from "@victoria/core/security/audit-log";
 import { signServiceRequest } from "@victoria/core/security/service-signature";
-import { signSlackRequest } from "@victoria/core/security/slack-signature";
 import { type ServiceBusStandIn, startServiceBusStandIn } from "@victoria/emulators/service-bus/broker";
 import { type SlackStandIn, startSlackStandIn } from "@victoria/emulators/slack";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { peakRssGrowth, uploadChunked } from "../test/chunked-upload";
+import { deadLetterAndAlert, dlqDrained } from "../test/dead-letters-over-the-wire";
 import { eventually } from "../test/eventually";
+import { firstResponse, sendSlash } from "../test/slack-over-the-wire";
 import { repoRoot, spawnLocalServer } from "../test/spawn-local-server";
 import { DEV_DEFAULTS } from "./settings";
 
@@ -187,37 +188,19 @@ describe("local server: /authenticate end to end", () => {
     await slack.close();
   });
 
+  /** A slash command (acknowledged with 200) and its answer. */
   async function slash(user: string, text: string) {
-    const responseUrl = slack.responseUrl();
-    const body = new URLSearchParams({
-      team_id: "T0E2E",
-      channel_id: "C0E2E",
-      user_id: user,
-      command: "/victoria",
-      text,
-      response_url: responseUrl,
-      trigger_id: `t-${user}-${Date.now()}`,
-    }).toString();
-    const res = await fetch(`${server.url}/authenticate`, {
-      method: "POST",
-      body,
-      headers: {
-        "content-type": "application/x-www-form-urlencoded",
-        ...signSlackRequest(SIGNING_SECRET, body),
-      },
-    });
-    return { res, responseUrl };
+    const wire = { server, slack, signingSecret: SIGNING_SECRET };
+    const { responseUrl } = await sendSlash(wire, { user, channel: "C0E2E", text });
+    return firstResponse(wire, responseUrl);
   }
 
   it("runs a member's slash command and posts the real output to response_url; refuses a guest; audits both", async () => {
-    const member = await slash("U0MEMBER", "config view");
-    expect(member.res.status).toBe(200);
-    const answer = await eventually(() => slack.responses(member.responseUrl)[0]);
+    const answer = await slash("U0MEMBER", "config view");
     expect(answer.body.text).toContain("```logging_config:");
     expect(answer.body.response_type).toBe("in_channel");
 
-    const guest = await slash("U0GUEST", "config view");
-    const refusal = await eventually(() => slack.responses(guest.responseUrl)[0]);
+    const refusal = await slash("U0GUEST", "config view");
     expect(refusal.body).toMatchObject({ response_type: "ephemeral" });
     expect(refusal.body.text).toContain("guest@example.com is not a member of the SRE group");
 
@@ -273,47 +256,12 @@ describe("local server: /listener end to end", () => {
   });
 
   it("turns an Azure Monitor alert into parked dead letters and one Slack notification", async () => {
-    for (let i = 0; i < 3; i++) {
-      await broker.deadLetter(
-        "orders",
-        { messageId: `m${i}`, body: { i } },
-        { reason: "Boom", description: `#${i}` },
-      );
-    }
-    const alert = {
-      schemaId: "AzureMonitorMetricAlert",
-      data: {
-        status: "Activated",
-        context: {
-          timestamp: new Date().toISOString(),
-          resourceName: "victoria-local",
-          condition: {
-            allOf: [
-              {
-                metricName: "DeadletteredMessages",
-                metricValue: 3,
-                dimensions: [{ name: "EntityName", value: "orders" }],
-              },
-            ],
-          },
-        },
-      },
-    };
-    const res = await fetch(`${server.url}/listener?token=e2e-listener-token`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(alert),
-    });
-    expect(res.status).toBe(202);
+    await deadLetterAndAlert({ server, broker, listenerToken: "e2e-listener-token" }, "orders", "m", 3);
     const [notification] = await eventually(() =>
       slack.messages("C0ALERTS").length ? slack.messages("C0ALERTS") : undefined,
     );
     expect(notification?.text).toContain("3");
-    await eventually(() =>
-      broker.depth("orders/$DeadLetterQueue").active + broker.depth("orders/$DeadLetterQueue").locked === 0
-        ? true
-        : undefined,
-    );
+    await dlqDrained({ broker }, "orders");
     expect(await readdir(join(vaultDir, "records"))).toHaveLength(3);
   });
 });

@@ -4,8 +4,11 @@ import { APPROVAL_EXPIRY_JOB } from "@victoria/core/approvals/approval-jobs";
 import { BULK_RESUME_JOB } from "@victoria/core/deadletter/bulk-job-kinds";
 import { REMIND_JOB } from "@victoria/core/deadletter/dead-letter-reminders";
 import { createInProcessDispatcher } from "@victoria/core/dispatch/in-process-dispatcher";
+import type { JobHandlers } from "@victoria/core/dispatch/job-router";
 import { createMemoryDedupeStore } from "@victoria/core/idempotency/dedupe-store";
 import { createJsonLogger, type Logger } from "@victoria/core/logging/json-logger";
+import { createEmfMetrics } from "@victoria/core/observability/emf-metrics";
+import { flushingAfter, type Metrics } from "@victoria/core/observability/metrics";
 import type { Dispatcher } from "@victoria/core/ports";
 import { parseMemberList } from "@victoria/core/security/static-directory";
 import { type ServiceBusStandIn, startServiceBusStandIn } from "@victoria/emulators/service-bus/broker";
@@ -53,6 +56,8 @@ export const LOCAL_MAIL_FROM = "Victoria <victoria@example.com>";
 export interface LocalAppParts {
   env: Env;
   logger: Logger;
+  /** Flushed after each request and each job (`Service` = `local`). */
+  metrics: Metrics;
   /** The local server's own base URL, known once it listens. */
   selfUrl: () => string;
   /** Stand-ins started for this server; the workbench drives them (and shows the mail). */
@@ -82,7 +87,24 @@ function listedMember(env: Env, email: string): boolean | undefined {
  * Every route on one app, wired with local adapters and the development defaults. Resolves once
  * every piece of configuration has been read, so a bad one fails the start, not a later request.
  */
-export async function createLocalApp({ env, logger, selfUrl, embedded = {}, engine }: LocalAppParts) {
+/** The jobs, each flushing the metrics it added once it has run (as a worker invocation does). */
+function flushingEachJob(jobs: JobHandlers, metrics: Metrics): JobHandlers {
+  return Object.fromEntries(
+    Object.entries(jobs).map(([kind, run]) => [
+      kind,
+      (payload: unknown) => flushingAfter(metrics, () => run(payload)),
+    ]),
+  );
+}
+
+export async function createLocalApp({
+  env,
+  logger,
+  metrics,
+  selfUrl,
+  embedded = {},
+  engine,
+}: LocalAppParts) {
   const slackSettings = readSlackCommandSettings(env);
   /** The local server's own `/execute`, unless VICTORIA_EXECUTE_URL points elsewhere. */
   const selfExecuteUrl = () => `${selfUrl()}/execute`;
@@ -93,14 +115,15 @@ export async function createLocalApp({ env, logger, selfUrl, embedded = {}, engi
   const jobs = await composeWorkerJobs({
     env,
     logger,
+    metrics,
     shared,
     selfExecuteUrl,
     // Called only once jobs run, after `dispatcher` below exists.
     selfDispatcher: () => dispatcher,
     eager: true,
   });
-  const dispatcher = createInProcessDispatcher(jobs, { logger });
-  const frontDoor = { env, logger, dispatcher: () => dispatcher };
+  const dispatcher = createInProcessDispatcher(flushingEachJob(jobs, metrics), { logger });
+  const frontDoor = { env, logger, metrics, dispatcher: () => dispatcher };
   const allowRemote = /^(1|true|yes)$/i.test(env.LOCAL_ALLOW_REMOTE ?? "");
   const workbench = workbenchRoute({
     ...(embedded.slack === undefined ? {} : { slack: embedded.slack }),
@@ -141,6 +164,7 @@ export async function createLocalApp({ env, logger, selfUrl, embedded = {}, engi
       composeExecuteRoute({
         env,
         logger,
+        metrics,
         selfExecuteUrl,
         shared,
         dispatcher: () => dispatcher,
@@ -226,6 +250,8 @@ export interface LocalServer {
 export interface LocalServerOptions {
   env?: Env;
   logger?: Logger;
+  /** EMF lines on stdout (`Service` = `local`) unless a test reads them from memory. */
+  metrics?: Metrics;
 }
 
 /**
@@ -235,6 +261,7 @@ export interface LocalServerOptions {
 export async function startLocalServer({
   env = process.env,
   logger = createJsonLogger(),
+  metrics = createEmfMetrics({ service: "local" }),
 }: LocalServerOptions = {}): Promise<LocalServer> {
   const settings = withDevDefaults(env);
   const hostname = settings.HOST || "127.0.0.1";
@@ -288,6 +315,7 @@ export async function startLocalServer({
     const { app, dispatcher, bus } = await createLocalApp({
       env: settings,
       logger,
+      metrics,
       selfUrl: () => url,
       embedded: {
         ...(slack === undefined ? {} : { slack }),
@@ -298,7 +326,14 @@ export async function startLocalServer({
     });
     const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
       const listening = serve(
-        { fetch: withLingeringClose(app.fetch), port, hostname },
+        {
+          // Each request's metrics are written once it is answered.
+          fetch: withLingeringClose((request, bindings) =>
+            flushingAfter(metrics, async () => app.fetch(request, bindings)),
+          ),
+          port,
+          hostname,
+        },
         (info: AddressInfo) => {
           const host = info.family === "IPv6" ? `[${info.address}]` : info.address;
           url = `http://${host}:${info.port}`;

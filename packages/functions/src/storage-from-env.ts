@@ -1,8 +1,10 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import { createFileApprovalStore } from "@victoria/core/adapters/local/file-approval-store";
 import { createFileBulkJobStore } from "@victoria/core/adapters/local/file-bulk-job-store";
+import { createFileRecentCommandStore } from "@victoria/core/adapters/local/file-recent-commands";
 import { createFileVault } from "@victoria/core/adapters/local/file-vault";
 import { createJsonlAuditLog } from "@victoria/core/adapters/local/jsonl-audit-log";
+import type { RecentCommandStore } from "@victoria/core/app-home/recent-commands";
 import type { ApprovalStore } from "@victoria/core/approvals/approval-store";
 import type { BulkJobStore } from "@victoria/core/deadletter/bulk-job-store";
 import type { Vault } from "@victoria/core/deadletter/vault";
@@ -102,4 +104,18 @@ export function createBulkJobStore(env: Env): BulkJobStore {
     );
   }
   return createFileBulkJobStore(env.VAULT_DIR || ".victoria/vault");
+}
+
+/** Each person's recent commands for their App Home: `home/` in the vault bucket on AWS, VAULT_DIR locally. */
+export function createRecentCommandStore(env: Env): RecentCommandStore {
+  const bucket = env.VAULT_BUCKET;
+  if (bucket) {
+    return lazyPort<RecentCommandStore>({ add: true, recent: true }, async () =>
+      (await import("@victoria/core/adapters/aws/s3-recent-commands")).createS3RecentCommandStore({
+        client: await s3Client(),
+        bucket,
+      }),
+    );
+  }
+  return createFileRecentCommandStore(env.VAULT_DIR || ".victoria/vault");
 }

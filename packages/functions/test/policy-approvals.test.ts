@@ -3,12 +3,20 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AuditRecord } from "@victoria/core/security/audit-log";
 import { signServiceRequest } from "@victoria/core/security/service-signature";
-import { signSlackRequest } from "@victoria/core/security/slack-signature";
 import { type SlackMessage, type SlackStandIn, startSlackStandIn } from "@victoria/emulators/slack";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEV_DEFAULTS } from "../src/settings";
 import { eventually } from "./eventually";
-import { auditRecords, signedForm, toldPrivately } from "./slack-over-the-wire";
+import {
+  auditRecords,
+  buttonClickPayload,
+  clickButton,
+  firstResponse,
+  sendInteraction,
+  sendSlash,
+  signedJson,
+  toldPrivately,
+} from "./slack-over-the-wire";
 import { type SpawnedServer, spawnLocalServer } from "./spawn-local-server";
 
 /**
@@ -77,6 +85,7 @@ const EXPIRING_POLICY = [
 interface Harness {
   slack: SlackStandIn;
   server: SpawnedServer;
+  signingSecret: string;
   auditFile: string;
   dir: string;
 }
@@ -110,7 +119,7 @@ async function startHarness(policy: string, env: Record<string, string> = {}): P
       { cwd: dir },
     );
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    return { slack, server, auditFile, dir };
+    return { slack, server, signingSecret: SIGNING_SECRET, auditFile, dir };
   } catch (error) {
     await slack.close();
     throw error;
@@ -126,26 +135,15 @@ async function stopHarness(h: Harness | undefined) {
 
 /** A `/victoria` slash command; the answer (after the "Running …" ack) goes to `responseUrl`. */
 async function slash(h: Harness, user: string, channel: string, text: string) {
-  const responseUrl = h.slack.responseUrl();
-  const body = new URLSearchParams({
-    team_id: "T0E2E",
-    channel_id: channel,
-    user_id: user,
-    command: "/victoria",
-    text,
-    response_url: responseUrl,
-    trigger_id: `t-${user}-${Math.random()}`,
-  }).toString();
-  const res = await fetch(`${h.server.url}/authenticate`, signedForm(SIGNING_SECRET, body));
-  expect(res.status).toBe(200);
-  expect(await res.json()).toMatchObject({ response_type: "ephemeral" });
+  const { ack, responseUrl } = await sendSlash(h, { user, channel, text });
+  expect(await ack.json()).toMatchObject({ response_type: "ephemeral" });
   return responseUrl;
 }
 
 /** The job's answer to a slash command: text and whether only the asker sees it. */
 async function slashAnswer(h: Harness, user: string, channel: string, text: string) {
   const url = await slash(h, user, channel, text);
-  const answer = await eventually(() => h.slack.responses(url)[0]);
+  const answer = await firstResponse(h, url);
   return { text: String(answer.body.text), responseType: answer.body.response_type };
 }
 
@@ -167,49 +165,22 @@ async function event(h: Harness, fields: { type: string; user: string; channel: 
       event_ts: ts,
     },
   });
-  const res = await fetch(`${h.server.url}/authenticate`, {
-    method: "POST",
-    body,
-    headers: { "content-type": "application/json", ...signSlackRequest(SIGNING_SECRET, body) },
-  });
+  const res = await fetch(`${h.server.url}/authenticate`, signedJson(SIGNING_SECRET, body));
   expect(res.status).toBe(200);
   return ts;
 }
 
-/** A click on an approval request's button, signed as Slack sends it to /resolve. */
-function clickBody(h: Harness, user: string, action: "approve" | "reject", approvalId: string, ts: string) {
-  const responseUrl = h.slack.responseUrl();
-  const payload = {
-    type: "block_actions",
-    user: { id: user },
-    team: { id: "T0E2E" },
-    channel: { id: OPS },
-    container: { type: "message", channel_id: OPS, message_ts: ts },
-    message: { ts },
-    response_url: responseUrl,
-    trigger_id: `trigger-${Math.random()}`,
-    actions: [
-      {
-        action_id: `approval_${action}`,
-        block_id: "approval",
-        value: approvalId,
-        type: "button",
-        action_ts: String(Date.now() / 1000),
-      },
-    ],
-  };
-  return { body: new URLSearchParams({ payload: JSON.stringify(payload) }).toString(), responseUrl };
-}
+/** A click on an approval request's button in #ops, as Slack sends it to /resolve. */
+const approvalClick = (user: string, action: "approve" | "reject", request: Posted) => ({
+  user,
+  channel: OPS,
+  ts: request.ts,
+  actionId: `approval_${action}`,
+  value: request.id,
+});
 
-async function post(h: Harness, body: string) {
-  const res = await fetch(`${h.server.url}/resolve`, signedForm(SIGNING_SECRET, body));
-  expect(res.status).toBe(200);
-}
-
-async function click(h: Harness, user: string, action: "approve" | "reject", request: Posted) {
-  const { body, responseUrl } = clickBody(h, user, action, request.id, request.ts);
-  await post(h, body);
-  return responseUrl;
+function click(h: Harness, user: string, action: "approve" | "reject", request: Posted) {
+  return clickButton(h, approvalClick(user, action, request));
 }
 
 const ofApproval = (h: Harness, id: string) => auditRecords(h).filter((r) => r.approvalId === id);
@@ -599,16 +570,22 @@ describe("command policy with approvals, end to end (npm start, VICTORIA_POLICY)
     expect(told.text).toContain(NEEDS_ONE);
     const request = await approvalRequest(h, "victoria store local put --data hello k9");
 
-    const lead = clickBody(h, LEAD.id, "approve", request.id, request.ts);
-    const lead2 = clickBody(h, LEAD2.id, "approve", request.id, request.ts);
+    const lead = buttonClickPayload({
+      ...approvalClick(LEAD.id, "approve", request),
+      responseUrl: h.slack.responseUrl(),
+    });
+    const lead2 = buttonClickPayload({
+      ...approvalClick(LEAD2.id, "approve", request),
+      responseUrl: h.slack.responseUrl(),
+    });
     // Slack resending a click delivers the same body again.
-    await Promise.all([post(h, lead.body), post(h, lead2.body), post(h, lead.body)]);
+    await Promise.all([sendInteraction(h, lead), sendInteraction(h, lead2), sendInteraction(h, lead)]);
 
     await eventually(() => thread(h, request)[0]);
     await eventually(() => ((request.message().text ?? "").includes("ran at") ? true : undefined));
     // Of three clicks, one ran it and two were told privately that it was already approved.
     const losers = await eventually(() => {
-      const all = [...h.slack.responses(lead.responseUrl), ...h.slack.responses(lead2.responseUrl)];
+      const all = [...h.slack.responses(lead.response_url), ...h.slack.responses(lead2.response_url)];
       return all.length >= 2 ? all : undefined;
     });
     await settle(1000);

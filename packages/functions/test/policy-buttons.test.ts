@@ -5,12 +5,24 @@ import { join } from "node:path";
 import type { VaultRecord } from "@victoria/core/deadletter/vault";
 import type { AuditRecord } from "@victoria/core/security/audit-log";
 import { type EntraGraphStandIn, startEntraGraphStandIn } from "@victoria/emulators/entra-graph";
-import { type ServiceBusStandIn, startServiceBusStandIn } from "@victoria/emulators/service-bus/broker";
-import { type SlackMessage, type SlackStandIn, startSlackStandIn } from "@victoria/emulators/slack";
+import type { SlackMessage } from "@victoria/emulators/slack";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { deadLetterAndAlert, dlqDrained } from "./dead-letters-over-the-wire";
 import { eventually } from "./eventually";
-import { auditRecords, signedForm, toldPrivately } from "./slack-over-the-wire";
-import { type SpawnedServer, spawnLocalServer } from "./spawn-local-server";
+import {
+  auditRecords,
+  clickButton,
+  sendInteraction,
+  toldPrivately,
+  viewSubmission,
+} from "./slack-over-the-wire";
+import {
+  spawnLocalServer,
+  spawnWiredServer,
+  stopWiredServer,
+  WIRED,
+  type WiredServer,
+} from "./spawn-local-server";
 
 /**
  * Issue 16 end to end, for the dead-letter notification's buttons: `npm start` with a command policy
@@ -20,14 +32,7 @@ import { type SpawnedServer, spawnLocalServer } from "./spawn-local-server";
  * `deadletter replay`, Delete `deadletter delete`, Replay all / Delete all the same in bulk.
  */
 
-const SIGNING_SECRET = "policy-buttons-signing-secret";
-const BOT_TOKEN = "xoxb-policy-buttons";
-const BOT_USER_ID = "U0VICTORIA";
-const LISTENER_TOKEN = "policy-buttons-listener-token";
-const QUEUE = "orders";
-const FAILED_REQUESTS_QUEUE = "victoria-failed-requests";
-
-const ALERTS = "C0ALERTS";
+const { queue: QUEUE, alerts: ALERTS } = WIRED;
 const OPS = "C0OPS";
 
 const MEMBER = { id: "U0MEMBER", email: "sre@example.com" };
@@ -91,14 +96,7 @@ const BULK_POLICY = [
   "",
 ].join("\n");
 
-interface Harness {
-  slack: SlackStandIn;
-  broker: ServiceBusStandIn;
-  server: SpawnedServer;
-  auditFile: string;
-  vaultDir: string;
-  dir: string;
-}
+type Harness = WiredServer;
 
 async function startHarness(
   policy: string,
@@ -107,56 +105,12 @@ async function startHarness(
     users = [MEMBER, LEAD, LEAD2, GUEST],
   }: { env?: Record<string, string>; users?: { id: string; email: string }[] } = {},
 ): Promise<Harness> {
-  const slack = await startSlackStandIn({
-    botToken: BOT_TOKEN,
-    botUserId: BOT_USER_ID,
-    users,
-  });
-  const broker = await startServiceBusStandIn({ queues: [QUEUE, FAILED_REQUESTS_QUEUE] });
-  const dir = await mkdtemp(join(tmpdir(), "policy-buttons-"));
-  const policyFile = join(dir, "policy.yaml");
-  await writeFile(policyFile, policy);
-  const auditFile = join(dir, "audit.jsonl");
-  const vaultDir = join(dir, "vault");
-  try {
-    const server = await spawnLocalServer(
-      {
-        HOST: "127.0.0.1",
-        SLACK_API_URL: slack.url,
-        SLACK_BOT_TOKEN: BOT_TOKEN,
-        SLACK_BOT_USER_ID: BOT_USER_ID,
-        SLACK_SIGNING_SECRET: SIGNING_SECRET,
-        SLACK_ALERT_CHANNEL: ALERTS,
-        LISTENER_TOKEN,
-        SERVICE_BUS_CONNECTIONS: JSON.stringify({ local: broker.connectionString }),
-        FAILED_REQUESTS_QUEUE,
-        SRE_MEMBERS: MEMBER.email,
-        AUDIT_LOG_FILE: auditFile,
-        VAULT_DIR: vaultDir,
-        VICTORIA_POLICY: policyFile,
-        VICTORIA_POLICY_YAML: "",
-        ...env,
-      },
-      // Its `.victoria/` (generated config) in the temp folder, not the repository.
-      { cwd: dir, startTimeoutMs: 30_000 },
-    );
-    expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    return { slack, broker, server, auditFile, vaultDir, dir };
-  } catch (error) {
-    await broker.close();
-    await slack.close();
-    await rm(dir, { recursive: true, force: true });
-    throw error;
-  }
+  const h = await spawnWiredServer("policy-buttons", { users, sreMember: MEMBER.email, policy, env });
+  expect(h.server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  return h;
 }
 
-async function stopHarness(h: Harness | undefined) {
-  if (!h) return;
-  await h.server.stop();
-  await h.broker.close();
-  await h.slack.close();
-  await rm(h.dir, { recursive: true, force: true });
-}
+const stopHarness = stopWiredServer;
 
 // ---------------------------------------------------------------------------------------------
 // Dead letters and their notification
@@ -176,44 +130,10 @@ const isNotification = (m: SlackMessage) =>
 /** Dead-letters `count` messages on the queue, posts the alert to /listener, waits for the notification. */
 async function deadLetters(h: Harness, tag: string, count: number): Promise<Notification> {
   const before = h.slack.messages(ALERTS).filter(isNotification).length;
-  for (let i = 0; i < count; i++) {
-    h.broker.deadLetter(
-      QUEUE,
-      { messageId: `${tag}-${i}`, body: { tag, i } },
-      { reason: "Boom", description: `${tag} #${i}` },
-    );
-  }
-  const alert = {
-    schemaId: "AzureMonitorMetricAlert",
-    data: {
-      status: "Activated",
-      context: {
-        timestamp: new Date().toISOString(),
-        resourceName: "victoria-local",
-        condition: {
-          allOf: [
-            {
-              metricName: "DeadletteredMessages",
-              metricValue: count,
-              dimensions: [{ name: "EntityName", value: QUEUE }],
-            },
-          ],
-        },
-      },
-    },
-  };
-  const res = await fetch(`${h.server.url}/listener?token=${LISTENER_TOKEN}`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(alert),
-  });
-  expect(res.status).toBe(202);
+  await deadLetterAndAlert(h, QUEUE, tag, count);
   const posted = await eventually(() => h.slack.messages(ALERTS).filter(isNotification)[before], 15_000);
   // Parked, then completed on the bus once the notification was posted.
-  await eventually(() => {
-    const dlq = h.broker.depth(`${QUEUE}/$DeadLetterQueue`);
-    return dlq.active + dlq.locked === 0 ? true : undefined;
-  }, 15_000);
+  await dlqDrained(h, QUEUE);
   const message = () => h.slack.messages(ALERTS).find((m) => m.ts === posted.ts) as SlackMessage;
   const ids = (posted.blocks ?? [])
     .map((b) => String(b.block_id ?? ""))
@@ -266,47 +186,9 @@ function bulkButtons(message: SlackMessage): Button[] {
 // ---------------------------------------------------------------------------------------------
 // Clicks
 
-/** A click on a message's button in `channel`, signed as Slack sends it to /resolve. */
-function clickBody(user: string, actionId: string, value: string, channel: string, ts: string, url: string) {
-  const payload = {
-    type: "block_actions",
-    user: { id: user },
-    team: { id: "T0E2E" },
-    channel: { id: channel },
-    container: { type: "message", channel_id: channel, message_ts: ts },
-    message: { ts },
-    response_url: url,
-    trigger_id: `trigger-${Math.random()}`,
-    actions: [
-      {
-        action_id: actionId,
-        block_id: "any",
-        value,
-        type: "button",
-        action_ts: String(Date.now() / 1000),
-      },
-    ],
-  };
-  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
-}
-
-async function post(h: Harness, body: string) {
-  const res = await fetch(`${h.server.url}/resolve`, signedForm(SIGNING_SECRET, body));
-  expect(res.status).toBe(200);
-}
-
 /** Clicks a button of `message` (a notification or an approval request); answers its response_url. */
-async function click(
-  h: Harness,
-  user: string,
-  actionId: string,
-  value: string,
-  ts: string,
-  channel = ALERTS,
-) {
-  const responseUrl = h.slack.responseUrl();
-  await post(h, clickBody(user, actionId, value, channel, ts, responseUrl));
-  return responseUrl;
+function click(h: Harness, user: string, actionId: string, value: string, ts: string, channel = ALERTS) {
+  return clickButton(h, { user, channel, ts, actionId, value });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -421,22 +303,13 @@ describe("dead-letter buttons under the command policy (npm start, VICTORIA_POLI
     expect(dialog.view).toMatchObject({ callback_id: "deadletter_email" });
 
     const mark = auditRecords(h).length;
-    const submission = {
-      type: "view_submission",
-      user: { id: MEMBER.id },
-      team: { id: "T0E2E" },
-      view: {
-        callback_id: "deadletter_email",
-        private_metadata: String(dialog.view.private_metadata),
-        state: {
-          values: {
-            recipient: { address: { value: "team@example.com" } },
-            note: { text: { value: "please look" } },
-          },
-        },
-      },
-    };
-    await post(h, new URLSearchParams({ payload: JSON.stringify(submission) }).toString());
+    await sendInteraction(
+      h,
+      viewSubmission(MEMBER.id, dialog.view, {
+        recipient: { address: { value: "team@example.com" } },
+        note: { text: { value: "please look" } },
+      }),
+    );
     expect(await toldPrivately(h, responseUrl)).toBe("Not in this policy");
     const records = await auditUntil(h, mark, (r) => r.length > 0);
     expect(records[0]).toMatchObject({

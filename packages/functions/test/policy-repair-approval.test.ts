@@ -1,15 +1,19 @@
 import { readFileSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPLAY_COUNT_PROPERTY } from "@victoria/core/deadletter/dead-letter-actions";
 import type { VaultRecord } from "@victoria/core/deadletter/vault";
-import { type ServiceBusStandIn, startServiceBusStandIn } from "@victoria/emulators/service-bus/broker";
-import { type SlackMessage, type SlackStandIn, startSlackStandIn } from "@victoria/emulators/slack";
+import type { SlackMessage } from "@victoria/emulators/slack";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { alertListener } from "./dead-letters-over-the-wire";
 import { eventually } from "./eventually";
-import { auditRecords, signedForm, toldPrivately } from "./slack-over-the-wire";
-import { type SpawnedServer, spawnLocalServer } from "./spawn-local-server";
+import {
+  auditRecords,
+  clickButton,
+  sendInteraction,
+  toldPrivately,
+  viewSubmission,
+} from "./slack-over-the-wire";
+import { spawnWiredServer, stopWiredServer, WIRED, type WiredServer } from "./spawn-local-server";
 
 /**
  * The Repair… dialog under a command policy that wants an approval for `deadletter replay` (which a
@@ -19,13 +23,7 @@ import { type SpawnedServer, spawnLocalServer } from "./spawn-local-server";
  * message is what is replayed, once, and the audit names the changed fields, never their values.
  */
 
-const SIGNING_SECRET = "repair-approval-signing-secret";
-const BOT_TOKEN = "xoxb-repair-approval";
-const BOT_USER_ID = "U0VICTORIA";
-const LISTENER_TOKEN = "repair-approval-listener-token";
-const QUEUE = "orders";
-const FAILED_REQUESTS_QUEUE = "victoria-failed-requests";
-const ALERTS = "C0ALERTS";
+const { queue: QUEUE, alerts: ALERTS } = WIRED;
 
 const MEMBER = { id: "U0MEMBER", email: "sre@example.com" };
 const LEAD = { id: "U0LEAD", email: "lead@example.com" };
@@ -49,83 +47,29 @@ const POLICY = [
 const NEW_TENANT = "globex-secret-tenant";
 const NEW_BODY = '{"order": 2, "card": "4111-secret"}';
 
-let slack: SlackStandIn;
-let broker: ServiceBusStandIn;
-let server: SpawnedServer;
-let dir: string;
-let auditFile: string;
-let vaultDir: string;
+let h: WiredServer;
 
 beforeAll(async () => {
-  slack = await startSlackStandIn({
-    botToken: BOT_TOKEN,
-    botUserId: BOT_USER_ID,
+  h = await spawnWiredServer("repair-approval", {
     users: [MEMBER, LEAD, LEAD2],
+    sreMember: MEMBER.email,
+    policy: POLICY,
   });
-  broker = await startServiceBusStandIn({ queues: [QUEUE, FAILED_REQUESTS_QUEUE] });
-  dir = await mkdtemp(join(tmpdir(), "policy-repair-"));
-  const policyFile = join(dir, "policy.yaml");
-  await writeFile(policyFile, POLICY);
-  auditFile = join(dir, "audit.jsonl");
-  vaultDir = join(dir, "vault");
-  server = await spawnLocalServer(
-    {
-      HOST: "127.0.0.1",
-      SLACK_API_URL: slack.url,
-      SLACK_BOT_TOKEN: BOT_TOKEN,
-      SLACK_BOT_USER_ID: BOT_USER_ID,
-      SLACK_SIGNING_SECRET: SIGNING_SECRET,
-      SLACK_ALERT_CHANNEL: ALERTS,
-      LISTENER_TOKEN,
-      SERVICE_BUS_CONNECTIONS: JSON.stringify({ local: broker.connectionString }),
-      FAILED_REQUESTS_QUEUE,
-      SRE_MEMBERS: MEMBER.email,
-      AUDIT_LOG_FILE: auditFile,
-      VAULT_DIR: vaultDir,
-      VICTORIA_POLICY: policyFile,
-      VICTORIA_POLICY_YAML: "",
-    },
-    { cwd: dir, startTimeoutMs: 30_000 },
-  );
 }, 60_000);
 
-afterAll(async () => {
-  await server?.stop();
-  await broker?.close();
-  await slack?.close();
-  await rm(dir, { recursive: true, force: true });
-});
-
-const h = () => ({ slack, auditFile });
+afterAll(() => stopWiredServer(h));
 
 function vaultRecord(id: string): VaultRecord {
-  return JSON.parse(readFileSync(join(vaultDir, "records", `${id}.json`), "utf8")) as VaultRecord;
-}
-
-async function post(payload: Record<string, unknown>): Promise<Response> {
-  const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
-  const res = await fetch(`${server.url}/resolve`, signedForm(SIGNING_SECRET, body));
-  expect(res.status).toBe(200);
-  return res;
+  return JSON.parse(readFileSync(join(h.vaultDir, "records", `${id}.json`), "utf8")) as VaultRecord;
 }
 
 function click(user: string, actionId: string, value: string, ts: string, responseUrl: string) {
-  return post({
-    type: "block_actions",
-    user: { id: user },
-    team: { id: "T0E2E" },
-    channel: { id: ALERTS },
-    container: { type: "message", channel_id: ALERTS, message_ts: ts },
-    message: { ts },
-    response_url: responseUrl,
-    trigger_id: `trigger-${Math.random()}`,
-    actions: [{ action_id: actionId, block_id: "any", value, type: "button" }],
-  });
+  return clickButton(h, { user, channel: ALERTS, ts, actionId, value, responseUrl });
 }
 
 /** One message dead-lettered on the queue, announced through /listener; its notification and record id. */
 async function deadLetter(): Promise<{ ts: string; id: string }> {
-  broker.deadLetter(
+  h.broker.deadLetter(
     QUEUE,
     {
       messageId: "repair-1",
@@ -134,34 +78,10 @@ async function deadLetter(): Promise<{ ts: string; id: string }> {
     },
     { reason: "Boom", description: "consumer failed" },
   );
-  const alert = {
-    schemaId: "AzureMonitorMetricAlert",
-    data: {
-      status: "Activated",
-      context: {
-        timestamp: new Date().toISOString(),
-        resourceName: "victoria-local",
-        condition: {
-          allOf: [
-            {
-              metricName: "DeadletteredMessages",
-              metricValue: 1,
-              dimensions: [{ name: "EntityName", value: QUEUE }],
-            },
-          ],
-        },
-      },
-    },
-  };
-  const res = await fetch(`${server.url}/listener?token=${LISTENER_TOKEN}`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(alert),
-  });
-  expect(res.status).toBe(202);
+  await alertListener(h, QUEUE, 1);
   const posted = await eventually(
     () =>
-      slack
+      h.slack
         .messages(ALERTS)
         .find(
           (m) => !m.ephemeral && m.threadTs === undefined && (m.text ?? "").startsWith(":rotating_light:"),
@@ -185,45 +105,37 @@ describe("Repair… under a policy that wants an approval for `deadletter replay
     const parked = vaultRecord(n.id);
 
     // Repair…: the dialog opens pre-filled; the submission carries the click's response_url.
-    const clickUrl = slack.responseUrl();
+    const clickUrl = h.slack.responseUrl();
     await click(MEMBER.id, "deadletter_repair", n.id, n.ts, clickUrl);
-    const dialog = await eventually(() => slack.views()[0]);
+    const dialog = await eventually(() => h.slack.views()[0]);
     expect(dialog.view.callback_id).toBe("deadletter_repair");
     const blocks = dialog.view.blocks as { block_id?: string; element?: { initial_value?: string } }[];
     const lines = blocks.find((b) => b.block_id === "properties")?.element?.initial_value ?? "";
     expect(lines).toContain("tenant=acme");
 
-    const mark = auditRecords(h()).length;
-    const submitted = await post({
-      type: "view_submission",
-      user: { id: MEMBER.id },
-      team: { id: "T0E2E" },
-      view: {
-        callback_id: "deadletter_repair",
-        private_metadata: String(dialog.view.private_metadata),
-        state: {
-          values: {
-            body: { text: { type: "plain_text_input", value: NEW_BODY } },
-            properties: {
-              lines: {
-                type: "plain_text_input",
-                value: lines.replace("tenant=acme", `tenant=${NEW_TENANT}`).replace("amount=5\n", ""),
-              },
-            },
+    const mark = auditRecords(h).length;
+    const submitted = await sendInteraction(
+      h,
+      viewSubmission(MEMBER.id, dialog.view, {
+        body: { text: { type: "plain_text_input", value: NEW_BODY } },
+        properties: {
+          lines: {
+            type: "plain_text_input",
+            value: lines.replace("tenant=acme", `tenant=${NEW_TENANT}`).replace("amount=5\n", ""),
           },
         },
-      },
-    });
+      }),
+    );
     // Accepted (the dialog closes): no field errors.
     expect(await submitted.text()).toBe("");
 
     // The requester is told; the approvers get the request naming the changed fields only.
-    expect(await toldPrivately(h(), clickUrl)).toBe(
+    expect(await toldPrivately(h, clickUrl)).toBe(
       "`deadletter replay` needs approval from leads: request posted. You will hear in its thread when it is approved, rejected or expires.",
     );
     const isRequest = (m: SlackMessage) =>
       !m.ephemeral && m.threadTs === undefined && (m.text ?? "").includes(":raised_hand: *Approval needed*");
-    const request = await eventually(() => slack.messages(ALERTS).find(isRequest));
+    const request = await eventually(() => h.slack.messages(ALERTS).find(isRequest));
     expect(request.text).toContain(
       `<@${MEMBER.id}> asked to run \`victoria deadletter replay ${n.id} --body '…' --set 'tenant=…' --unset amount\``,
     );
@@ -238,10 +150,10 @@ describe("Repair… under a policy that wants an approval for `deadletter replay
 
     // Held: nothing sent, nothing changed in the vault.
     await settle(500);
-    expect(broker.peekAll(QUEUE)).toEqual([]);
+    expect(h.broker.peekAll(QUEUE)).toEqual([]);
     expect(vaultRecord(n.id)).toEqual(parked);
     expect(
-      auditRecords(h())
+      auditRecords(h)
         .slice(mark)
         .map((r) => [r.phase, r.user.id, r.command]),
     ).toEqual([
@@ -249,13 +161,13 @@ describe("Repair… under a policy that wants an approval for `deadletter replay
     ]);
 
     // A lead approves: the edit, exactly as submitted, is what goes back on the queue.
-    await click(LEAD.id, "approval_approve", approvalId, request.ts, slack.responseUrl());
+    await click(LEAD.id, "approval_approve", approvalId, request.ts, h.slack.responseUrl());
     const replayed = await eventually(() => {
       const record = vaultRecord(n.id);
       return record.state === "replayed" ? record : undefined;
     }, 15_000);
     const [sent, ...more] = await eventually(() => {
-      const messages = broker.peekAll(QUEUE);
+      const messages = h.broker.peekAll(QUEUE);
       return messages.length > 0 ? messages : undefined;
     });
     expect(more).toEqual([]);
@@ -276,7 +188,7 @@ describe("Repair… under a policy that wants an approval for `deadletter replay
     });
 
     const records = await eventually(() => {
-      const after = auditRecords(h()).slice(mark);
+      const after = auditRecords(h).slice(mark);
       return after.some((r) => r.phase === "finished") ? after : undefined;
     });
     expect(records.map((r) => [r.phase, r.user.id, r.approvalId])).toEqual([
@@ -292,24 +204,24 @@ describe("Repair… under a policy that wants an approval for `deadletter replay
       exitStatus: 0,
       edits: { ...edits, bodyDigest: replayed.repair?.bodyDigest },
     });
-    const audit = readFileSync(auditFile, "utf8");
+    const audit = readFileSync(h.auditFile, "utf8");
     expect(audit).not.toContain(NEW_TENANT);
     expect(audit).not.toContain("4111");
     // Nor anything posted: the request's thread ("running …", the outcome), the redrawn notification.
     await eventually(() =>
-      slack.messages(ALERTS).some((m) => m.threadTs === request.ts) ? true : undefined,
+      h.slack.messages(ALERTS).some((m) => m.threadTs === request.ts) ? true : undefined,
     );
-    const posted = JSON.stringify([slack.messages(), slack.responses()]);
+    const posted = JSON.stringify([h.slack.messages(), h.slack.responses()]);
     expect(posted).not.toContain(NEW_TENANT);
     expect(posted).not.toContain("4111");
 
     // A second Approve: refused; nothing replayed again.
-    const late = slack.responseUrl();
+    const late = h.slack.responseUrl();
     await click(LEAD2.id, "approval_approve", approvalId, request.ts, late);
-    expect(await toldPrivately(h(), late)).toMatch(/^Already approved by /);
+    expect(await toldPrivately(h, late)).toMatch(/^Already approved by /);
     await settle();
-    expect(broker.peekAll(QUEUE)).toHaveLength(1);
+    expect(h.broker.peekAll(QUEUE)).toHaveLength(1);
     expect(vaultRecord(n.id).version).toBe(replayed.version);
-    expect(auditRecords(h()).filter((r) => r.phase === "requested")).toHaveLength(1);
+    expect(auditRecords(h).filter((r) => r.phase === "requested")).toHaveLength(1);
   }, 60_000);
 });

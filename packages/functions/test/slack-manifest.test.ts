@@ -25,7 +25,11 @@ interface Manifest {
   _metadata: { major_version: number };
   display_information: { name: string; description?: string };
   features: {
-    app_home?: { messages_tab_enabled?: boolean; messages_tab_read_only_enabled?: boolean };
+    app_home?: {
+      home_tab_enabled?: boolean;
+      messages_tab_enabled?: boolean;
+      messages_tab_read_only_enabled?: boolean;
+    };
     bot_user: { display_name: string };
     slash_commands: { command: string; url: string; description: string; should_escape?: boolean }[];
   };
@@ -83,13 +87,13 @@ function signedPost(path: string, body: string, contentType: string): Request {
  * Events API subscriptions and the event each delivers. `message.*` subscriptions all deliver
  * `type: "message"`; Slack tells them apart by `channel_type`.
  */
-const SUBSCRIPTION_EVENTS: Record<string, { type: string; channel_type?: string }> = {
+const SUBSCRIPTION_EVENTS: Record<string, { type: string; channel_type?: string; tab?: string }> = {
   app_mention: { type: "app_mention", channel_type: "channel" },
   "message.im": { type: "message", channel_type: "im" },
   "message.channels": { type: "message", channel_type: "channel" },
   "message.groups": { type: "message", channel_type: "group" },
   "message.mpim": { type: "message", channel_type: "mpim" },
-  app_home_opened: { type: "app_home_opened" },
+  app_home_opened: { type: "app_home_opened", tab: "home" },
   reaction_added: { type: "reaction_added" },
 };
 
@@ -122,6 +126,8 @@ const METHOD_SCOPES: Record<string, string[]> = {
   // A trigger_id is the permission; no scope.
   "views.open": [],
   "views.update": [],
+  // Slack lists no scope for publishing a Home tab: the bot token and the user_id are enough.
+  "views.publish": [],
 };
 
 /** WebClient methods that wrap Web API methods under another name. */
@@ -180,7 +186,9 @@ describe("slack/manifest.yaml", () => {
     expect(manifest.settings.socket_mode_enabled).toBe(false);
     expect(victoriaCommand(manifest).description.length).toBeGreaterThan(0);
     // Direct messages are commands (message.im): the Messages tab must take input.
+    // The Home tab (app_home_opened → views.publish) is on.
     expect(manifest.features.app_home).toMatchObject({
+      home_tab_enabled: true,
       messages_tab_enabled: true,
       messages_tab_read_only_enabled: false,
     });

@@ -380,6 +380,50 @@ describe("the workbench in a browser", () => {
     expect(consoleErrors).toEqual([]);
   }, 60_000);
 
+  it("shows the app's Home tab: a member's dead letters with working buttons, a guest told why not", async () => {
+    await openWorkbench(1280, 800);
+    await page.getByTestId("user-picker").selectOption("U0MEMBER");
+    await page.getByTestId("trouble-queue").selectOption("orders");
+    await page.getByTestId("trouble-body").fill('{"orderId": 44, "sku": "WIDGET-9"}');
+    await page.getByTestId("dead-letter").click();
+    await expect.poll(() => queueCell("orders", "dead-letter").textContent(), { timeout: STEP_MS }).toBe("1");
+    await page.getByTestId("fire-alert").click();
+    await expect.poll(() => queueCell("orders", "dead-letter").textContent(), { timeout: STEP_MS }).toBe("0");
+    const activeBefore = Number(await queueCell("orders", "active").textContent());
+
+    // Opening the tab sends a signed app_home_opened; the published view replaces the channel.
+    await page.getByTestId("sidebar-home").click();
+    const home = page.getByTestId("home");
+    await expect.poll(() => home.textContent(), { timeout: STEP_MS }).toContain("1 dead letter parked");
+    expect(await page.getByTestId("last-request").textContent()).toContain("POST /authenticate → 200");
+    expect(await page.getByTestId("composer").isVisible()).toBe(false);
+    expect(await home.textContent()).toContain("Your recent commands");
+    expect(await home.textContent()).toContain("/victoria deadletter");
+
+    // Its Replay is the notification's: sent to /resolve from a view, then the Home is published again.
+    await home.locator('button[data-action-id="deadletter_replay"]').first().click();
+    await expect
+      .poll(() => queueCell("orders", "active").textContent(), { timeout: STEP_MS })
+      .toBe(String(activeBefore + 1));
+    await expect
+      .poll(() => home.textContent(), { timeout: STEP_MS })
+      .toContain("No dead letters are parked.");
+    expect(await home.locator('button[data-action-id="deadletter_replay"]').count()).toBe(0);
+
+    // Another person has another Home: a guest is told why not, with nothing of the vault.
+    await page.getByTestId("user-picker").selectOption("U0GUEST");
+    await expect
+      .poll(() => home.textContent(), { timeout: STEP_MS })
+      .toContain("is not a member of the SRE group");
+    expect(await home.textContent()).not.toContain("dead letters are parked");
+
+    // Back to the channel.
+    await page.getByTestId("sidebar-channel").click();
+    expect(await home.isVisible()).toBe(false);
+    expect(await page.getByTestId("composer").isVisible()).toBe(true);
+    expect(consoleErrors).toEqual([]);
+  }, 60_000);
+
   it("holds up at 800 px and 600 px: folded panels, Send never covered, the channel scrolls as Slack's", async () => {
     await openWorkbench(800, 800);
     const sendButton = page.getByTestId("send");

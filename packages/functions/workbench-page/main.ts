@@ -4,6 +4,7 @@
 import { api } from "./api";
 import { forgetSeen, renderChannel, sendMessage, wireChannelScroll } from "./channel";
 import { byTestId, el, errorText, find } from "./dom";
+import { renderHome, reopenHomeIfShown, wireHome } from "./home";
 import { startMailPolling } from "./mail";
 import { cancelModal, submitModal, syncModal } from "./modal";
 import { guarded, showNotice } from "./notice";
@@ -14,6 +15,7 @@ import type { WorkbenchConfig, WorkbenchState, WorkbenchUser } from "./types";
 
 function renderState(state: WorkbenchState): void {
   renderIfChanged("messages", state.messages, renderChannel);
+  renderIfChanged("home", state.home, renderHome);
   renderIfChanged("queues", state.bus, renderQueues);
   renderIfChanged("vault", state.vault, renderVault);
   renderIfChanged("audit", state.audit, renderAudit);
@@ -68,6 +70,7 @@ function wireComposer(): void {
     forgetRendered();
     forgetSeen();
     refreshNow();
+    reopenHomeIfShown();
   });
 }
 
@@ -113,6 +116,7 @@ async function start(): Promise<void> {
   wireChannelScroll();
   wireComposer();
   wireDialogs();
+  wireHome();
   let config: WorkbenchConfig;
   try {
     config = await api<WorkbenchConfig>("/workbench/api/config");

@@ -78,6 +78,8 @@ export interface WorkbenchState {
   channel: { id: string; name: string };
   messages: ChannelMessage[];
   view?: OpenView;
+  /** The person's App Home tab as last published. */
+  home?: OpenView;
   bus: BusState;
   vault: { records: VaultRecord[]; error?: string };
   audit: { records: AuditRecord[]; location: string; error?: string };

@@ -58,11 +58,20 @@ export function createFunctionHost(options: FunctionHostOptions): FunctionHost {
       stdio: ["ignore", "pipe", "pipe", "ipc"],
     });
     child = started;
-    const forward = (chunk: Buffer) => {
-      for (const line of chunk.toString().split("\n")) if (line.trim()) options.log(line);
+    // Whole lines only: a chunk may end mid-line (a long JSON log or EMF line), its rest in the next.
+    const forward = (stream: NodeJS.ReadableStream | null) => {
+      let partial = "";
+      stream?.on("data", (chunk: Buffer) => {
+        const lines = (partial + chunk.toString()).split("\n");
+        partial = lines.pop() ?? "";
+        for (const line of lines) if (line.trim()) options.log(line);
+      });
+      stream?.on("end", () => {
+        if (partial.trim()) options.log(partial);
+      });
     };
-    started.stdout?.on("data", forward);
-    started.stderr?.on("data", forward);
+    forward(started.stdout);
+    forward(started.stderr);
     started.once("exit", () => {
       if (child === started) {
         child = undefined;

@@ -1,8 +1,7 @@
-import { signSlackRequest } from "@victoria/core/security/slack-signature";
 import type { SlackMessage } from "@victoria/emulators/slack";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Twin } from "../src/twin";
-import { startTestTwin, TEST_SECRET, type TestTwin } from "./twin-fixture";
+import { sendSlash, signedSlackPost, startTestTwin, TEST_SECRET, type TestTwin } from "./twin-fixture";
 
 /*
  * The command policy and its approvals through the deployment: the policy from the secret
@@ -35,9 +34,10 @@ const SECRET = {
 let twin: Twin;
 let logs: string[];
 let eventually: TestTwin["eventually"];
+let answerAt: TestTwin["answerAt"];
 
 beforeAll(async () => {
-  ({ twin, logs, eventually } = await startTestTwin({ secret: SECRET }));
+  ({ twin, logs, eventually, answerAt } = await startTestTwin({ secret: SECRET }));
 }, 120_000);
 
 afterAll(async () => {
@@ -49,34 +49,10 @@ const slack = () => {
   return twin.slack;
 };
 
-async function signedPost(url: string, body: string): Promise<Response> {
-  return fetch(url, {
-    method: "POST",
-    body,
-    headers: {
-      "content-type": "application/x-www-form-urlencoded",
-      ...signSlackRequest(SECRET.SLACK_SIGNING_SECRET, body),
-    },
-  });
-}
-
 async function slash(user: string, text: string) {
-  const responseUrl = slack().responseUrl({ channel: OPS, user });
-  const body = new URLSearchParams({
-    team_id: "T0TWIN",
-    channel_id: OPS,
-    user_id: user,
-    command: "/victoria",
-    text,
-    response_url: responseUrl,
-    trigger_id: `t-${Date.now()}-${Math.random()}`,
-  }).toString();
-  expect((await signedPost(twin.outputs.authenticateUrl as string, body)).status).toBe(200);
-  return eventually(() =>
-    slack()
-      .responses(responseUrl)
-      .find((r) => !String(r.body.text).startsWith("Running")),
-  );
+  const { res, responseUrl } = await sendSlash(twin, { user, text, channel: OPS });
+  expect(res.status).toBe(200);
+  return answerAt(responseUrl);
 }
 
 function click(user: string, request: SlackMessage, actionId: string): Promise<Response> {
@@ -92,7 +68,7 @@ function click(user: string, request: SlackMessage, actionId: string): Promise<R
     trigger_id: `trigger-${Date.now()}-${Math.random()}`,
     actions: [{ action_id: actionId, block_id: "approval", value, type: "button" }],
   };
-  return signedPost(
+  return signedSlackPost(
     twin.outputs.resolveUrl as string,
     new URLSearchParams({ payload: JSON.stringify(payload) }).toString(),
   );

@@ -1,3 +1,5 @@
+import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { readEmfLines, sumOf } from "@victoria/core/observability/emf-reader";
 import { signServiceRequest } from "@victoria/core/security/service-signature";
 import { signSlackRequest } from "@victoria/core/security/slack-signature";
 import type { SlackMessage } from "@victoria/emulators/slack";
@@ -41,9 +43,10 @@ const SECRET = {
 let twin: Twin;
 let logs: string[];
 let eventually: TestTwin["eventually"];
+let functionLog: TestTwin["functionLog"];
 
 beforeAll(async () => {
-  ({ twin, logs, eventually } = await startTestTwin({ secret: SECRET }));
+  ({ twin, logs, eventually, functionLog } = await startTestTwin({ secret: SECRET }));
 }, 120_000);
 
 afterAll(async () => {
@@ -174,17 +177,43 @@ async function parkAndNotify(entity: string, messageId: string, body: unknown): 
 }
 
 const vaultBucket = () => twin.outputs.vaultBucket as string;
+
+/** A vault record as an operator reads it (GetObject only). */
+async function vaultRecord(id: string): Promise<Record<string, unknown>> {
+  const operator = new S3Client({ ...twin.s3.clientConfig, credentials: twin.operatorCredentials });
+  const object = await operator.send(
+    new GetObjectCommand({ Bucket: vaultBucket(), Key: `records/${id}.json` }),
+  );
+  return JSON.parse((await object.Body?.transformToString()) ?? "{}") as Record<string, unknown>;
+}
+
+/** The request ids of a function's lines with this message, in order. */
+const idsOf = (functionId: string, message: string) =>
+  functionLog(functionId)
+    .filter((line) => line.message === message)
+    .map((line) => String(line.requestId));
 const denied = () => twin.iam.checks.filter((c) => !c.allowed);
 
 describe("dead letters through the twin", () => {
   it("orders: alert → drain into the S3 vault → one notification → Replay puts it back, Delete resolves", async () => {
+    const alertsBefore = idsOf("Listener", "dead-letter alert accepted").length;
     const first = await parkAndNotify("orders", "order-1", { order: 1 });
     const [replay] = buttons(first).filter((b) => b.actionId === "deadletter_replay");
     expect(replay).toBeDefined();
     const id = replay?.value as string;
     // Parked in the twin's vault bucket, through IAM.
     expect(twin.s3.keys(vaultBucket())).toContain(`records/${id}.json`);
+    // The alert's request id: on the listener's line, the worker's drain and the record it parked.
+    const [alertId] = idsOf("Listener", "dead-letter alert accepted").slice(alertsBefore);
+    expect(alertId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(
+      functionLog("Worker").filter(
+        (line) => line.requestId === alertId && line.kind === "drain-dead-letters",
+      ),
+    ).toHaveLength(1);
+    expect(await vaultRecord(id)).toMatchObject({ parkedBy: { requestId: alertId } });
 
+    const clicksBefore = idsOf("Resolve", "dead-letter action accepted").length;
     expect((await click(first, "deadletter_replay", id)).status).toBe(200);
     const back = await eventually(() =>
       broker()
@@ -202,6 +231,13 @@ describe("dead letters through the twin", () => {
         .find((m) => m.ts === first.ts && m.updates > 0),
     );
     expect(JSON.stringify(redrawn.blocks)).toContain(`Replayed by <@${MEMBER}>`);
+    // The click's request id: the resolve function's line, and the record's resolution.
+    const [clickId] = idsOf("Resolve", "dead-letter action accepted").slice(clicksBefore);
+    expect(clickId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await vaultRecord(id)).toMatchObject({
+      parkedBy: { requestId: alertId },
+      resolution: { requestId: clickId },
+    });
 
     const second = await parkAndNotify("orders", "order-2", { order: 2 });
     const del = buttons(second).find((b) => b.actionId === "deadletter_delete");
@@ -386,13 +422,15 @@ describe("dead letters through the twin", () => {
     for (const sub of ["audit", "billing", "ops"])
       expect(broker().peekAll(`events/Subscriptions/${sub}`)).toEqual([]);
 
-    const body = JSON.stringify({ args: ["deadletter", "rules", "install", "local", "events"] });
+    const body = JSON.stringify({
+      args: ["deadletter", "rules", "install", "local", "events"],
+      requester: "sre@example.com",
+    });
     const installed = await fetch(twin.outputs.executeUrl as string, {
       method: "POST",
       body,
       headers: {
         "content-type": "application/json",
-        "x-victoria-requester": "sre@example.com",
         ...signServiceRequest(SECRET.VICTORIA_SHARED_SECRET, body),
       },
     });
@@ -414,7 +452,9 @@ describe("dead letters through the twin", () => {
   it("failed requests: a transient failure on execute → retried by the schedule → dead-lettered after 3 deliveries → notified", async () => {
     const schedule = twin.model.schedules.find((s) => s.id === "RetryFailedRequestsSchedule");
     expect(schedule).toBeDefined();
-    const body = JSON.stringify({ args: ["store", "s3", "ls"] });
+    // The caller's request id, in the signed body: kept through the queue and every retry.
+    const requestId = "twin-retry-1";
+    const body = JSON.stringify({ args: ["store", "s3", "ls"], requestId });
     const res = await fetch(twin.outputs.executeUrl as string, {
       method: "POST",
       body,
@@ -424,12 +464,14 @@ describe("dead letters through the twin", () => {
       },
     });
     expect(res.status).toBe(500);
+    expect(res.headers.get("x-victoria-request-id")).toBe(requestId);
     expect(await res.json()).toMatchObject({ failureClass: "transient" });
     const published = await eventually(() => broker().peekAll(FAILED_REQUESTS)[0]);
     expect(published.body).toMatchObject({
       type: "MSG_VICTORIA_REQUEST_FAILED",
-      payload: { args: ["store", "s3", "ls"], failureClass: "transient" },
+      payload: { args: ["store", "s3", "ls"], failureClass: "transient", requestId },
     });
+    expect(published.correlationId).toBe(requestId);
 
     // Each tick receives it, re-runs it through execute, which fails again: abandoned, delivery counted.
     for (let tick = 1; tick <= 3; tick++) {
@@ -443,6 +485,15 @@ describe("dead letters through the twin", () => {
       (i) => i.functionName === twin.functionName("RetryFailedRequests"),
     );
     expect(retries).toHaveLength(3);
+    // Each retry ran under the original id: the consumer's lines and the execute calls it made.
+    expect(
+      functionLog("RetryFailedRequests").filter(
+        (line) => line.message === "failed request retried" && line.requestId === requestId,
+      ),
+    ).toHaveLength(3);
+    expect(
+      functionLog("Execute").filter((line) => line.message === "execute" && line.requestId === requestId),
+    ).toHaveLength(4);
 
     const before = new Set(notifications().map((m) => m.ts));
     expect((await alert(FAILED_REQUESTS, 1)).status).toBe(202);
@@ -460,6 +511,27 @@ describe("dead letters through the twin", () => {
     expect(buttons(notification).map((b) => b.actionId)).toEqual(
       expect.arrayContaining(["deadletter_replay", "deadletter_email", "deadletter_delete"]),
     );
+
+    // The metrics of that story, as CloudWatch would extract them from each function's stdout.
+    const metricsOf = (id: string) => readEmfLines(logs.filter((l) => l.startsWith(`[${id}] `)));
+    expect(sumOf(metricsOf("Execute"), "FailedRequestsPublished", { Service: "execute" })).toBe(1);
+    expect(
+      sumOf(metricsOf("RetryFailedRequests"), "FailedRequestsRetried", { Service: "retry-failed-requests" }),
+    ).toBe(3);
+    // Service Bus dead-lettered it (max deliveries), not the consumer: FailedRequestsDeadLettered
+    // counts the consumer's own give-ups, e.g. an envelope that is not one.
+    expect(sumOf(metricsOf("RetryFailedRequests"), "FailedRequestsDeadLettered")).toBe(0);
+    broker().send(FAILED_REQUESTS, { body: { not: "an envelope" }, messageId: "twin-not-an-envelope" });
+    await twin.tick("RetryFailedRequestsSchedule");
+    await lambdaIdle(60_000);
+    expect(
+      sumOf(metricsOf("RetryFailedRequests"), "FailedRequestsDeadLettered", {
+        Service: "retry-failed-requests",
+      }),
+    ).toBe(1);
+    expect(broker().peekAll(`${FAILED_REQUESTS}/$DeadLetterQueue`)).toEqual([
+      expect.objectContaining({ messageId: "twin-not-an-envelope", deadLetterReason: "InvalidEnvelope" }),
+    ]);
     expect(denied()).toEqual([]);
   }, 180_000);
 });

@@ -5,7 +5,7 @@ import { type KeyVaultStandIn, startKeyVaultStandIn } from "@victoria/emulators/
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Twin } from "../src/twin";
 import { startTwinWorkbench } from "../src/twin-workbench";
-import { startTestTwin, TEST_SECRET, type TestTwin } from "./twin-fixture";
+import { sendSlash, startTestTwin, TEST_SECRET, type TestTwin } from "./twin-fixture";
 
 /*
  * The deployment, proven over the wire: requests go to the twin's Function URLs, each function runs
@@ -16,6 +16,7 @@ import { startTestTwin, TEST_SECRET, type TestTwin } from "./twin-fixture";
 const SECRET = TEST_SECRET;
 let twin: Twin;
 let eventually: TestTwin["eventually"];
+let answerAt: TestTwin["answerAt"];
 /** Azure, as an operator's Key Vault and Entra app would be: HTTPS, its own certificates, real tokens. */
 const AZURE = {
   tenant: "11111111-2222-3333-4444-555555555555",
@@ -39,7 +40,7 @@ beforeAll(async () => {
     acceptToken: (token) => entra.acceptsToken(token, VAULT_RESOURCE),
   });
   keyVault.createKey("victoria-kek");
-  ({ twin, eventually } = await startTestTwin({
+  ({ twin, eventually, answerAt } = await startTestTwin({
     secretTtlSeconds: 1,
     trustedCertificates: [entra.ca as string, keyVault.ca as string],
   }));
@@ -57,36 +58,7 @@ async function rotateSecret(value: Record<string, string>) {
   await new Promise((resolve) => setTimeout(resolve, 1_500));
 }
 
-/** The answer to a slash command at its response_url (not the "Running …" acknowledgement). */
-function answerAt(responseUrl: string) {
-  return eventually(() =>
-    twin.slack?.responses(responseUrl).find((r) => !String(r.body.text).startsWith("Running")),
-  );
-}
-
-async function slash(url: string, user: string, text: string) {
-  const slack = twin.slack;
-  if (!slack) throw new Error("the embedded Slack stand-in is not running");
-  const responseUrl = slack.responseUrl({ channel: "C0OPS", user });
-  const body = new URLSearchParams({
-    team_id: "T0TWIN",
-    channel_id: "C0OPS",
-    user_id: user,
-    command: "/victoria",
-    text,
-    response_url: responseUrl,
-    trigger_id: `t-${Date.now()}-${Math.random()}`,
-  }).toString();
-  const res = await fetch(url, {
-    method: "POST",
-    body,
-    headers: {
-      "content-type": "application/x-www-form-urlencoded",
-      ...signSlackRequest(SECRET.SLACK_SIGNING_SECRET, body),
-    },
-  });
-  return { res, responseUrl };
-}
+const slash = (user: string, text: string) => sendSlash(twin, { user, text });
 
 describe("the twin of sst.config.ts", () => {
   it("prints the stack outputs: every route's full URL, on its own Function URL", () => {
@@ -108,15 +80,9 @@ describe("the twin of sst.config.ts", () => {
   });
 
   it("answers a member's slash command through authenticate → worker (async) → execute", async () => {
-    const { res, responseUrl } = await slash(
-      twin.outputs.authenticateUrl as string,
-      "U0MEMBER",
-      "config path",
-    );
+    const { res, responseUrl } = await slash("U0MEMBER", "config path");
     expect(res.status).toBe(200);
-    const answer = await eventually(() =>
-      twin.slack?.responses(responseUrl).find((r) => !String(r.body.text).startsWith("Running")),
-    );
+    const answer = await answerAt(responseUrl);
     expect(String(answer.body.text)).toContain("bundled default config");
     const worker = twin.lambda.invocations.find((i) => i.functionName === twin.functionName("Worker"));
     expect(worker).toMatchObject({ invocationType: "Event" });
@@ -160,7 +126,7 @@ describe("the twin of sst.config.ts", () => {
     const rotated = "rotated-signing-secret";
     twin.putSecret({ SLACK_SIGNING_SECRET: rotated });
     await new Promise((resolve) => setTimeout(resolve, 1_500));
-    const old = await slash(twin.outputs.authenticateUrl as string, "U0MEMBER", "config path");
+    const old = await slash("U0MEMBER", "config path");
     expect(old.res.status).toBe(401);
     const body = new URLSearchParams({ ssl_check: "1", token: "x" }).toString();
     const fresh = await fetch(twin.outputs.authenticateUrl as string, {
@@ -193,11 +159,7 @@ describe("the twin of sst.config.ts", () => {
     });
     try {
       const plaintext = "p@ss wörd";
-      const encrypted = await slash(
-        twin.outputs.authenticateUrl as string,
-        "U0MEMBER",
-        `encrypt data '${plaintext}'`,
-      );
+      const encrypted = await slash("U0MEMBER", `encrypt data '${plaintext}'`);
       const envelopeAnswer = await answerAt(encrypted.responseUrl);
       expect(envelopeAnswer.body.response_type).toBe("ephemeral");
       const text = String(envelopeAnswer.body.text);
@@ -209,11 +171,7 @@ describe("the twin of sst.config.ts", () => {
         [`/keys/victoria-kek/${envelope.version}/encrypt`],
       );
 
-      const decrypted = await slash(
-        twin.outputs.authenticateUrl as string,
-        "U0MEMBER",
-        `encrypt decrypt --envelope '${JSON.stringify(envelope)}'`,
-      );
+      const decrypted = await slash("U0MEMBER", `encrypt decrypt --envelope '${JSON.stringify(envelope)}'`);
       const plainAnswer = await answerAt(decrypted.responseUrl);
       expect(plainAnswer.body.response_type).toBe("ephemeral");
       expect(String(plainAnswer.body.text)).toContain(plaintext);
@@ -271,8 +229,48 @@ describe("the twin of sst.config.ts", () => {
     }
   }, 90_000);
 
+  it("publishes the App Home from the deployed wiring: the vault through its index, recent commands in home/", async () => {
+    const slack = twin.slack;
+    if (!slack) throw new Error("the embedded Slack stand-in is not running");
+    const { responseUrl } = await slash("U0MEMBER", "config path");
+    await answerAt(responseUrl);
+    const before = slack.homeView("U0MEMBER")?.publishes ?? 0;
+    const body = JSON.stringify({
+      type: "event_callback",
+      event_id: `EvHome${Date.now()}`,
+      team_id: "T0TWIN",
+      event: { type: "app_home_opened", user: "U0MEMBER", channel: "D0MEMBER", tab: "home" },
+    });
+    const res = await fetch(twin.outputs.authenticateUrl as string, {
+      method: "POST",
+      body,
+      headers: { "content-type": "application/json", ...signSlackRequest(SECRET.SLACK_SIGNING_SECRET, body) },
+    });
+    expect(res.status).toBe(200);
+    const home = await eventually(() => {
+      const published = slack.homeView("U0MEMBER");
+      return published && published.publishes > before ? published : undefined;
+    });
+    const text = JSON.stringify(home.view.blocks);
+    expect(text).toContain("Your recent commands");
+    expect(text).toMatch(/`config path` — :white_check_mark: exit 0/);
+    expect(text).toContain("/victoria deadletter");
+    // Read and written with the worker's own grants: the vault's index, and home/ in the vault bucket.
+    expect(twin.iam.checks.filter((c) => !c.allowed)).toEqual([]);
+    const worker = twin.iam.checks.filter((c) => c.principal === "Worker");
+    expect(
+      worker.some((c) => c.action === "s3:PutObject" && /\/home\/U0MEMBER\.json$/.test(c.resource)),
+    ).toBe(true);
+    expect(
+      worker.some((c) => c.action === "s3:GetObject" && /\/home\/U0MEMBER\.json$/.test(c.resource)),
+    ).toBe(true);
+    expect(
+      worker.some((c) => c.action === "s3:GetObject" && /\/index\/manifest\.json$/.test(c.resource)),
+    ).toBe(true);
+  }, 60_000);
+
   it("refuses a guest, telling them why", async () => {
-    const { responseUrl } = await slash(twin.outputs.authenticateUrl as string, "U0GUEST", "config view");
+    const { responseUrl } = await slash("U0GUEST", "config view");
     const refusal = await eventually(() =>
       twin.slack?.responses(responseUrl).find((r) => String(r.body.text).includes("not a member")),
     );
@@ -333,24 +331,7 @@ describe("a grant removed from the config", () => {
   });
 
   it("fails that flow with AccessDenied, as AWS would, and logs it", async () => {
-    const responseUrl = denied.slack?.responseUrl({ channel: "C0OPS", user: "U0MEMBER" }) as string;
-    const body = new URLSearchParams({
-      team_id: "T0TWIN",
-      channel_id: "C0OPS",
-      user_id: "U0MEMBER",
-      command: "/victoria",
-      text: "config path",
-      response_url: responseUrl,
-      trigger_id: "t-denied",
-    }).toString();
-    const res = await fetch(denied.outputs.authenticateUrl as string, {
-      method: "POST",
-      body,
-      headers: {
-        "content-type": "application/x-www-form-urlencoded",
-        ...signSlackRequest(SECRET.SLACK_SIGNING_SECRET, body),
-      },
-    });
+    const { res } = await sendSlash(denied, { user: "U0MEMBER", text: "config path" });
     // Slack is told at once, privately, that the command could not start.
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ text: expect.stringContaining("could not start your command") });

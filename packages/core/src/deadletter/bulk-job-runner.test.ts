@@ -13,6 +13,7 @@ import { createServiceBusBus } from "../adapters/azure/service-bus-bus";
 import { createFileBulkJobStore } from "../adapters/local/file-bulk-job-store";
 import { createFileVault } from "../adapters/local/file-vault";
 import { createMemoryLogger } from "../logging/json-logger";
+import { withRequestContext } from "../logging/request-context";
 import type { AuditRecord } from "../security/audit-log";
 import { resolvedByJob } from "./bulk-job";
 import { resumeBulkJobs } from "./bulk-job-jobs";
@@ -194,6 +195,29 @@ describe("runBulkJob", () => {
     // Start and end are audited.
     expect(audit.map((a) => a.phase)).toEqual(["requested", "finished"]);
     expect(audit[1]?.output).toContain("4 replayed");
+  });
+
+  it("keeps the starting request's id: its audit, every record's resolution and a resumed run's log lines", async () => {
+    const ids = await park(3);
+    const job = await withRequestContext({ requestId: "req-started-it" }, () =>
+      bulk().start({ action: "replay", filter: { reason: "boom" }, requestedBy: "cli:alice" }),
+    );
+    expect(job.requestId).toBe("req-started-it");
+    // Taken up later by the tick, under the tick's own id: the run joins the starting request's story.
+    const logger = createMemoryLogger();
+    await withRequestContext({ requestId: "tick" }, () =>
+      resumeBulkJobs({ runner: deps({ logger }), budgetMs: () => 60_000, logger }),
+    );
+    expect((await store.get(job.id))?.state).toBe("done");
+    expect(await drain(ORDERS)).toHaveLength(3);
+    for (const id of ids) expect((await vault.get(id))?.resolution?.requestId).toBe("req-started-it");
+    expect(audit.map((a) => [a.phase, a.requestId])).toEqual([
+      ["requested", "req-started-it"],
+      ["finished", "req-started-it"],
+    ]);
+    const ended = logger.lines.find((l) => l.message === "bulk job ended");
+    expect(ended?.requestId).toBe("req-started-it");
+    expect(logger.lines.find((l) => l.message === "bulk job resumed")?.requestId).toBe("tick");
   });
 
   it("deletes on a topic subscription, and a record resolved before the start is not counted", async () => {

@@ -1,4 +1,5 @@
 import type { Logger } from "../logging/json-logger";
+import { withRequestContext } from "../logging/request-context";
 import type { AuditLog } from "../security/audit-log";
 import {
   type BulkCanary,
@@ -82,6 +83,19 @@ const defaultSleep = (ms: number) => new Promise<void>((done) => setTimeout(done
 export async function runBulkJob(
   deps: BulkRunnerDeps,
   id: string,
+  options: BulkRunOptions,
+): Promise<BulkRunResult> {
+  // Every run (a hand-over, a resume by the tick) works under the request that started the job, so
+  // its log lines, audit and each record's resolution join that request's story.
+  const requestId = (await deps.store.get(id))?.requestId;
+  return requestId
+    ? withRequestContext({ requestId }, () => runJob(deps, id, options))
+    : runJob(deps, id, options);
+}
+
+async function runJob(
+  deps: BulkRunnerDeps,
+  id: string,
   { runnerId, budgetMs }: BulkRunOptions,
 ): Promise<BulkRunResult> {
   const { store, actions, vault, logger } = deps;
@@ -144,7 +158,7 @@ export async function runBulkJob(
     await deps.audit
       ?.write({
         phase: "finished",
-        requestId: `bulk-job:${id}`,
+        requestId: job.requestId ?? `bulk-job:${id}`,
         time: now().toISOString(),
         source: "interaction",
         user: { id: job.requestedBy },

@@ -71,6 +71,8 @@ export const bulkJobSchema = z.object({
   canary: z.number(),
   canaryWaitSeconds: z.number(),
   requestedBy: z.string(),
+  /** The request that started it: its runs log under it, its audit and every record's resolution name it. */
+  requestId: z.optional(z.string()),
   createdAt: z.string(),
   updatedAt: z.string(),
   state: z.enum(BULK_JOB_STATES),
@@ -130,6 +132,7 @@ export interface BulkJobRequest {
   canary?: number;
   canaryWaitSeconds?: number;
   requestedBy: string;
+  requestId?: string;
 }
 
 /** A new job at version 1: the filter pinned to what is parked now, so it never chases new arrivals. */
@@ -149,6 +152,7 @@ export function newBulkJob(request: BulkJobRequest, now: Date): BulkJob {
     canary: request.action === "replay" ? (request.canary ?? 0) : 0,
     canaryWaitSeconds: request.canaryWaitSeconds ?? DEFAULT_CANARY_WAIT_SECONDS,
     requestedBy: request.requestedBy,
+    ...(request.requestId ? { requestId: request.requestId } : {}),
     createdAt: at,
     updatedAt: at,
     state: "running",

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "../logging/json-logger";
+import { currentRequestId } from "../logging/request-context";
 import type { AuditLog, AuditRecord } from "../security/audit-log";
 import { type BulkJob, type BulkJobRequest, FINAL_BULK_JOB_STATES, newBulkJob } from "./bulk-job";
 import { type BulkRunnerDeps, type BulkRunResult, runBulkJob } from "./bulk-job-runner";
@@ -58,7 +59,7 @@ export function createBulkJobs(deps: BulkJobsDeps): BulkJobs {
     return deps.audit
       ?.write({
         phase,
-        requestId: `bulk-job:${job.id}`,
+        requestId: job.requestId ?? `bulk-job:${job.id}`,
         time: now().toISOString(),
         source: "interaction",
         user: { id: user },
@@ -77,7 +78,8 @@ export function createBulkJobs(deps: BulkJobsDeps): BulkJobs {
     },
 
     async start(request) {
-      const job = await store.create(newBulkJob(request, now()));
+      const requestId = request.requestId ?? currentRequestId();
+      const job = await store.create(newBulkJob({ ...request, ...(requestId ? { requestId } : {}) }, now()));
       logger.info("bulk job started", {
         job: job.id,
         action: job.action,

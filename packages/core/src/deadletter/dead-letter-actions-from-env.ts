@@ -1,4 +1,7 @@
 import type { Logger } from "../logging/json-logger";
+import { countingDeadLetterActions } from "../observability/dead-letter-action-metrics";
+import type { Metrics } from "../observability/metrics";
+import { countingNotificationFailures } from "../observability/notification-failure-metrics";
 import type { CommandResult } from "../ports";
 import { type BulkJobsDeps, createBulkJobs } from "./bulk-jobs";
 import type { Bus } from "./bus";
@@ -31,6 +34,8 @@ export interface DeadLetterActionsEnvDeps {
    * worker's schedule starts them).
    */
   jobs?: Partial<Pick<BulkJobsDeps, "store" | "logger" | "inline" | "kick" | "audit">>;
+  /** Where the servers count what the operations did (DeadLettersReplayed, …) and failed redraws. */
+  metrics?: Metrics;
 }
 
 /**
@@ -52,7 +57,7 @@ export async function createDeadLetterActionsFromEnv(
       : undefined;
   const maxReplays = Number(env.REPLAY_LIMIT || DEFAULT_REPLAY_LIMIT);
   if (!Number.isInteger(maxReplays) || maxReplays < 0) throw new Error("REPLAY_LIMIT must be a whole number");
-  return createDeadLetterActions({
+  const actions = createDeadLetterActions({
     vault,
     bus,
     connections: parseServiceBusConnections(env.SERVICE_BUS_CONNECTIONS),
@@ -61,6 +66,8 @@ export async function createDeadLetterActionsFromEnv(
     maxReplays,
     ...(deps.connectionHint ? { connectionHint: deps.connectionHint } : {}),
   });
+  // Counted here, under every decoration (redraws, bulk jobs): each record acted on counts once.
+  return deps.metrics ? countingDeadLetterActions(actions, deps.metrics) : actions;
 }
 
 /**
@@ -84,7 +91,10 @@ export async function createCommandDeadLetterActionsFromEnv(
       token: env.SLACK_BOT_TOKEN,
       slackApiUrl: env.SLACK_API_URL || undefined,
     });
-    actions = withNotificationRedraw(plain, { vault, chat });
+    actions = withNotificationRedraw(plain, {
+      vault,
+      chat: deps.metrics ? countingNotificationFailures(chat, deps.metrics) : chat,
+    });
   }
   // Bulk jobs act through the same operations, so each record's notification is redrawn too.
   const store =

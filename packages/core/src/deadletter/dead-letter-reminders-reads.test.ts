@@ -9,6 +9,7 @@ import { createWebApiChat } from "../adapters/slack/web-api-chat";
 import { createMemoryLogger } from "../logging/json-logger";
 import { remindParkedDeadLetters } from "./dead-letter-reminders";
 import type { Vault } from "./vault";
+import { sampleRecord } from "./vault-contract";
 import { COMPACT_AFTER } from "./vault-index";
 
 // What the reminder sweep reads, counted as GETs of record objects on the S3 stand-in: records
@@ -68,21 +69,9 @@ let n = 0;
 async function parkNotified(notification: { channel: string; ts: string; id: string; at: string }) {
   n += 1;
   const id = n.toString(16).padStart(8, "0");
-  await vault.park({
-    id,
-    cluster: "east",
-    namespace: "ns",
-    entity: { kind: "queue", queue: "orders" },
-    parkedAt: new Date(NOW.getTime() - (30 + (n % 40)) * HOUR).toISOString(),
-    message: {
-      messageId: `m-${id}`,
-      sequenceNumber: String(n),
-      enqueuedTime: NOW.toISOString(),
-      deliveryCount: 10,
-      body: { kind: "empty" },
-      applicationProperties: {},
-    },
-  });
+  await vault.park(
+    sampleRecord(n, { id, parkedAt: new Date(NOW.getTime() - (30 + (n % 40)) * HOUR).toISOString() }),
+  );
   await vault.markNotified(id, notification);
   return id;
 }

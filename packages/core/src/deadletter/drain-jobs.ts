@@ -1,4 +1,5 @@
 import type { Logger } from "../logging/json-logger";
+import { type Metrics, noMetrics } from "../observability/metrics";
 import type { Chat } from "../ports";
 import { code, mrkdwn } from "../slack/slack-text";
 import * as z from "../validation/zod";
@@ -33,6 +34,16 @@ export interface DrainJobDeps extends DrainDeps {
   connections: Readonly<Record<string, string>>;
   /** The drain's options; `budgetMs` from the running function's remaining time. */
   drainOptions(): DrainOptions;
+  /** Where each round's counts, duration and stop reason go. */
+  metrics?: Metrics;
+}
+
+/** One round's metrics, from its report: what it parked and notified, how long, why it stopped. */
+function emitRound(metrics: Metrics, report: DrainReport, durationMs: number): void {
+  metrics.add("DeadLettersParked", report.parked);
+  metrics.add("DeadLettersNotified", report.notified);
+  metrics.add("DrainDuration", durationMs, { StopReason: report.stoppedBy });
+  if (report.stoppedBy === "error" || report.stoppedBy === "entity-not-found") metrics.add("DrainErrors", 1);
 }
 
 export function createDrainJobHandler(
@@ -41,7 +52,10 @@ export function createDrainJobHandler(
   return async (payload) => {
     const job = drainJobSchema.parse(payload);
     const connection = connectionFor(deps.connections, job.cluster);
+    const { metrics = noMetrics } = deps;
     if (connection === undefined) {
+      // Nothing can be drained until someone configures the cluster: as much an error as a missing entity.
+      metrics.add("DrainErrors", 1);
       await notifyUnknownCluster(deps, job);
       return undefined;
     }
@@ -52,7 +66,15 @@ export function createDrainJobHandler(
     let round = 0;
     do {
       round += 1;
-      report = await drainDeadLetters(deps, { ...job, connection }, deps.drainOptions());
+      const started = performance.now();
+      try {
+        report = await drainDeadLetters(deps, { ...job, connection }, deps.drainOptions());
+      } catch (error) {
+        // It could not even start (the receiver did not open): the job fails, and counts.
+        metrics.add("DrainErrors", 1);
+        throw error;
+      }
+      emitRound(metrics, report, performance.now() - started);
     } while (report.stoppedBy === "max-messages" && report.received > 0 && round < MAX_DRAIN_ROUNDS);
     if (report.stoppedBy === "entity-not-found") await notifyMissingEntity(deps, job);
     return report;

@@ -8,6 +8,8 @@ export const dialogMetadataSchema = z.object({
   channel: z.optional(z.string()),
   messageTs: z.optional(z.string()),
   responseUrl: z.optional(z.string()),
+  /** The button was on the App Home tab: the answer goes to the person's DM with the app. */
+  origin: z.optional(z.literal("home")),
 });
 
 export type DialogMetadata = z.infer<typeof dialogMetadataSchema>;

@@ -270,7 +270,8 @@ function summaryFields(summary: Summary, records: VaultRecord[]): MrkdwnText[] {
   ];
 }
 
-function recordSection(record: VaultRecord): SectionBlock {
+/** One parked dead letter's details (also the App Home's, so both show the same). */
+export function recordSection(record: VaultRecord): SectionBlock {
   const m = record.message;
   const lines = [
     mrkdwn`*${escapeWithin(m.messageId, 200)}* · seq ${escapeWithin(m.sequenceNumber, 30)}`,
@@ -289,7 +290,8 @@ function recordSection(record: VaultRecord): SectionBlock {
   };
 }
 
-function recordActions(record: VaultRecord): ActionsBlock {
+/** Replay, Repair…, Email, Delete for one record: the App Home shows the same buttons, same ids and values. */
+export function recordActions(record: VaultRecord): ActionsBlock {
   return {
     type: "actions",
     block_id: recordBlockIds(record.id).actions,

@@ -43,6 +43,8 @@ export interface RepairMetadata {
   channel?: string;
   messageTs?: string;
   responseUrl?: string;
+  /** The Repair… button was on the App Home tab. */
+  origin?: "home";
 }
 
 type Editable = { text: string } | { reason: string };

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
+import type { ApprovalRequest } from "../approvals/approval";
+import { createMemoryLogger } from "../logging/json-logger";
+import type { PolicyGate } from "../policy/policy-gate";
+import type { Chat, ChatMessage } from "../ports";
+import type { AuditRecord } from "../security/audit-log";
 import type { DeadLetter } from "./dead-letter";
+import type { DeadLetterActions, ReplayOptions } from "./dead-letter-actions-types";
 import { applyRepair, REPAIR_LIMITS, REPLAY_COUNT_PROPERTY, RepairError } from "./repair";
 import {
   DIALOG_TEXT_MAX,
@@ -10,8 +16,8 @@ import {
   repairSubmission,
 } from "./repair-dialog";
 import { findJsonProblem } from "./repair-json";
-import { commandOf } from "./resolve-job";
-import type { VaultRecord } from "./vault";
+import { commandOf, createApprovedActionRunner, createResolveHandler, type ResolveJob } from "./resolve-job";
+import type { Vault, VaultRecord } from "./vault";
 
 function message(overrides: Partial<DeadLetter> = {}): DeadLetter {
   return {
@@ -233,5 +239,119 @@ describe("the repair click in the command policy", () => {
       edits: { body: "{}" },
     } as const;
     expect(commandOf(job)).toEqual(["deadletter", "replay"]);
+  });
+});
+
+/** The resolve job with stand-ins that record what reached them: replays asked for, what the clicker was told. */
+function resolveWithStandIns() {
+  const replays: Array<{ ref: string; options: ReplayOptions | undefined }> = [];
+  const told: ChatMessage[] = [];
+  const audit: AuditRecord[] = [];
+  const gateChecks: string[][] = [];
+  const unexpected = () => Promise.reject(new Error("not expected in this test"));
+  const chat: Chat = {
+    userInfo: unexpected,
+    postMessage: unexpected,
+    postEphemeral: unexpected,
+    updateMessage: unexpected,
+    openView: unexpected,
+    updateView: unexpected,
+    publishView: unexpected,
+    uploadFile: unexpected,
+    respond: async (_url, message) => void told.push(message),
+  };
+  const gate: PolicyGate = {
+    check: async (_user, _channel, command) => {
+      gateChecks.push([...command]);
+      return { kind: "allow", email: "sre@example.com" };
+    },
+    isInSubjects: async () => ({ ok: false }),
+  };
+  const actions: DeadLetterActions = {
+    list: unexpected,
+    search: unexpected,
+    show: unexpected,
+    delete: unexpected,
+    email: unexpected,
+    replay: async (ref, _by, options) => {
+      replays.push({ ref, options });
+      return { ok: false, reason: "missing", message: `No dead letter ${ref}.` };
+    },
+  };
+  // Only `get` is reached (App Home clicks); the rest of the vault is never touched by a single click.
+  const vault = { get: async () => undefined } as Pick<Vault, "get"> as Vault;
+  const deps = {
+    chat,
+    gate,
+    audit: { write: async (record: AuditRecord) => void audit.push(record) },
+    actions,
+    vault,
+    logger: createMemoryLogger(),
+  };
+  return {
+    handler: createResolveHandler(deps),
+    approved: createApprovedActionRunner(deps),
+    replays,
+    told,
+    audit,
+    gateChecks,
+  };
+}
+
+describe("a repair job without edits", () => {
+  const job = (edits?: ResolveJob["edits"]): ResolveJob => ({
+    requestId: "req-1",
+    action: "repair",
+    target: "rec-1",
+    userId: "U1",
+    channel: "C1",
+    responseUrl: "https://hooks.slack.test/r/1",
+    ...(edits === undefined ? {} : { edits }),
+  });
+
+  it.each([
+    ["no edits at all", undefined],
+    ["empty edits", {}],
+    ["edits naming nothing", { set: {}, unset: [] }],
+  ])("is refused with a clear message and replays nothing (%s)", async (_, edits) => {
+    const { handler, replays, told, audit, gateChecks } = resolveWithStandIns();
+    await handler(job(edits));
+    // Not the unedited original sent again under the name of a repair.
+    expect(replays).toEqual([]);
+    expect(gateChecks).toEqual([]);
+    expect(told.map((m) => m.text).join("\n")).toContain("names no edit");
+    expect(told.map((m) => m.text).join("\n")).toContain("click Replay");
+    expect(audit).toMatchObject([{ phase: "refused", reason: "repair without edits" }]);
+  });
+
+  it("is refused when an approval held one back (held before this check existed)", async () => {
+    const { approved, replays, told } = resolveWithStandIns();
+    const request: ApprovalRequest = {
+      id: "appr-1",
+      version: 1,
+      command: ["deadletter", "replay", "rec-1"],
+      requester: { slackId: "U1", email: "sre@example.com" },
+      channelId: "C1",
+      ruleIndex: 0,
+      ruleLabel: "replays need a second pair of eyes",
+      approvers: ["leads"],
+      count: 1,
+      createdAt: "2026-01-01T00:00:00.000Z",
+      expiresAt: "2026-01-02T00:00:00.000Z",
+      state: "approved",
+      approvals: [],
+      job: { kind: "resolve-dead-letter", payload: job() },
+    };
+    expect(await approved(request)).toMatchObject({ exitStatus: 1 });
+    expect(replays).toEqual([]);
+    expect(told.map((m) => m.text).join("\n")).toContain("names no edit");
+  });
+
+  it("still hands a repair with an edit to the replay, with its edits", async () => {
+    const { handler, replays } = resolveWithStandIns();
+    await handler(job({ set: { tenant: "acme" } }));
+    expect(replays).toEqual([
+      { ref: "rec-1", options: { via: "button", edits: { set: { tenant: "acme" } } } },
+    ]);
   });
 });

@@ -11,6 +11,7 @@ import * as z from "../validation/zod";
 import type { ActionOutcome, DeadLetterActions } from "./dead-letter-actions-types";
 import { auditInteractionRefusal } from "./interaction-refusal";
 import { redrawNotification } from "./notification-redraw";
+import { hasEdits } from "./repair";
 import { topicReplayOffer } from "./subscription-replay-offer";
 import type { Vault } from "./vault";
 
@@ -29,6 +30,12 @@ export const resolveJobSchema = z.object({
   /** The notification message's ts. */
   messageTs: z.optional(z.string()),
   responseUrl: z.optional(z.string()),
+  /**
+   * Clicked on the App Home tab (no message, no response_url): the person is answered in their DM
+   * with the app, and the gate sees the click in the record's notification channel, as the same
+   * button there would be seen.
+   */
+  origin: z.optional(z.literal("home")),
   address: z.optional(z.string()),
   note: z.optional(z.string()),
   edits: z.optional(
@@ -40,6 +47,10 @@ export const resolveJobSchema = z.object({
   ),
 });
 export type ResolveJob = z.infer<typeof resolveJobSchema>;
+
+/** A repair must change something: without edits it would replay the original unedited, unasked. */
+export const REPAIR_WITHOUT_EDITS =
+  "This repair names no edit (a new body, or a property to set or unset), so nothing was replayed. To send the message as it is, click Replay.";
 
 export interface ResolveDeps {
   chat: Chat;
@@ -69,7 +80,8 @@ function failureNotice(outcome: Extract<ActionOutcome, { ok: false }>): string |
 function createResolveParts(deps: ResolveDeps) {
   const { chat, audit, actions, vault, logger, now = () => new Date() } = deps;
 
-  const tell = (job: ResolveJob, message: ChatMessage) => tellPrivately(chat, logger, job, message);
+  const tell = (job: ResolveJob, message: ChatMessage) =>
+    tellPrivately(chat, logger, job.origin === "home" ? { ...job, direct: true } : job, message);
 
   async function one(job: ResolveJob, id: string): Promise<ActionOutcome> {
     const via = { via: "button" } as const;
@@ -78,7 +90,9 @@ function createResolveParts(deps: ResolveDeps) {
       case "replay_all":
         return actions.replay(id, job.userId, via);
       case "repair":
-        return actions.replay(id, job.userId, { ...via, edits: job.edits ?? {} });
+        // Also refused before the gate; here for a repair an approval held from before that check.
+        if (!hasEdits(job.edits)) return { ok: false, reason: "invalid", message: REPAIR_WITHOUT_EDITS };
+        return actions.replay(id, job.userId, { ...via, edits: job.edits });
       case "replay_topic":
         // Confirmed in a dialog that named every other subscription.
         return actions.replay(id, job.userId, { ...via, toTopic: true });
@@ -207,9 +221,9 @@ export function createResolveHandler(deps: ResolveDeps): (job: ResolveJob) => Pr
   const { audit, logger, now = () => new Date() } = deps;
   const { tell, act } = createResolveParts(deps);
 
-  return async function handleResolve(job) {
+  return async function handleResolve(clicked) {
+    const job = await inNotificationChannel(deps.vault, clicked);
     const words = commandOf(job);
-    const outcome = await deps.gate.check(job.userId, gateChannel(job.channel ?? ""), words);
     const refuse = async (reason: string, message: string | Mrkdwn, email?: string) => {
       await auditInteractionRefusal({ audit, logger, now }, job, {
         command: `${words.join(" ")} ${job.target}`,
@@ -218,6 +232,10 @@ export function createResolveHandler(deps: ResolveDeps): (job: ResolveJob) => Pr
       });
       await tell(job, noticeReply(message));
     };
+    // Before the gate: no one should be asked to approve (or be allowed) a "repair" that is a plain replay.
+    if (job.action === "repair" && !hasEdits(job.edits))
+      return refuse("repair without edits", REPAIR_WITHOUT_EDITS);
+    const outcome = await deps.gate.check(job.userId, gateChannel(job.channel ?? ""), words);
     if (outcome.kind === "refuse") return refuse(outcome.reason, outcome.message, outcome.email);
     if (outcome.kind === "allow") {
       await act(job, outcome.email);
@@ -250,6 +268,16 @@ export function commandOf(job: ResolveJob): string[] {
   if (job.action === "replay_topic") return ["deadletter", "replay", "--to-topic"];
   const verb = job.action.replace("_all", "");
   return job.action.endsWith("_all") ? ["deadletter", verb, "--all"] : ["deadletter", verb];
+}
+
+/**
+ * A click on the App Home has no channel: it is taken as a click in the channel of the record's
+ * notification (where the same button is), so the policy's channel rules and approvals apply alike.
+ */
+async function inNotificationChannel(vault: Pick<Vault, "get">, job: ResolveJob): Promise<ResolveJob> {
+  if (job.origin !== "home" || job.channel !== undefined || job.target.startsWith("batch:")) return job;
+  const channel = (await vault.get(job.target))?.notification?.channel;
+  return channel === undefined ? job : { ...job, channel };
 }
 
 /** Runs a click an approval held back, once, as the requester who clicked. */

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { currentRequestId } from "../logging/request-context";
 import { matchesFilter, type PageRequest, pageOf, type RecordFilter, type RecordPage } from "./record-filter";
 import type { NewVaultRecord, TransitionResult, Vault, VaultRecord, VaultState } from "./vault";
 
@@ -8,10 +9,24 @@ import type { NewVaultRecord, TransitionResult, Vault, VaultRecord, VaultState }
 
 const STATES: ReadonlySet<string> = new Set<VaultState>(["parked", "replayed", "emailed", "deleted"]);
 
-/** Only the fields a new record has: a caller passing a whole VaultRecord cannot smuggle in state. */
+/**
+ * Only the fields a new record has: a caller passing a whole VaultRecord cannot smuggle in state.
+ * `parkedBy` is the caller's, else the current request's (the drain runs under the alert's id).
+ */
 export function newRecord(fresh: NewVaultRecord): VaultRecord {
   const { id, cluster, namespace, entity, parkedAt, message } = fresh;
-  return { id, cluster, namespace, entity, parkedAt, state: "parked", version: 1, message };
+  const requestId = fresh.parkedBy?.requestId ?? currentRequestId();
+  return {
+    id,
+    cluster,
+    namespace,
+    entity,
+    parkedAt,
+    ...(requestId === undefined ? {} : { parkedBy: { requestId } }),
+    state: "parked",
+    version: 1,
+    message,
+  };
 }
 
 export function isId(id: string): boolean {
@@ -119,8 +134,11 @@ export function recordUpdates(
       return result.record;
     },
 
-    async transition(id, from, to, resolution, repair): Promise<TransitionResult> {
+    async transition(id, from, to, given, repair): Promise<TransitionResult> {
       if (!isId(id)) return { ok: false, current: undefined };
+      // Stamped here, so every way of resolving (button, command, bulk job) names its request.
+      const requestId = given.requestId ?? currentRequestId();
+      const resolution = requestId === undefined ? given : { ...given, requestId };
       const result = await update(id, ({ repair: _previous, ...current }) =>
         current.state === from
           ? { ...current, state: to, resolution, ...(repair ? { repair } : {}), version: current.version + 1 }

@@ -11,6 +11,8 @@ export interface VaultRecord {
   namespace: string;
   entity: EntityRef;
   parkedAt: string;
+  /** The request that parked it: the drain's request id (the listener's alert), which correlates every hop. */
+  parkedBy?: { requestId: string };
   state: VaultState;
   /** Bumped by every change; what compare-and-set compares. */
   version: number;
@@ -19,7 +21,14 @@ export interface VaultRecord {
   /** When the one reminder that it is still parked was posted in its notification's thread. */
   remindedAt?: string;
   /** Who moved it out of `parked`, when, how (a notification's button or a command) and any note. */
-  resolution?: { by: string; at: string; via?: ResolutionSource; note?: string };
+  resolution?: {
+    by: string;
+    at: string;
+    via?: ResolutionSource;
+    note?: string;
+    /** The request that resolved it (a click's, a command's): its audit records carry the same id. */
+    requestId?: string;
+  };
   /** The original, exactly as it was dead-lettered: a repair never changes it. */
   message: DeadLetter;
   /**

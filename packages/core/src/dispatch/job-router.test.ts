@@ -1,4 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { createMemoryLogger } from "../logging/json-logger";
+import { currentRequestId, withRequestContext } from "../logging/request-context";
+import { createInProcessDispatcher } from "./in-process-dispatcher";
 import { createJobRouter, DispatchError, encodeJob, type JobHandlers, parseJobEvent } from "./job-router";
 
 function recordingHandlers() {
@@ -128,5 +131,57 @@ describe("encodeJob / parseJobEvent", () => {
     expect((caught as DispatchError).reason).toBe("invalid-job");
     expect((caught as DispatchError).message).not.toContain("xoxb-do-not-log");
     expect(() => encodeJob({ kind: "k", payload: { n: 1n } })).toThrow(/not JSON-serialisable/);
+  });
+});
+
+describe("the request id across the hand-off", () => {
+  it("is stamped from the current request by the dispatcher, so callers need not pass it", () => {
+    const text = withRequestContext({ requestId: "front-door-1" }, () =>
+      encodeJob({ kind: "k", payload: null }),
+    );
+    expect(JSON.parse(text)).toMatchObject({ requestId: "front-door-1" });
+    expect(JSON.parse(encodeJob({ kind: "k", payload: null }))).not.toHaveProperty("requestId");
+  });
+
+  it("runs the job, and every line it logs, under that id; a job without one (a tick) gets a fresh one", async () => {
+    const logger = createMemoryLogger();
+    const router = createJobRouter({
+      job: async () => logger.info("deep in the job"),
+    });
+    await router.run({ kind: "job", payload: null, requestId: "front-door-2" });
+    await router.run({ kind: "job", payload: null });
+    await router.run({ kind: "job", payload: null, requestId: "../not an id" });
+    const [first, second, third] = logger.lines.map((l) => l.requestId);
+    expect(first).toBe("front-door-2");
+    expect(second).toMatch(/^[0-9a-f-]{36}$/);
+    expect(third).toMatch(/^[0-9a-f-]{36}$/);
+    expect(third).not.toBe(second);
+  });
+
+  it("crosses the in-process dispatcher (the local server's) for every job kind, its own lines too", async () => {
+    const logger = createMemoryLogger();
+    const seen: Array<string | undefined> = [];
+    const dispatcher = createInProcessDispatcher(
+      {
+        first: async () => {
+          seen.push(currentRequestId());
+          // A job that dispatches another (a drain's notification, a bulk job's batch) keeps the id.
+          await dispatcher.dispatch({ kind: "second", payload: null });
+        },
+        second: async () => {
+          seen.push(currentRequestId());
+        },
+      },
+      { logger },
+    );
+    await withRequestContext({ requestId: "front-door-3" }, () =>
+      dispatcher.dispatch({ kind: "first", payload: null }),
+    );
+    await dispatcher.idle();
+    expect(seen).toEqual(["front-door-3", "front-door-3"]);
+    expect(logger.lines.filter((l) => l.message === "job finished").map((l) => l.requestId)).toEqual([
+      "front-door-3",
+      "front-door-3",
+    ]);
   });
 });

@@ -1,3 +1,4 @@
+import { currentRequestId, isRequestId, newRequestId, withRequestContext } from "../logging/request-context";
 import type { Job } from "../ports";
 import { describeIssues } from "../validation/describe-issues";
 import * as z from "../validation/zod";
@@ -46,6 +47,8 @@ export interface JobEnvelope {
   payload: unknown;
   /** ISO-8601 UTC; lets the worker log how long the job waited in the queue. */
   dispatchedAt: string;
+  /** The request id, which correlates every hop: the front door's, so the worker logs under it. */
+  requestId?: string;
 }
 
 /** A validated incoming job; `dispatchedAt` is absent when the sender did not stamp it. */
@@ -53,6 +56,8 @@ export interface ReceivedJob {
   kind: string;
   payload: unknown;
   dispatchedAt: string | undefined;
+  /** Absent (or malformed, then dropped) when the sender did not stamp one: the worker mints one. */
+  requestId: string | undefined;
 }
 
 const MAX_KIND_LENGTH = 128;
@@ -68,6 +73,8 @@ const jobEnvelopeSchema = z
     // Optional here only so the refinement below can say what is wrong in plain words.
     payload: z.optional(z.unknown()),
     dispatchedAt: z.optional(z.iso.datetime({ error: "dispatchedAt must be an ISO-8601 UTC timestamp" })),
+    // Checked below, not here: a malformed id is dropped (a fresh one is minted), never a failed job.
+    requestId: z.optional(z.unknown()),
   })
   .check(
     z.refine((event) => event.payload !== undefined, {
@@ -94,7 +101,14 @@ export function unknownKindError(kind: string): DispatchError {
 export function encodeJob(job: Job, now: Date = new Date()): string {
   // `undefined` becomes null: JSON.stringify would drop the key, and the router requires it.
   const payload = job.payload === undefined ? null : job.payload;
-  const envelope: JobEnvelope = { kind: job.kind, payload, dispatchedAt: now.toISOString() };
+  // Stamped here, the one place every dispatcher goes through, so no caller has to remember it.
+  const requestId = job.requestId ?? currentRequestId();
+  const envelope: JobEnvelope = {
+    kind: job.kind,
+    payload,
+    dispatchedAt: now.toISOString(),
+    ...(requestId === undefined ? {} : { requestId }),
+  };
   try {
     return JSON.stringify(envelope);
   } catch (error) {
@@ -112,12 +126,22 @@ export function parseJobEvent(event: unknown): ReceivedJob {
   if (!result.success) {
     throw new DispatchError(`Invalid job event: ${describeIssues(result.error)}`, { reason: "invalid-job" });
   }
-  const { kind, payload, dispatchedAt } = result.data;
-  return { kind, payload, dispatchedAt };
+  const { kind, payload, dispatchedAt, requestId } = result.data;
+  return { kind, payload, dispatchedAt, requestId: isRequestId(requestId) ? requestId : undefined };
+}
+
+/** The well-formed request id an incoming job event carries, if any (for the entry's own log lines). */
+export function requestIdOfJobEvent(event: unknown): string | undefined {
+  const requestId = (event as { requestId?: unknown } | null | undefined)?.requestId;
+  return isRequestId(requestId) ? requestId : undefined;
 }
 
 export interface JobRouter {
-  /** Validates `event` as `{kind, payload}` and runs the handler for its kind; rejects if it fails. */
+  /**
+   * Validates `event` as `{kind, payload}` and runs the handler for its kind, inside the job's request
+   * context (its `requestId`, or a fresh one for a job that came without: a schedule's tick); rejects
+   * if it fails.
+   */
   run(event: unknown): Promise<void>;
 }
 
@@ -125,10 +149,12 @@ export interface JobRouter {
 export function createJobRouter(handlers: JobHandlers): JobRouter {
   return {
     async run(event) {
-      const { kind, payload } = parseJobEvent(event);
+      const { kind, payload, requestId } = parseJobEvent(event);
       const handler = findHandler(handlers, kind);
       if (!handler) throw unknownKindError(kind);
-      await handler(payload);
+      // Without an id of its own, the job keeps the one it runs under (the worker entry's), else a fresh one.
+      const id = requestId ?? currentRequestId() ?? newRequestId();
+      await withRequestContext({ requestId: id }, () => handler(payload));
     },
   };
 }

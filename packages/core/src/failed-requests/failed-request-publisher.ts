@@ -1,4 +1,5 @@
 import type { Bus } from "../deadletter/bus";
+import { type Metrics, noMetrics } from "../observability/metrics";
 import { type FailedRequestEnvelope, failedRequestEnvelope } from "./failed-request-envelope";
 
 export interface FailedRequestPublisher {
@@ -10,16 +11,19 @@ export function createFailedRequestPublisher(
   bus: Bus,
   connection: string,
   queue: string,
+  metrics: Metrics = noMetrics,
 ): FailedRequestPublisher {
   return {
-    publish: (payload) =>
-      bus.send(connection, queue, [
+    publish: async (payload) => {
+      await bus.send(connection, queue, [
         {
           body: { kind: "json", value: failedRequestEnvelope(payload) },
           contentType: "application/json",
           subject: "MSG_VICTORIA_REQUEST_FAILED",
           correlationId: payload.requestId,
         },
-      ]),
+      ]);
+      metrics.add("FailedRequestsPublished", 1);
+    },
   };
 }

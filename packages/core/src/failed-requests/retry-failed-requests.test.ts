@@ -32,17 +32,17 @@ const payload = {
   failedAt: "2026-11-22T10:00:00.000Z",
 };
 
-function consumer(
-  outcomes: Array<number | Error | CommandResult>,
-  seen: Array<{ args: readonly string[]; attempt: number }> = [],
-) {
+/** What the consumer asked `/execute` to run again. */
+type Seen = { args: readonly string[]; attempt: number; requester?: string | undefined };
+
+function consumer(outcomes: Array<number | Error | CommandResult>, seen: Seen[] = []) {
   return {
     bus,
     connection: broker.connectionString,
     queue: QUEUE,
     logger: createMemoryLogger(),
-    execute: async (args: readonly string[], attempt: number) => {
-      seen.push({ args, attempt });
+    execute: async (args: readonly string[], attempt: number, _requestId: string, requester?: string) => {
+      seen.push({ args, attempt, requester });
       const outcome = outcomes.shift() ?? 1;
       if (outcome instanceof Error) throw outcome;
       return typeof outcome === "number" ? { exitCode: outcome, output: "" } : outcome;
@@ -55,24 +55,27 @@ describe("failed requests on Service Bus", () => {
     await createFailedRequestPublisher(bus, broker.connectionString, QUEUE).publish(payload);
     const [stored] = broker.peekAll(QUEUE);
     expect(stored).toBeDefined();
-    const seen: Array<{ args: readonly string[]; attempt: number }> = [];
+    const seen: Seen[] = [];
     const report = await retryFailedRequests(consumer([0], seen), { waitMs: 300 });
     expect(report).toEqual({ received: 1, succeeded: 1, failed: 0, invalid: 0, notRetryable: 0 });
     expect(seen[0]?.args).toEqual(["store", "s3", "ls"]);
+    // Retried as whoever asked the first time.
+    expect(seen[0]?.requester).toBe("sre@example.com");
     expect(broker.depth(QUEUE)).toMatchObject({ active: 0, locked: 0, deadLetter: 0 });
   });
 
   it("abandons a command that fails again, and Service Bus dead-letters it after the max delivery count", async () => {
     await createFailedRequestPublisher(bus, broker.connectionString, QUEUE).publish(payload);
     const outcomes = [1, new Error("execute unreachable"), 1];
-    const seen: Array<{ args: readonly string[]; attempt: number }> = [];
+    const seen: Seen[] = [];
     for (let run = 0; run < 3; run++) {
       const report = await retryFailedRequests(consumer([outcomes[run] as number | Error], seen), {
         waitMs: 300,
       });
       expect(report).toMatchObject({ received: 1, failed: 1 });
     }
-    expect(seen.map((s) => s.attempt)).toEqual([1, 2, 3]);
+    // The publishing failure was attempt 1: retries count on from 2, so `/execute` knows them as retries.
+    expect(seen.map((s) => s.attempt)).toEqual([2, 3, 4]);
     expect(broker.depth(QUEUE)).toMatchObject({ active: 0, locked: 0, deadLetter: 1 });
     const [dead] = broker.peekAll(`${QUEUE}/$DeadLetterQueue`);
     expect(dead).toMatchObject({ deadLetterReason: "MaxDeliveryCountExceeded" });
@@ -94,7 +97,7 @@ describe("failed requests on Service Bus", () => {
       ...payload,
       failureClass: "not_found",
     });
-    const seen: Array<{ args: readonly string[]; attempt: number }> = [];
+    const seen: Seen[] = [];
     const report = await retryFailedRequests(consumer([0], seen), { waitMs: 300 });
     expect(report).toMatchObject({ received: 1, succeeded: 0, notRetryable: 1 });
     expect(seen).toEqual([]);

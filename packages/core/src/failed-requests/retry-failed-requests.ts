@@ -1,6 +1,7 @@
 import type { Bus } from "../deadletter/bus";
 import { type FailureClass, isRetryable } from "../failure-class";
 import type { Logger } from "../logging/json-logger";
+import { withRequestContext } from "../logging/request-context";
 import type { CommandResult } from "../ports";
 import { failedRequestEnvelopeSchema } from "./failed-request-envelope";
 
@@ -8,8 +9,13 @@ export interface RetryDeps {
   bus: Bus;
   connection: string;
   queue: string;
-  /** Re-runs through `/execute`, marked as a retry so a new failure is not published again. */
-  execute(args: readonly string[], attempt: number, requestId: string): Promise<CommandResult>;
+  /** Re-runs through `/execute`, marked as a retry (attempt 2 and up) so a new failure is not published again. */
+  execute(
+    args: readonly string[],
+    attempt: number,
+    requestId: string,
+    requester?: string,
+  ): Promise<CommandResult>;
   logger: Logger;
 }
 
@@ -44,41 +50,51 @@ export async function retryFailedRequests(
         await locked.deadLetter("InvalidEnvelope", "not a MSG_VICTORIA_REQUEST_FAILED envelope");
         continue;
       }
-      const { args, requestId, failureClass: published } = parsed.data.payload;
-      // A publisher that says the failure cannot heal is believed: a human decides, not the schedule.
-      if (published !== undefined && !isRetryable(published)) {
-        report.notRetryable++;
-        await locked.deadLetter("NotRetryable", `published as a ${published} failure, which no retry fixes`);
-        logger.info("failed request not retried", { requestId, failureClass: published });
-        continue;
-      }
-      // Delivery count is 1 on the first receive; the failure that published it was attempt 1.
-      const attempt = locked.message.deliveryCount + 1;
-      let ok = false;
-      let failureClass: FailureClass | undefined;
-      try {
-        const result = await execute(args, attempt, requestId);
-        ok = result.exitCode === 0;
-        failureClass = result.failureClass;
-      } catch (error) {
-        logger.warn("retry could not run", { requestId, attempt, errorMessage: (error as Error).message });
-      }
-      if (ok) {
-        report.succeeded++;
-        await locked.complete();
-      } else if (failureClass !== undefined && !isRetryable(failureClass)) {
-        // It failed differently this time, for good (the key is gone, someone replayed it by hand).
-        report.notRetryable++;
-        await locked.deadLetter("NotRetryable", `attempt ${attempt} failed as ${failureClass}`);
-      } else {
-        report.failed++;
-        await locked.abandon();
-      }
-      logger.info("failed request retried", {
-        requestId,
-        attempt,
-        ok,
-        ...(failureClass ? { failureClass } : {}),
+      const { args, requestId, requester, failureClass: published } = parsed.data.payload;
+      // The retry runs under the original request's id: its log lines, its `/execute` call and the
+      // audit of that call all join the story the first attempt began.
+      await withRequestContext({ requestId }, async () => {
+        // A publisher that says the failure cannot heal is believed: a human decides, not the schedule.
+        if (published !== undefined && !isRetryable(published)) {
+          report.notRetryable++;
+          await locked.deadLetter(
+            "NotRetryable",
+            `published as a ${published} failure, which no retry fixes`,
+          );
+          logger.info("failed request not retried", { requestId, failureClass: published });
+          return;
+        }
+        // The failure that published it was attempt 1, so the first retry is 2. The delivery count is
+        // 0 on the first receive (AMQP counts prior deliveries; the JS SDK passes it on as is).
+        // `/execute` takes an attempt above 1 as a retry, whose failure is not published again.
+        const attempt = locked.message.deliveryCount + 2;
+        let ok = false;
+        let failureClass: FailureClass | undefined;
+        try {
+          // Run as whoever asked the first time, so the audit of the retry names them too.
+          const result = await execute(args, attempt, requestId, requester);
+          ok = result.exitCode === 0;
+          failureClass = result.failureClass;
+        } catch (error) {
+          logger.warn("retry could not run", { requestId, attempt, errorMessage: (error as Error).message });
+        }
+        if (ok) {
+          report.succeeded++;
+          await locked.complete();
+        } else if (failureClass !== undefined && !isRetryable(failureClass)) {
+          // It failed differently this time, for good (the key is gone, someone replayed it by hand).
+          report.notRetryable++;
+          await locked.deadLetter("NotRetryable", `attempt ${attempt} failed as ${failureClass}`);
+        } else {
+          report.failed++;
+          await locked.abandon();
+        }
+        logger.info("failed request retried", {
+          requestId,
+          attempt,
+          ok,
+          ...(failureClass ? { failureClass } : {}),
+        });
       });
     }
   } finally {

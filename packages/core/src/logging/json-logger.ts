@@ -1,4 +1,9 @@
-/** Structured logs: one JSON object per line, so CloudWatch and `jq` can read them. */
+import { currentRequestId } from "./request-context";
+
+/**
+ * Structured logs: one JSON object per line, so CloudWatch and `jq` can read them. A line written
+ * inside `withRequestContext` carries that request's `requestId` (a field given explicitly wins).
+ */
 export interface Logger {
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
@@ -13,8 +18,18 @@ export type LogLine = { level: "info" | "warn" | "error"; message: string; time:
 export function createJsonLogger(
   write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
 ): Logger {
-  const log = (level: LogLine["level"], message: string, fields: Record<string, unknown> = {}) =>
-    write(JSON.stringify({ level, message, time: new Date().toISOString(), ...fields }));
+  const log = (level: LogLine["level"], message: string, fields: Record<string, unknown> = {}) => {
+    const requestId = currentRequestId();
+    write(
+      JSON.stringify({
+        level,
+        message,
+        time: new Date().toISOString(),
+        ...(requestId === undefined ? {} : { requestId }),
+        ...fields,
+      }),
+    );
+  };
   return {
     info: (message, fields) => log("info", message, fields),
     warn: (message, fields) => log("warn", message, fields),
@@ -28,3 +43,6 @@ export function createMemoryLogger(): Logger & { lines: LogLine[] } {
   const logger = createJsonLogger((line) => lines.push(JSON.parse(line) as LogLine));
   return Object.assign(logger, { lines });
 }
+
+// The per-request context lives beside the logger that reads it; re-exported so callers find it here.
+export { currentRequestId, withRequestContext } from "./request-context";

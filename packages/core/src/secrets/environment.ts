@@ -1,4 +1,5 @@
 import { createSecretsManagerSource } from "../adapters/aws/secrets-manager-source";
+import type { Metrics } from "../observability/metrics";
 import { cachedSecretSource, requireKeys, type SecretSource } from "./secrets";
 
 export type Env = Record<string, string | undefined>;
@@ -42,8 +43,14 @@ function ttlFromEnvironment(): { ttlMs?: number } {
   return Number.isFinite(seconds) && seconds > 0 ? { ttlMs: seconds * 1000 } : {};
 }
 
-const defaultFactory: SecretSourceFactory = (secretId) =>
-  cachedSecretSource(createSecretsManagerSource({ secretId }), ttlFromEnvironment());
+/** Secrets Manager behind the container's cache; `metrics` counts the cache's misses. */
+function defaultFactory(metrics?: Pick<Metrics, "add">): SecretSourceFactory {
+  return (secretId) =>
+    cachedSecretSource(createSecretsManagerSource({ secretId }), {
+      ...ttlFromEnvironment(),
+      ...(metrics ? { metrics } : {}),
+    });
+}
 
 /** One cached source per secret id for the life of the container, so warm invocations reuse it. */
 const sources = new Map<string, SecretSource>();
@@ -51,7 +58,7 @@ const sources = new Map<string, SecretSource>();
 /** The container's cached source for a secret id; `create` is used only the first time. */
 export function secretSourceFor(
   secretId: string,
-  create: SecretSourceFactory = defaultFactory,
+  create: SecretSourceFactory = defaultFactory(),
 ): SecretSource {
   let source = sources.get(secretId);
   if (!source) {
@@ -63,15 +70,17 @@ export function secretSourceFor(
 
 /**
  * For Lambda entries: `await getEnvironment([...])` per invocation costs a Secrets Manager call
- * only when the container's cache has expired.
+ * only when the container's cache has expired (each such call counted in `metrics`).
  */
 export function getEnvironment(
   requiredKeys: readonly string[] = [],
-  options: { env?: Env; createSource?: SecretSourceFactory } = {},
+  options: { env?: Env; createSource?: SecretSourceFactory; metrics?: Pick<Metrics, "add"> } = {},
 ): Promise<Env> {
   const env = options.env ?? process.env;
   const secretId = env[SECRET_ID_VARIABLE];
-  const source = secretId ? secretSourceFor(secretId, options.createSource) : undefined;
+  const source = secretId
+    ? secretSourceFor(secretId, options.createSource ?? defaultFactory(options.metrics))
+    : undefined;
   return resolveEnvironment(env, { requiredKeys, ...(source ? { source } : {}) });
 }
 

@@ -1,4 +1,5 @@
 import { createJsonLogger, type Logger } from "../logging/json-logger";
+import type { Metrics } from "../observability/metrics";
 
 /** Configuration keys and their values, as one JSON secret holds them (docs/configuration.md). */
 export type SecretValues = Record<string, string>;
@@ -78,6 +79,8 @@ export interface CachedSecretSourceOptions {
   /** Which refresh failures may be ridden out on stale values; by default the transient ones. */
   serveStaleOn?: (error: unknown) => boolean;
   logger?: Logger;
+  /** Counts SecretCacheMisses: each fetch from the source (not each call the cache answered). */
+  metrics?: Pick<Metrics, "add">;
 }
 
 /**
@@ -127,6 +130,7 @@ export function cachedSecretSource(
 
   function refresh(): Promise<SecretValues> {
     if (inFlight) return inFlight;
+    options.metrics?.add("SecretCacheMisses", 1);
     const fetching = (async () => {
       try {
         const values = Object.freeze({ ...(await source.get({ forceFetch: true })) });

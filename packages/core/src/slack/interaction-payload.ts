@@ -7,8 +7,15 @@ const blockActionsSchema = z.object({
   team: z.nullish(z.object({ id: z.string() })),
   channel: z.nullish(z.object({ id: z.string() })),
   container: z.nullish(
-    z.looseObject({ channel_id: z.optional(z.string()), message_ts: z.optional(z.string()) }),
+    z.looseObject({
+      /** `message` for a click on a message; `view` for one on a modal or the App Home tab. */
+      type: z.optional(z.string()),
+      channel_id: z.optional(z.string()),
+      message_ts: z.optional(z.string()),
+    }),
   ),
+  /** The view clicked in (`type: "home"` for the App Home tab); absent for a message. */
+  view: z.nullish(z.looseObject({ id: z.optional(z.string()), type: z.optional(z.string()) })),
   message: z.nullish(z.looseObject({ ts: z.string() })),
   response_url: z.optional(z.string()),
   trigger_id: z.string(),

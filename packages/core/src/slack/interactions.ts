@@ -17,6 +17,7 @@ import {
 import { RESOLVE_JOB, type ResolveJob } from "../deadletter/resolve-job";
 import type { Vault } from "../deadletter/vault";
 import type { Logger } from "../logging/json-logger";
+import { currentRequestId } from "../logging/request-context";
 import type { Chat, Dispatcher } from "../ports";
 import type { BlockActions, Interaction, InteractionAnswer, ViewSubmission } from "./interaction-payload";
 import { cleanPlainText } from "./slack-text";
@@ -54,7 +55,8 @@ export async function answerInteraction(
   interaction: Interaction,
   deps: InteractionDeps,
 ): Promise<InteractionAnswer> {
-  const requestId = randomUUID();
+  // The front door's request id (its log context), so the job, its audit and its lines share it.
+  const requestId = currentRequestId() ?? randomUUID();
   return interaction.type === "view_submission"
     ? answerViewSubmission(interaction, deps, requestId)
     : answerBlockActions(interaction, deps, requestId);
@@ -98,6 +100,7 @@ async function answerViewSubmission(
     channel: metadata.data.channel,
     messageTs: metadata.data.messageTs,
     responseUrl: metadata.data.responseUrl,
+    ...(metadata.data.origin ? { origin: metadata.data.origin } : {}),
   };
   if (callbackId === REPAIR_CALLBACK_ID) {
     // Checked here, so a mistake is shown on its field; the replay checks again when it runs.
@@ -143,6 +146,8 @@ async function answerBlockActions(
   const [action] = interaction.actions;
   const channel = interaction.channel?.id ?? interaction.container?.channel_id ?? undefined;
   const messageTs = interaction.message?.ts ?? interaction.container?.message_ts ?? undefined;
+  // The App Home tab: a view, not a message, so no channel, message or response_url to answer in.
+  const origin = interaction.view?.type === "home" ? ({ origin: "home" } as const) : {};
   if (!action?.value) return ACK;
   if (action.action_id === DEADLETTER_ACTIONS.repair) {
     const metadata = {
@@ -150,6 +155,7 @@ async function answerBlockActions(
       channel,
       messageTs,
       responseUrl: interaction.response_url,
+      ...origin,
     };
     try {
       const record = await vault?.get(action.value);
@@ -185,6 +191,7 @@ async function answerBlockActions(
           channel,
           messageTs,
           responseUrl: interaction.response_url,
+          ...origin,
         }),
       );
     } catch (error) {
@@ -241,6 +248,7 @@ async function answerBlockActions(
       channel,
       messageTs,
       responseUrl: interaction.response_url,
+      ...origin,
     } satisfies ResolveJob,
   });
   logger.info("dead-letter action accepted", { requestId, action: kind });

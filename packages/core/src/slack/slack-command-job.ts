@@ -27,6 +27,8 @@ export const slackCommandJobSchema = z.object({
   threadTs: z.optional(z.string()),
   /** A slash command's: opens a dialog (`deadletter bulk`) within Slack's 3 s. */
   triggerId: z.optional(z.string()),
+  /** When the front door received the request (epoch ms): EndToEndLatency ends when the answer is posted. */
+  receivedAt: z.optional(z.number()),
 });
 export type SlackCommandJob = z.infer<typeof slackCommandJobSchema>;
 

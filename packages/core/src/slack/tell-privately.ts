@@ -9,6 +9,8 @@ export interface Clicker {
   responseUrl?: string;
   /** Without a response_url, an ephemeral message in this channel. */
   channel?: string;
+  /** A click on the App Home tab: answered in the person's DM with the app (there is no message). */
+  direct?: boolean;
 }
 
 /** Answers the clicker privately; a failure to answer is logged, never thrown (the action stands). */
@@ -19,7 +21,9 @@ export async function tellPrivately(
   message: ChatMessage,
 ): Promise<void> {
   try {
-    if (to.responseUrl) {
+    if (to.direct) {
+      await chat.postMessage({ ...message, channel: to.userId });
+    } else if (to.responseUrl) {
       await chat.respond(to.responseUrl, { ...message, responseType: "ephemeral", replaceOriginal: false });
     } else if (to.channel) {
       await chat.postEphemeral({ ...message, channel: to.channel, user: to.userId });

@@ -1,5 +1,6 @@
 import type { DeadLetterActions } from "../deadletter/dead-letter-actions-types";
 import type { ConfiguredPolicy } from "../policy/configured-policy";
+import type { AuditTrail } from "../security/audit-trail";
 import type * as z from "../validation/zod";
 import type { VictoriaConfig } from "./config";
 import type { EncryptionProvider } from "./encryption/envelope-types";
@@ -122,4 +123,10 @@ export interface VictoriaServices {
    * provided by `createServices`; optional for hand-built services.
    */
   policy?(): Promise<ConfiguredPolicy>;
+  /**
+   * The audit trail, for `victoria audit show`: AUDIT_BUCKET or AUDIT_LOG_FILE; rejects with a
+   * ConfigError for a remote caller where the trail is the bucket (the functions may only append).
+   * Always provided by `createServices`; optional for hand-built services.
+   */
+  auditTrail?(): Promise<AuditTrail>;
 }

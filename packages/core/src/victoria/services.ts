@@ -4,6 +4,7 @@ import {
   type ConfiguredPolicyFactory,
   configuredPolicyFromEnv,
 } from "../policy/configured-policy";
+import { type AuditTrail, type AuditTrailFactory, auditTrailFromEnv } from "../security/audit-trail";
 import { fileErrorReason, readFileBounded } from "./bounded-file";
 import type { VictoriaConfig } from "./config";
 import type { EncryptionProvider } from "./encryption/envelope-types";
@@ -43,10 +44,12 @@ export function createServices(
   deadLetterActions: DeadLetterActionsFactory = unavailableDeadLetters,
   mode: "cli" | "server" = "cli",
   policy: ConfiguredPolicyFactory = configuredPolicyFromEnv(env),
+  auditTrail: AuditTrailFactory = auditTrailFromEnv(env, mode),
 ): VictoriaServices {
   let encryption: Promise<EncryptionProvider> | undefined;
   let deadLetters: Promise<DeadLetterActions> | undefined;
   let configuredPolicy: Promise<ConfiguredPolicy> | undefined;
+  let trail: Promise<AuditTrail> | undefined;
   const storage = new Map<string, Promise<StorageProvider>>();
   return {
     async localFile(path, argument) {
@@ -110,6 +113,10 @@ export function createServices(
     policy() {
       configuredPolicy ??= policy();
       return configuredPolicy;
+    },
+    auditTrail() {
+      trail ??= auditTrail();
+      return trail;
     },
   };
 }

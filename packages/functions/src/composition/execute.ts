@@ -1,5 +1,6 @@
 import { BULK_JOB } from "@victoria/core/deadletter/bulk-job-kinds";
 import type { Logger } from "@victoria/core/logging/json-logger";
+import type { Metrics } from "@victoria/core/observability/metrics";
 import type { Dispatcher } from "@victoria/core/ports";
 import type { RouteMount } from "../app";
 import { wireDeadLetterActions, wireFailedRequestPublisher } from "../dead-letter-wiring";
@@ -11,6 +12,8 @@ import { createSharedResources, type SharedResources } from "./shared-resources"
 export interface ExecuteComposition {
   env: Env;
   logger: Logger;
+  /** Dead letters replayed, deleted, emailed; failed requests published. */
+  metrics: Metrics;
   /** Where `/execute` is when VICTORIA_EXECUTE_URL is not set (the local server's own); replays use it. */
   selfExecuteUrl?: () => string;
   /** One bus and vault per process, shared with the jobs where a runtime runs both. */
@@ -29,6 +32,7 @@ export interface ExecuteComposition {
 export function composeExecuteRoute({
   env,
   logger,
+  metrics,
   selfExecuteUrl,
   shared = createSharedResources(env),
   engine,
@@ -49,6 +53,7 @@ export function composeExecuteRoute({
           bus,
           vault: shared.vault(),
           executeUrl,
+          metrics,
           ...(dispatcher
             ? { kickBulkJob: (id: string) => dispatcher().dispatch({ kind: BULK_JOB, payload: { id } }) }
             : {}),
@@ -56,7 +61,7 @@ export function composeExecuteRoute({
       engine,
     ),
     sharedSecret: settings.sharedSecret,
-    failedRequests: wireFailedRequestPublisher(bus, busSettings),
+    failedRequests: wireFailedRequestPublisher(bus, busSettings, metrics),
     logger,
   });
   return { path: "/execute", method: "POST", router };

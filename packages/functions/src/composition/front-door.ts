@@ -1,5 +1,6 @@
 import type { DedupeStore } from "@victoria/core/idempotency/dedupe-store";
 import type { Logger } from "@victoria/core/logging/json-logger";
+import type { Metrics } from "@victoria/core/observability/metrics";
 import type { Dispatcher } from "@victoria/core/ports";
 import type { Env } from "../settings";
 
@@ -10,6 +11,8 @@ import type { Env } from "../settings";
 export interface FrontDoorComposition {
   env: Env;
   logger: Logger;
+  /** The runtime's metrics (EMF on stdout, `Service` = the function or `local`). */
+  metrics: Metrics;
   /** `timeoutMs`: how long the hand-off may take before the caller is answered with an error. */
   dispatcher: (options: { timeoutMs: number }) => Dispatcher;
 }

@@ -1,6 +1,7 @@
 import { createLazyWebApiChat } from "@victoria/core/adapters/slack/lazy-web-api-chat";
 import type { Vault } from "@victoria/core/deadletter/vault";
 import type { RouteMount } from "../app";
+import { slackAcknowledgement } from "../http/ack-latency";
 import { resolveRoute } from "../routes/resolve";
 import { requireSetting } from "../settings";
 import { createVault } from "../storage-from-env";
@@ -13,6 +14,7 @@ import { type FrontDoorComposition, SLACK_HAND_OFF_TIMEOUT_MS } from "./front-do
 export function composeResolveRoute({
   env,
   logger,
+  metrics,
   dispatcher,
   vault = () => createVault(env),
 }: FrontDoorComposition & { vault?: () => Vault }): RouteMount {
@@ -28,5 +30,9 @@ export function composeResolveRoute({
     vault: vault(),
     logger,
   });
-  return { path: "/resolve", method: "POST", router };
+  return {
+    path: "/resolve",
+    method: "POST",
+    router: slackAcknowledgement(metrics).measured("/resolve", router),
+  };
 }

@@ -2,6 +2,7 @@ import { createExecuteClient } from "@victoria/core/adapters/http/execute-client
 import { connectionFor } from "@victoria/core/deadletter/service-bus-connections";
 import { type RetryReport, retryFailedRequests } from "@victoria/core/failed-requests/retry-failed-requests";
 import type { Logger } from "@victoria/core/logging/json-logger";
+import type { Metrics } from "@victoria/core/observability/metrics";
 import { type Env, readBusSettings, requireSetting } from "../settings";
 import type { SharedResources } from "./shared-resources";
 
@@ -15,10 +16,12 @@ const RETRY_EXECUTE_TIMEOUT_MS = 60_000;
 export function composeRetryConsumer({
   env,
   logger,
+  metrics,
   shared,
 }: {
   env: Env;
   logger: Logger;
+  metrics: Metrics;
   shared: SharedResources;
 }): () => Promise<RetryReport | undefined> {
   const settings = readBusSettings(env);
@@ -38,10 +41,15 @@ export function composeRetryConsumer({
       bus: shared.bus,
       connection,
       queue: settings.failedRequestsQueue,
-      execute: (args, attempt, requestId) => execute.runWithId(args, requestId, { retryAttempt: attempt }),
+      execute: (args, attempt, requestId, requester) =>
+        execute.runWithId(args, requestId, { retryAttempt: attempt, ...(requester ? { requester } : {}) }),
       logger,
     });
     logger.info("failed requests retried", { ...report });
+    // Retried: run again through `/execute`. Dead-lettered: given up on here (malformed, or a
+    // failure no retry fixes); one Service Bus dead-letters itself past its max delivery count is not seen.
+    metrics.add("FailedRequestsRetried", report.succeeded + report.failed);
+    metrics.add("FailedRequestsDeadLettered", report.invalid + report.notRetryable);
     return report;
   };
 }

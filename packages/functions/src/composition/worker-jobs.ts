@@ -1,4 +1,10 @@
 import { createLazyWebApiChat } from "@victoria/core/adapters/slack/lazy-web-api-chat";
+import {
+  createAppHomePublisher,
+  PUBLISH_APP_HOME_JOB,
+  publishAppHomeJobSchema,
+} from "@victoria/core/app-home/publish-app-home";
+import { recordingRecentCommands } from "@victoria/core/app-home/recent-commands-recorder";
 import type { ApprovalRequest } from "@victoria/core/approvals/approval";
 import { approvalDecisionJobSchema, type HeldJobResult } from "@victoria/core/approvals/approval-flow";
 import { APPROVAL_DECISION_JOB, APPROVAL_EXPIRY_JOB } from "@victoria/core/approvals/approval-jobs";
@@ -14,6 +20,9 @@ import {
 } from "@victoria/core/deadletter/resolve-job";
 import type { JobHandlers } from "@victoria/core/dispatch/job-router";
 import type { Logger } from "@victoria/core/logging/json-logger";
+import { countingCommands } from "@victoria/core/observability/command-metrics";
+import type { Metrics } from "@victoria/core/observability/metrics";
+import { oldestParkedAgeSeconds } from "@victoria/core/observability/oldest-parked-age";
 import type { Dispatcher } from "@victoria/core/ports";
 import {
   createApprovedCommandRunner,
@@ -32,12 +41,14 @@ import {
   readSlackCommandSettings,
 } from "../settings";
 import { wireSlackCommandDeps } from "../slack-command-wiring";
-import { createAuditLog } from "../storage-from-env";
+import { createAuditLog, createRecentCommandStore } from "../storage-from-env";
 import type { SharedResources } from "./shared-resources";
 
 export interface WorkerJobsComposition {
   env: Env;
   logger: Logger;
+  /** Commands by outcome, end-to-end latency, drains, notifications, dead-letter actions, parked age. */
+  metrics: Metrics;
   shared: SharedResources;
   /** Where `/execute` is when VICTORIA_EXECUTE_URL is not set (the local server's own). */
   selfExecuteUrl?: () => string;
@@ -54,6 +65,9 @@ export interface WorkerJobsComposition {
    */
   eager?: boolean;
 }
+
+/** The app's slash command, as slack/manifest.yaml declares it (the Home's help names it). */
+const SLASH_COMMAND = "/victoria";
 
 /** Builds a handler on first use, or at once when eager. */
 function once<T>(build: () => T, eager: boolean): () => T {
@@ -74,6 +88,7 @@ function once<T>(build: () => T, eager: boolean): () => T {
 export async function composeWorkerJobs({
   env,
   logger,
+  metrics,
   shared,
   selfExecuteUrl,
   drainBudgetMs,
@@ -86,7 +101,13 @@ export async function composeWorkerJobs({
     const settings = readSlackCommandSettings(env);
     const chat = createLazyWebApiChat({ token: settings.botToken, slackApiUrl: settings.slackApiUrl });
     const gate = wirePolicyGate(env, chat, settings.allowedMembers);
-    const audit = createAuditLog(env, settings.auditLogFile);
+    const recent = createRecentCommandStore(env);
+    // Every finished or refused command also lands in its person's recent list (their App Home).
+    // Every command's end is audited once, here in the worker (`/execute` audits nothing): counted here too.
+    const audit = countingCommands(
+      recordingRecentCommands(createAuditLog(env, settings.auditLogFile), recent, logger),
+      metrics,
+    );
     const approvals = wireApprovalFlow({
       env,
       chat,
@@ -95,7 +116,26 @@ export async function composeWorkerJobs({
       logger,
       run: (request) => runHeld(request),
     });
-    return { settings, chat, gate, audit, approvals };
+    return { settings, chat, gate, audit, approvals, recent };
+  }, eager);
+  const appHome = once(() => {
+    const { chat, gate, recent } = slack();
+    return createAppHomePublisher({
+      chat,
+      gate,
+      vault: shared.vault(),
+      recent,
+      // The engine's plugins, loaded only when a Home is built (the worker does not run the engine).
+      help: async () =>
+        (await import("@victoria/core/victoria/plugins/core-plugins")).corePlugins.map(
+          ({ name, summary }) => ({
+            name,
+            summary,
+          }),
+        ),
+      command: SLASH_COMMAND,
+      logger,
+    });
   }, eager);
   const commandDeps = once(() => {
     const { settings, chat, gate, audit, approvals } = slack();
@@ -119,21 +159,24 @@ export async function composeWorkerJobs({
         vault: shared.vault(),
         busSettings: readBusSettings(env),
         logger,
+        metrics,
         ...(drainBudgetMs ? { budgetMs: drainBudgetMs } : {}),
       }),
     eager,
   );
   const resolveDeps = once(() => {
-    const { chat, gate, approvals } = slack();
+    const { chat, gate, approvals, audit } = slack();
     return wireResolveDeps({
       env,
       bus: shared.bus,
       vault: shared.vault(),
       logger,
+      metrics,
       executeUrl,
       chat,
       gate,
       approvals,
+      audit,
     });
   }, eager);
   const resolve = once(async () => createResolveHandler(await resolveDeps()), eager);
@@ -144,6 +187,7 @@ export async function composeWorkerJobs({
       bus: shared.bus,
       vault: shared.vault(),
       logger,
+      metrics,
       executeUrl,
       chat,
       gate,
@@ -171,19 +215,42 @@ export async function composeWorkerJobs({
     await loadPolicyFromEnv(env)?.();
   }
   return {
-    [SLACK_COMMAND_JOB]: (payload) => slackCommand()(slackCommandJobSchema.parse(payload)),
+    [SLACK_COMMAND_JOB]: async (payload) => {
+      const job = slackCommandJobSchema.parse(payload);
+      await slackCommand()(job);
+      // The handler's last step is the answer (or the note that it waits for approval).
+      if (job.receivedAt !== undefined) metrics.add("EndToEndLatency", Date.now() - job.receivedAt);
+    },
+    [PUBLISH_APP_HOME_JOB]: (payload) => appHome()(publishAppHomeJobSchema.parse(payload)),
     [DRAIN_JOB]: async (payload) => {
       await drain()(payload);
     },
-    [RESOLVE_JOB]: async (payload) => (await resolve())(resolveJobSchema.parse(payload)),
+    [RESOLVE_JOB]: async (payload) => {
+      const job = resolveJobSchema.parse(payload);
+      await (await resolve())(job);
+      // A click on the Home tab changed what the Home shows: publish it again for the clicker.
+      if (job.origin === "home")
+        await appHome()({
+          requestId: job.requestId,
+          userId: job.userId,
+          ...(job.teamId ? { teamId: job.teamId } : {}),
+        });
+    },
     [APPROVAL_DECISION_JOB]: (payload) => slack().approvals.decide(approvalDecisionJobSchema.parse(payload)),
     [REMIND_JOB]: async () => {
-      await remindParkedDeadLetters({
+      // The sweep's tick samples the oldest parked age (0 when none), for its alarm.
+      const age = await oldestParkedAgeSeconds(shared.vault(), new Date()).catch((error: Error) => {
+        logger.warn("could not sample the oldest parked dead letter", { errorMessage: error.message });
+        return undefined;
+      });
+      if (age !== undefined) metrics.add("OldestParkedAge", age);
+      const report = await remindParkedDeadLetters({
         vault: shared.vault(),
         chat: slack().chat,
         logger,
         remindAfterMs: readDeadLetterNoiseSettings(env).remindAfterMs,
       });
+      if (report.failed > 0) metrics.add("NotificationFailures", report.failed);
     },
     [BULK_JOB]: async (payload) => {
       await (await bulk()).run(payload);

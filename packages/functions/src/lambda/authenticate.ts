@@ -12,13 +12,14 @@ export const handler = functionUrlHandler(
   "authenticate",
   ["SLACK_SIGNING_SECRET", "VICTORIA_WORKER_FUNCTION"],
   logger,
-  (env) =>
+  (env, metrics) =>
     createApp({
       logger,
       routes: [
         composeAuthenticateRoute({
           env,
           logger,
+          metrics,
           dispatcher: workerDispatcher(env),
           dedupe: () => createDedupeStore(env),
         }),

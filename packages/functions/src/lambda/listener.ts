@@ -11,6 +11,9 @@ export const handler = functionUrlHandler(
   "listener",
   ["LISTENER_TOKEN", "VICTORIA_WORKER_FUNCTION"],
   logger,
-  (env) =>
-    createApp({ logger, routes: [composeListenerRoute({ env, logger, dispatcher: workerDispatcher(env) })] }),
+  (env, metrics) =>
+    createApp({
+      logger,
+      routes: [composeListenerRoute({ env, logger, metrics, dispatcher: workerDispatcher(env) })],
+    }),
 );

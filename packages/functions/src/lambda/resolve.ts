@@ -11,6 +11,9 @@ export const handler = functionUrlHandler(
   "resolve",
   ["SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN", "VICTORIA_WORKER_FUNCTION"],
   logger,
-  (env) =>
-    createApp({ logger, routes: [composeResolveRoute({ env, logger, dispatcher: workerDispatcher(env) })] }),
+  (env, metrics) =>
+    createApp({
+      logger,
+      routes: [composeResolveRoute({ env, logger, metrics, dispatcher: workerDispatcher(env) })],
+    }),
 );

@@ -97,8 +97,12 @@ beforeEach(async () => {
   app = createApp({ logger, routes: [{ path: "/execute", method: "POST", router }] });
 });
 
-function call(args: string[], headers: Record<string, string> = {}) {
-  const body = JSON.stringify({ args });
+function call(
+  args: string[],
+  headers: Record<string, string> = {},
+  signedFields: Record<string, unknown> = {},
+) {
+  const body = JSON.stringify({ args, ...signedFields });
   return app.request("/execute", {
     method: "POST",
     body,
@@ -108,10 +112,7 @@ function call(args: string[], headers: Record<string, string> = {}) {
 
 describe("/execute publishes failed commands to FAILED_REQUESTS_QUEUE", () => {
   it("publishes a failed command as a MSG_VICTORIA_REQUEST_FAILED envelope", async () => {
-    const res = await call(["flaky", "fail"], {
-      "x-request-id": "req-9",
-      "x-victoria-requester": "sre@example.com",
-    });
+    const res = await call(["flaky", "fail"], {}, { requestId: "req-9", requester: "sre@example.com" });
     expect(res.status).toBe(500);
     const [stored] = broker.peekAll(QUEUE);
     const receiver = await bus.receiver(
@@ -150,9 +151,9 @@ describe("/execute publishes failed commands to FAILED_REQUESTS_QUEUE", () => {
     ["a configuration error", ["flaky", "configuration"], {}],
     ["bad input", ["flaky", "invalid"], {}],
     ["a bug (uncaught exception)", ["flaky", "crash"], {}],
-    ["a retry's own failure (already on the queue)", ["flaky", "fail"], { "x-victoria-retry": "2" }],
-  ])("publishes nothing for %s", async (_, args, headers) => {
-    const res = await call(args, headers);
+    ["a retry's own failure (already on the queue)", ["flaky", "fail"], { attempt: 2 }],
+  ])("publishes nothing for %s", async (_, args, signedFields: Record<string, unknown>) => {
+    const res = await call(args, {}, signedFields);
     if (res.status === 500) {
       const body = (await res.json()) as { failureClass?: string };
       // The class travels in the answer too, so /authenticate and the retry consumer can read it.
@@ -162,5 +163,27 @@ describe("/execute publishes failed commands to FAILED_REQUESTS_QUEUE", () => {
         );
     }
     expect(broker.depth(QUEUE)).toMatchObject({ active: 0, locked: 0 });
+  });
+
+  it("does not trust X-Victoria-Requester or X-Victoria-Retry headers (unsigned: a replay could change them)", async () => {
+    const res = await call(
+      ["flaky", "fail"],
+      { "x-victoria-requester": "mallory@example.com", "x-victoria-retry": "2" },
+      { requestId: "req-10", requester: "sre@example.com", attempt: 1 },
+    );
+    expect(res.status).toBe(500);
+    // Published (the header does not make it a retry), with the signed body's requester.
+    const [published] = broker.peekAll(QUEUE);
+    expect(published?.body).toMatchObject({
+      payload: { requestId: "req-10", requester: "sre@example.com", attempt: 1 },
+    });
+    expect(broker.depth(QUEUE)).toMatchObject({ active: 1 });
+  });
+
+  it("publishes no requester when the signed body names none, whatever the header says", async () => {
+    await call(["flaky", "fail"], { "x-victoria-requester": "mallory@example.com" }, { requestId: "req-11" });
+    const [published] = broker.peekAll(QUEUE);
+    expect(published?.body).toMatchObject({ payload: { requestId: "req-11" } });
+    expect(JSON.stringify(published?.body)).not.toContain("mallory");
   });
 });

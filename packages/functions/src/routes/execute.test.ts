@@ -6,7 +6,7 @@ import { definePlugin } from "@victoria/core/victoria/plugin";
 import { configPlugin } from "@victoria/core/victoria/plugins/config";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../app";
-import { executeRoute, MAX_ARG_LENGTH, MAX_ARGS } from "./execute";
+import { executeRoute, MAX_ARG_LENGTH, MAX_ARGS, MAX_ATTEMPT, MAX_REQUESTER_LENGTH } from "./execute";
 
 const SECRET = "test-shared-secret";
 
@@ -26,10 +26,27 @@ const crashPlugin = definePlugin({
   ],
 });
 
+/** Prints who the engine was told runs the command: what the audit and dead-letter resolutions record. */
+const whoamiPlugin = definePlugin({
+  name: "whoami",
+  summary: "Prints the actor.",
+  commands: [
+    {
+      name: "now",
+      summary: "Print the actor.",
+      sensitive: false,
+      args: [],
+      async run({ actor, out }) {
+        out.out(String(actor));
+      },
+    },
+  ],
+});
+
 function setup() {
   const logger = createMemoryLogger();
   const victoria = createVictoria({
-    plugins: [configPlugin, crashPlugin],
+    plugins: [configPlugin, crashPlugin, whoamiPlugin],
     providers: { encryption: {}, storage: {} },
     env: {},
   });
@@ -64,10 +81,94 @@ describe("POST /execute", () => {
     expect(JSON.stringify(logger.lines)).not.toContain(SECRET);
   });
 
-  it("uses the caller's X-Request-Id in the log", async () => {
+  it("keeps the caller's request id from the signed body: in the log and the answer's header", async () => {
     const { app, logger } = setup();
-    await app.request("/execute", signed(json({ args: ["--version"] }), { "x-request-id": "req-42" }));
+    const res = await app.request("/execute", signed(json({ args: ["--version"], requestId: "req-42" })));
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-victoria-request-id")).toBe("req-42");
     expect(logger.lines.at(-1)).toMatchObject({ requestId: "req-42", exitStatus: 0 });
+  });
+
+  it.each([
+    ["a path", "../../etc/passwd"],
+    ["a space", "req 42"],
+    ["too long", "r".repeat(101)],
+    ["empty", ""],
+    ["not a string", 42],
+    ["an object", { id: "x" }],
+  ])("ignores a malformed request id (%s) and mints a fresh one, never an error", async (_, requestId) => {
+    const { app, logger } = setup();
+    const res = await app.request("/execute", signed(json({ args: ["--version"], requestId })));
+    expect(res.status).toBe(200);
+    const minted = res.headers.get("x-victoria-request-id");
+    expect(minted).toMatch(/^[0-9a-f-]{36}$/);
+    expect(logger.lines.at(-1)).toMatchObject({ requestId: minted, exitStatus: 0 });
+  });
+
+  it("an id added to the header of a signed request is not taken: only the signed body's counts", async () => {
+    const { app, logger } = setup();
+    const res = await app.request(
+      "/execute",
+      signed(json({ args: ["--version"] }), { "x-victoria-request-id": "swapped-in", "x-request-id": "x" }),
+    );
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-victoria-request-id")).not.toBe("swapped-in");
+    expect(logger.lines.at(-1)?.requestId).not.toBe("swapped-in");
+  });
+
+  it("a request id swapped in the body breaks the signature", async () => {
+    const { app } = setup();
+    const original = json({ args: ["--version"], requestId: "req-1" });
+    const init = signed(original);
+    const res = await app.request("/execute", {
+      ...init,
+      body: json({ args: ["--version"], requestId: "req-2" }),
+    });
+    expect(res.status).toBe(401);
+  });
+
+  describe("who asked (requester) travels in the signed body, never in a header", () => {
+    // An unsigned header could be changed on a captured request and replayed within the 5 minutes.
+    const whoami = { args: ["whoami", "now"] };
+
+    it("records the body's requester as the actor", async () => {
+      const { app } = setup();
+      const res = await app.request("/execute", signed(json({ ...whoami, requester: "slack:U1" })));
+      expect(res.status).toBe(200);
+      expect(await res.json()).toBe("slack:U1\n");
+    });
+
+    it("a X-Victoria-Requester header changed on a signed request does not change who is recorded", async () => {
+      const { app } = setup();
+      const replayed = await app.request(
+        "/execute",
+        signed(json({ ...whoami, requester: "slack:U1" }), { "x-victoria-requester": "slack:UEVIL" }),
+      );
+      expect(replayed.status).toBe(200);
+      expect(await replayed.json()).toBe("slack:U1\n");
+      // Nor does one added to a request that named nobody: the engine's default actor stands.
+      const plain = await app.request("/execute", signed(json(whoami)));
+      const added = await app.request(
+        "/execute",
+        signed(json(whoami), { "x-victoria-requester": "slack:UEVIL" }),
+      );
+      expect(added.status).toBe(200);
+      expect(await added.json()).toBe(await plain.json());
+    });
+
+    it.each([
+      ["requester", { requester: "slack:U2" }],
+      ["attempt", { attempt: 2 }],
+    ])("a %s changed in the body after signing is refused 401 and nothing runs", async (_, change) => {
+      const { app, logger } = setup();
+      const init = signed(json({ ...whoami, requester: "slack:U1", attempt: 1 }));
+      const res = await app.request("/execute", {
+        ...init,
+        body: json({ ...whoami, requester: "slack:U1", attempt: 1, ...change }),
+      });
+      expect(res.status).toBe(401);
+      expect(logger.lines.some((l) => l.message === "execute")).toBe(false);
+    });
   });
 
   it("answers 500 'non-zero status code' with the output when the command fails", async () => {
@@ -139,6 +240,18 @@ describe("POST /execute", () => {
       /^args\.3: contains a NUL byte/,
     ],
     ["a lone surrogate", json({ args: ["config", "\ud800"] }), /^args\.1: is not valid Unicode/],
+    ["a requester not a string", json({ args: [], requester: 7 }), /^requester: /],
+    ["an empty requester", json({ args: [], requester: "" }), /^requester: /],
+    [
+      "an over-long requester",
+      json({ args: [], requester: "u".repeat(MAX_REQUESTER_LENGTH + 1) }),
+      /^requester: /,
+    ],
+    ["a control character in the requester", json({ args: [], requester: "a\nb" }), /^requester: /],
+    ["an attempt not a number", json({ args: [], attempt: "2" }), /^attempt: /],
+    ["a fractional attempt", json({ args: [], attempt: 1.5 }), /^attempt: /],
+    ["an attempt of 0", json({ args: [], attempt: 0 }), /^attempt: /],
+    ["an attempt too high", json({ args: [], attempt: MAX_ATTEMPT + 1 }), /^attempt: /],
   ])("answers 400 Invalid request for %s", async (_, body, message) => {
     const { app } = setup();
     const res = await app.request("/execute", signed(body));

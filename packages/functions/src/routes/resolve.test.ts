@@ -512,15 +512,11 @@ describe("victoria deadletter over /execute (the same operations as the buttons)
       ],
     });
     const run = async (args: string[]) => {
-      const body = JSON.stringify({ args });
+      const body = JSON.stringify({ args, requester: "sre@example.com" });
       const res = await app.request("/execute", {
         method: "POST",
         body,
-        headers: {
-          "content-type": "application/json",
-          "x-victoria-requester": "sre@example.com",
-          ...signServiceRequest("s", body),
-        },
+        headers: { "content-type": "application/json", ...signServiceRequest("s", body) },
       });
       return { status: res.status, body: (await res.json()) as string | { error: string; message: string } };
     };
@@ -590,15 +586,11 @@ function executeApp(actions: DeadLetterActions) {
     ],
   });
   return async (args: string[]) => {
-    const body = JSON.stringify({ args });
+    const body = JSON.stringify({ args, requester: "sre@example.com" });
     const res = await app.request("/execute", {
       method: "POST",
       body,
-      headers: {
-        "content-type": "application/json",
-        "x-victoria-requester": "sre@example.com",
-        ...signServiceRequest("s", body),
-      },
+      headers: { "content-type": "application/json", ...signServiceRequest("s", body) },
     });
     return {
       status: res.status,

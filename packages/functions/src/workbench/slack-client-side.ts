@@ -30,6 +30,7 @@ export interface SentRequest {
   kind:
     | "slash_command"
     | "app_mention"
+    | "app_home_opened"
     | "block_actions"
     | "view_submission"
     | "azure-monitor"
@@ -134,7 +135,21 @@ export function createSlackClientSide(options: SlackClientSideOptions) {
     const encoded = text.replace(TYPED_MENTION, `$1<@${botUserId}>`);
     const posted = slack.postUserMessage({ channel: channel.id, user, text: encoded });
     if (!encoded.includes(`<@${botUserId}>`)) return {};
-    const envelope = {
+    const envelope = eventCallback({
+      type: "app_mention",
+      user,
+      text: encoded,
+      ts: posted.ts,
+      team: teamId,
+      channel: channel.id,
+      event_ts: posted.ts,
+    });
+    return { sent: await send("/authenticate", "app_mention", JSON.stringify(envelope), "application/json") };
+  }
+
+  /** An Events API delivery of `event`, as Slack wraps it for the app. */
+  function eventCallback(event: Record<string, unknown>) {
+    return {
       token: "workbench-verification-token",
       team_id: teamId,
       api_app_id: APP_ID,
@@ -142,17 +157,8 @@ export function createSlackClientSide(options: SlackClientSideOptions) {
       event_id: id("Ev", 8),
       event_time: Math.floor(Date.now() / 1000),
       authorizations: [{ team_id: teamId, user_id: botUserId, is_bot: true, is_enterprise_install: false }],
-      event: {
-        type: "app_mention",
-        user,
-        text: encoded,
-        ts: posted.ts,
-        team: teamId,
-        channel: channel.id,
-        event_ts: posted.ts,
-      },
+      event,
     };
-    return { sent: await send("/authenticate", "app_mention", JSON.stringify(envelope), "application/json") };
   }
 
   function findMessage(ts: string): SlackMessage {
@@ -161,8 +167,13 @@ export function createSlackClientSide(options: SlackClientSideOptions) {
     return message;
   }
 
-  /** The button as the message holds it: Slack sends its block_id, text, value and style. */
-  function findButton(message: SlackMessage, actionId: string, value: string | undefined) {
+  /** The button as the message (or Home tab) holds it: Slack sends its block_id, text, value and style. */
+  function findButton(
+    message: Pick<SlackMessage, "blocks">,
+    actionId: string,
+    value: string | undefined,
+    where = "The message",
+  ) {
     for (const block of message.blocks ?? []) {
       const elements = (block as { elements?: unknown }).elements;
       if (block.type !== "actions" || !Array.isArray(elements)) continue;
@@ -172,7 +183,35 @@ export function createSlackClientSide(options: SlackClientSideOptions) {
         }
       }
     }
-    throw new WorkbenchInputError(`The message has no button ${actionId}`);
+    throw new WorkbenchInputError(`${where} has no button ${actionId}`);
+  }
+
+  /** One click's `actions` entry, as Slack describes the button clicked. */
+  const actionOf = (actionId: string, blockId: string | undefined, element: Record<string, unknown>) => ({
+    action_id: actionId,
+    block_id: blockId,
+    text: element.text,
+    value: element.value,
+    ...(element.style === undefined ? {} : { style: element.style }),
+    type: element.type ?? "button",
+    action_ts: `${Date.now() / 1000}`,
+  });
+
+  /** A click's `block_actions` payload with what every click carries; its trigger is `user`'s (for a dialog it opens). */
+  function blockActions(user: string, fields: Record<string, unknown>) {
+    const trigger = triggerId();
+    triggers.set(trigger, user);
+    return {
+      type: "block_actions",
+      user: { id: user, username: user.toLowerCase(), name: user.toLowerCase(), team_id: teamId },
+      api_app_id: APP_ID,
+      token: "workbench-verification-token",
+      trigger_id: trigger,
+      team: { id: teamId, domain: "workbench" },
+      enterprise: null,
+      is_enterprise_install: false,
+      ...fields,
+    };
   }
 
   return {
@@ -187,23 +226,13 @@ export function createSlackClientSide(options: SlackClientSideOptions) {
     async click(user: string, messageTs: string, actionId: string, value?: string): Promise<PostOutcome> {
       const message = findMessage(messageTs);
       const { blockId, element } = findButton(message, actionId, value);
-      const trigger = triggerId();
-      triggers.set(trigger, user);
-      const payload = {
-        type: "block_actions",
-        user: { id: user, username: user.toLowerCase(), name: user.toLowerCase(), team_id: teamId },
-        api_app_id: APP_ID,
-        token: "workbench-verification-token",
+      const payload = blockActions(user, {
         container: {
           type: "message",
           message_ts: message.ts,
           channel_id: channel.id,
           is_ephemeral: message.ephemeral,
         },
-        trigger_id: trigger,
-        team: { id: teamId, domain: "workbench" },
-        enterprise: null,
-        is_enterprise_install: false,
         channel: { id: channel.id, name: channel.name },
         message: {
           type: "message",
@@ -216,18 +245,44 @@ export function createSlackClientSide(options: SlackClientSideOptions) {
         },
         state: { values: {} },
         response_url: slack.responseUrl({ channel: channel.id, user, messageTs: message.ts }),
-        actions: [
-          {
-            action_id: actionId,
-            block_id: blockId,
-            text: element.text,
-            value: element.value,
-            ...(element.style === undefined ? {} : { style: element.style }),
-            type: element.type ?? "button",
-            action_ts: `${Date.now() / 1000}`,
-          },
-        ],
+        actions: [actionOf(actionId, blockId, element)],
+      });
+      const form = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+      return { sent: await send("/resolve", "block_actions", form, "application/x-www-form-urlencoded") };
+    },
+
+    /**
+     * The person opens the app's Home tab: Slack sends `app_home_opened` (tab `home`) to the Events
+     * API URL every time; the app answers with views.publish, which the stand-in keeps per person.
+     */
+    async openHome(user: string): Promise<PostOutcome> {
+      const envelope = eventCallback({
+        type: "app_home_opened",
+        user,
+        channel: `D${user.slice(1)}`,
+        tab: "home",
+        event_ts: `${Date.now() / 1000}`,
+        ...(slack.homeView(user) === undefined ? {} : { view: slack.homeView(user)?.view }),
+      });
+      return {
+        sent: await send("/authenticate", "app_home_opened", JSON.stringify(envelope), "application/json"),
       };
+    },
+
+    /**
+     * A click on a button of the person's Home tab, as Slack sends it from a view: a `view`
+     * container and the view, but no channel, no message and no response_url.
+     */
+    async clickHome(user: string, actionId: string, value?: string): Promise<PostOutcome> {
+      const home = slack.homeView(user);
+      if (home === undefined) throw new WorkbenchInputError("The Home tab has not been published yet");
+      const blocks = home.view.blocks as Record<string, unknown>[] | undefined;
+      const { blockId, element } = findButton({ blocks }, actionId, value, "The Home tab");
+      const payload = blockActions(user, {
+        container: { type: "view", view_id: home.id },
+        view: { id: home.id, team_id: teamId, ...home.view, hash: randomBytes(8).toString("hex") },
+        actions: [actionOf(actionId, blockId, element)],
+      });
       const form = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
       return { sent: await send("/resolve", "block_actions", form, "application/x-www-form-urlencoded") };
     },

@@ -83,6 +83,11 @@ const submitSchema = z.object({
   values: z.record(z.string(), z.record(z.string(), z.string().check(z.maxLength(3000)))),
 });
 const closeSchema = z.object({ user: userField });
+const homeClickSchema = z.object({
+  user: userField,
+  actionId: z.string().check(z.minLength(1)),
+  value: z.optional(z.string()),
+});
 const deadLetterSchema = z.object({
   queue: z.string().check(z.minLength(1)),
   body: z.string().check(z.maxLength(200_000)),
@@ -332,6 +337,23 @@ export function workbenchRoute(options: WorkbenchOptions): Hono {
       requireUser(user);
       clientSide?.close(user, c.req.param("id"));
       return {};
+    });
+  });
+
+  // The app's Home tab: opening it sends app_home_opened; its buttons are clicks from a view.
+  app.post("/workbench/api/home/open", requireSlack, json(closeSchema), (c) => {
+    const { user } = c.req.valid("json");
+    return outcome(c, async () => {
+      requireUser(user);
+      return clientSide?.openHome(user);
+    });
+  });
+
+  app.post("/workbench/api/home/actions", requireSlack, json(homeClickSchema), (c) => {
+    const { user, actionId, value } = c.req.valid("json");
+    return outcome(c, async () => {
+      requireUser(user);
+      return clientSide?.clickHome(user, actionId, value);
     });
   });
 

@@ -13,6 +13,8 @@ export interface WorkbenchState {
   messages: ChannelMessage[];
   /** A modal open for this person, if any. */
   view?: { id: string; view: Record<string, unknown> };
+  /** This person's App Home tab as the app last published it (views.publish), if it did. */
+  home?: { id: string; view: Record<string, unknown> };
   bus: BusState;
   vault: { records: VaultSummary[]; error?: string };
   audit: { records: AuditRecord[]; location: string; error?: string };
@@ -72,10 +74,12 @@ export async function readWorkbenchState(
 ): Promise<WorkbenchState> {
   const [vault, audit] = await Promise.all([readVault(sources.vault), readAudit(sources.auditFile)]);
   const view = sources.clientSide.openView(user);
+  const home = sources.slack.homeView(user);
   return {
     channel: sources.channel,
     messages: channelMessages(sources.slack, sources.channel.id, user),
     ...(view === undefined ? {} : { view: { id: view.id, view: view.view } }),
+    ...(home === undefined ? {} : { home: { id: home.id, view: home.view } }),
     bus: busState(sources),
     vault,
     audit,

@@ -81,6 +81,8 @@ export interface ListAuditRecordsOptions {
   since?: Date | string;
   /** Keys per ListObjectsV2 page (S3 caps it at 1000); small values let tests exercise paging. */
   pageSize?: number;
+  /** Only this request's records: the keys name the id, so others are skipped unread. */
+  requestId?: string;
 }
 
 /**
@@ -96,9 +98,17 @@ export async function listAuditRecords(options: ListAuditRecordsOptions): Promis
   const startAfter = since ? `${folder}${datePath(since)}/${compactTime(since)}` : undefined;
 
   const input = { Bucket: bucket, Prefix: folder, StartAfter: startAfter, MaxKeys: options.pageSize };
-  const keys = (await listKeys(client, input, "audit records")).filter((key) =>
-    KEY_SHAPE.test(key.slice(folder.length)),
-  );
+  const { requestId } = options;
+  const ofRequest = requestId === undefined ? undefined : `-${keySafe(requestId)}-`;
+  const keys = (await listKeys(client, input, "audit records")).filter((key) => {
+    const name = key.slice(folder.length);
+    // The id follows the fixed-width day and time; what follows it is checked on the record itself
+    // (`abc` + `approval-requested` and `abc-approval` + `requested` share a key's tail).
+    if (!KEY_SHAPE.test(name)) return false;
+    if (ofRequest === undefined) return true;
+    const rest = name.slice(TIME_END);
+    return rest.startsWith(ofRequest) && PHASES.has(rest.slice(ofRequest.length, -".json".length));
+  });
 
   const records: AuditRecord[] = [];
   // A few reads at a time: quick, without exhausting the client's sockets.
@@ -111,7 +121,8 @@ export async function listAuditRecords(options: ListAuditRecordsOptions): Promis
       }),
     );
     for (const record of batch) {
-      if (record && (!since || Date.parse(record.time) >= since.getTime())) records.push(record);
+      if (!record || (requestId !== undefined && record.requestId !== requestId)) continue;
+      if (!since || Date.parse(record.time) >= since.getTime()) records.push(record);
     }
   }
   return records;
@@ -120,6 +131,8 @@ export async function listAuditRecords(options: ListAuditRecordsOptions): Promis
 // --- keys ---------------------------------------------------------------------------------------
 
 const MAX_ATTEMPTS = 5;
+/** Where the id begins in a key below the prefix: after `YYYY/MM/DD/YYYYMMDDTHHMMSS.mmmZ`. */
+const TIME_END = "YYYY/MM/DD/".length + "YYYYMMDDTHHMMSS.mmmZ".length;
 const PHASES: ReadonlySet<string> = new Set<string>(AUDIT_PHASES);
 const KEY_SHAPE = new RegExp(
   `^\\d{4}/\\d{2}/\\d{2}/\\d{8}T\\d{6}\\.\\d{3}Z-.+-(${AUDIT_PHASES.join("|")})\\.json$`,

@@ -1,13 +1,20 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { withRequestContext } from "../../logging/request-context";
 import { verifyServiceRequest } from "../../security/service-signature";
 import { createExecuteClient, ExecuteError } from "./execute-client";
 
 const SECRET = "client-test-secret";
 let server: Server;
 let url: string;
-const seen: { requestId?: string }[] = [];
+interface Seen {
+  requestId?: string;
+  requester?: string;
+  attempt?: number;
+  headers: Record<string, unknown>;
+}
+const seen: Seen[] = [];
 
 /** A stand-in `/execute` that checks our signature and answers per the contract. */
 beforeAll(async () => {
@@ -17,7 +24,9 @@ beforeAll(async () => {
       body += chunk;
     });
     req.on("end", () => {
-      seen.push({ requestId: req.headers["x-request-id"] as string | undefined });
+      // The id travels in the signed body, so a changed id would fail the signature check below.
+      const { requestId, requester, attempt } = JSON.parse(body) as Omit<Seen, "headers">;
+      seen.push({ requestId, requester, attempt, headers: req.headers });
       const check = verifyServiceRequest({
         secret: SECRET,
         body,
@@ -72,6 +81,28 @@ describe("execute client", () => {
       sensitive: false,
     });
     expect(seen.at(-1)?.requestId).toBe("req-7");
+  });
+
+  it("sends the current request's id when none is given (a command run from a job joins its story)", async () => {
+    const client = createExecuteClient({ url, sharedSecret: SECRET, timeoutMs: 1_000 });
+    await withRequestContext({ requestId: "job-request-1" }, () => client.run(["ok"]));
+    expect(seen.at(-1)?.requestId).toBe("job-request-1");
+    await client.run(["ok"]);
+    expect(seen.at(-1)?.requestId).toBeUndefined();
+  });
+
+  it("sends who asked and the attempt in the signed body, not in headers a replay could change", async () => {
+    const client = createExecuteClient({ url, sharedSecret: SECRET, timeoutMs: 1_000 });
+    expect(await client.runWithId(["ok"], "req-8", { requester: "slack:U1", retryAttempt: 3 })).toMatchObject(
+      { exitCode: 0 },
+    );
+    const sent = seen.at(-1);
+    expect(sent).toMatchObject({ requestId: "req-8", requester: "slack:U1", attempt: 3 });
+    expect(Object.keys(sent?.headers ?? {})).not.toContain("x-victoria-requester");
+    expect(Object.keys(sent?.headers ?? {})).not.toContain("x-victoria-retry");
+    // Neither is sent when not given.
+    await client.runWithId(["ok"], "req-9");
+    expect(seen.at(-1)).toMatchObject({ requester: undefined, attempt: undefined });
   });
 
   it("maps a non-zero exit to a failed result, not an exception", async () => {

@@ -1,4 +1,5 @@
 import { FAILURE_CLASSES } from "../../failure-class";
+import { currentRequestId } from "../../logging/request-context";
 import type { CommandResult, CommandRunner } from "../../ports";
 import { signServiceRequest } from "../../security/service-signature";
 import { EXIT_FAILURE, EXIT_USAGE } from "../../victoria/errors";
@@ -16,9 +17,13 @@ export interface ExecuteClientOptions {
   fetch?: typeof fetch;
 }
 
-/** Who asked (for the failed-requests envelope) and whether this is a retry (not to be re-published). */
+/**
+ * Who asked (the actor the command runs as; the failed-requests envelope's requester) and which
+ * attempt this is (a retry's failure is not re-published). Both are sent in the signed body.
+ */
 export interface ExecuteContext {
   requester?: string;
+  /** 2 and up for the retry consumer's re-runs; 1 or absent for a first run. */
   retryAttempt?: number;
 }
 
@@ -41,7 +46,15 @@ export function createExecuteClient({
     context: ExecuteContext = {},
   ): Promise<CommandResult> {
     const target = typeof url === "function" ? url() : url;
-    const body = JSON.stringify({ args });
+    // The request id, who asked and the attempt travel in the body, which the signature covers, so
+    // none can be swapped in transit or on a replayed request (`/execute` ignores such headers).
+    const id = requestId ?? currentRequestId();
+    const body = JSON.stringify({
+      args,
+      ...(id === undefined ? {} : { requestId: id }),
+      ...(context.requester ? { requester: context.requester } : {}),
+      ...(context.retryAttempt ? { attempt: context.retryAttempt } : {}),
+    });
     let response: Response;
     try {
       response = await fetchImpl(target, {
@@ -49,9 +62,6 @@ export function createExecuteClient({
         body,
         headers: {
           "content-type": "application/json",
-          ...(requestId ? { "x-request-id": requestId } : {}),
-          ...(context.requester ? { "x-victoria-requester": context.requester } : {}),
-          ...(context.retryAttempt ? { "x-victoria-retry": String(context.retryAttempt) } : {}),
           ...signServiceRequest(sharedSecret, body),
         },
         signal: AbortSignal.timeout(timeoutMs),
@@ -94,5 +104,6 @@ export function createExecuteClient({
     const title = typeof error.error === "string" ? error.error : `HTTP ${response.status}`;
     throw new ExecuteError(`${title}${detail}`);
   }
+  // `run` also carries the current request's id, so a command run from a job joins its story.
   return { run: (args) => runWithId(args), runWithId };
 }

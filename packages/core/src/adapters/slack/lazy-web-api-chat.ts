@@ -15,6 +15,7 @@ export function createLazyWebApiChat(options: WebApiChatOptions): Chat {
       updateMessage: true,
       openView: true,
       updateView: true,
+      publishView: true,
       respond: true,
       uploadFile: true,
     },

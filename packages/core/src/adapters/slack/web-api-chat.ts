@@ -200,6 +200,15 @@ export function createWebApiChat(options: WebApiChatOptions): Chat {
       );
     },
 
+    async publishView(userId, view) {
+      await call("views.publish", () =>
+        client.views.publish({
+          user_id: userId,
+          view: view as unknown as Parameters<typeof client.views.publish>[0]["view"],
+        }),
+      );
+    },
+
     async respond(responseUrl, message) {
       // Not a Web API call: the URL is the credential, so no token goes with it (and it is not logged).
       const body = JSON.stringify({

@@ -1,4 +1,5 @@
 import type { Plugin } from "../plugin";
+import { auditPlugin } from "./audit";
 import { configPlugin } from "./config";
 import { deadletterPlugin } from "./deadletter";
 import { encryptPlugin } from "./encrypt";
@@ -12,4 +13,5 @@ export const corePlugins: readonly Plugin[] = [
   storePlugin,
   deadletterPlugin,
   policyPlugin,
+  auditPlugin,
 ];

@@ -9,6 +9,7 @@ import type { FailureClass } from "../../failure-class";
 import { formatDuration } from "../../policy/duration";
 import { stripControlCharacters } from "../../slack/slack-text";
 import { CommandFailure } from "../errors";
+import { terminalSafeJson } from "../output";
 import { type CommandContext, definePlugin, type OptionSpec } from "../plugin";
 import { unavailableDeadLetters } from "../services";
 import {
@@ -375,17 +376,6 @@ export function statsText(stats: DeadLetterStats): string[] {
       ],
     ]),
   ];
-}
-
-/**
- * JSON with the characters a terminal would act on escaped: JSON.stringify escapes C0 controls but
- * not DEL, C1 controls or bidi overrides. Parsed, the values are exactly the vault's.
- */
-function terminalSafeJson(value: unknown): string {
-  return JSON.stringify(value, null, 2).replace(
-    /[\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
-    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
 }
 
 const noteOption: OptionSpec = {
