@@ -1,12 +1,18 @@
 import { createMemoryLogger } from "@victoria/core/logging/json-logger";
 import { signServiceRequest } from "@victoria/core/security/service-signature";
 import { createVictoria } from "@victoria/core/victoria/engine";
+import {
+  MAX_ARG_LENGTH,
+  MAX_ARGS,
+  MAX_ATTEMPT,
+  MAX_REQUESTER_LENGTH,
+} from "@victoria/core/victoria/execute-request";
 import { createInProcessRunner } from "@victoria/core/victoria/in-process-runner";
 import { definePlugin } from "@victoria/core/victoria/plugin";
 import { configPlugin } from "@victoria/core/victoria/plugins/config";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../app";
-import { executeRoute, MAX_ARG_LENGTH, MAX_ARGS, MAX_ATTEMPT, MAX_REQUESTER_LENGTH } from "./execute";
+import { executeRoute } from "./execute";
 
 const SECRET = "test-shared-secret";
 

@@ -2,10 +2,8 @@ import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
-import { zValidator } from "@hono/zod-validator";
 import type { Vault } from "@victoria/core/deadletter/vault";
 import type { Logger } from "@victoria/core/logging/json-logger";
-import { describeIssues } from "@victoria/core/validation/describe-issues";
 import * as z from "@victoria/core/validation/zod";
 import type { ServiceBusStandIn } from "@victoria/emulators/service-bus/broker";
 import type { SlackStandIn } from "@victoria/emulators/slack";
@@ -14,6 +12,7 @@ import { Hono, type MiddlewareHandler } from "hono";
 import { limitBodySize } from "../http/body-size-limit";
 import { jsonError } from "../http/json-errors";
 import { requireJsonContentType } from "../http/require-json-content-type";
+import { validJsonBody } from "../http/valid-json-body";
 import { sampleAlert } from "./sample-alerts";
 import {
   type AppRoute,
@@ -98,12 +97,6 @@ const alertSchema = z.object({
   queue: z.string().check(z.minLength(1)),
   kind: z.enum(["azure-monitor", "event-grid"]),
 });
-
-function json<T extends z.ZodMiniType>(schema: T) {
-  return zValidator("json", schema, (result, c) => {
-    if (!result.success) return jsonError(c, 400, describeIssues(result.error));
-  });
-}
 
 /**
  * A browser talking to us must be on a loopback name (a page on another site that resolves its name
@@ -307,7 +300,7 @@ export function workbenchRoute(options: WorkbenchOptions): Hono {
     );
   });
 
-  app.post("/workbench/api/messages", requireSlack, json(postSchema), (c) => {
+  app.post("/workbench/api/messages", requireSlack, validJsonBody(postSchema), (c) => {
     const { user, text } = c.req.valid("json");
     return outcome(c, async () => {
       requireUser(user);
@@ -315,7 +308,7 @@ export function workbenchRoute(options: WorkbenchOptions): Hono {
     });
   });
 
-  app.post("/workbench/api/actions", requireSlack, json(clickSchema), (c) => {
+  app.post("/workbench/api/actions", requireSlack, validJsonBody(clickSchema), (c) => {
     const { user, messageTs, actionId, value } = c.req.valid("json");
     return outcome(c, async () => {
       requireUser(user);
@@ -323,7 +316,7 @@ export function workbenchRoute(options: WorkbenchOptions): Hono {
     });
   });
 
-  app.post("/workbench/api/views/:id/submit", requireSlack, json(submitSchema), (c) => {
+  app.post("/workbench/api/views/:id/submit", requireSlack, validJsonBody(submitSchema), (c) => {
     const { user, values } = c.req.valid("json");
     return outcome(c, async () => {
       requireUser(user);
@@ -331,7 +324,7 @@ export function workbenchRoute(options: WorkbenchOptions): Hono {
     });
   });
 
-  app.post("/workbench/api/views/:id/close", requireSlack, json(closeSchema), (c) => {
+  app.post("/workbench/api/views/:id/close", requireSlack, validJsonBody(closeSchema), (c) => {
     const { user } = c.req.valid("json");
     return outcome(c, async () => {
       requireUser(user);
@@ -341,7 +334,7 @@ export function workbenchRoute(options: WorkbenchOptions): Hono {
   });
 
   // The app's Home tab: opening it sends app_home_opened; its buttons are clicks from a view.
-  app.post("/workbench/api/home/open", requireSlack, json(closeSchema), (c) => {
+  app.post("/workbench/api/home/open", requireSlack, validJsonBody(closeSchema), (c) => {
     const { user } = c.req.valid("json");
     return outcome(c, async () => {
       requireUser(user);
@@ -349,7 +342,7 @@ export function workbenchRoute(options: WorkbenchOptions): Hono {
     });
   });
 
-  app.post("/workbench/api/home/actions", requireSlack, json(homeClickSchema), (c) => {
+  app.post("/workbench/api/home/actions", requireSlack, validJsonBody(homeClickSchema), (c) => {
     const { user, actionId, value } = c.req.valid("json");
     return outcome(c, async () => {
       requireUser(user);
@@ -367,7 +360,7 @@ export function workbenchRoute(options: WorkbenchOptions): Hono {
     return broker;
   };
 
-  app.post("/workbench/api/dead-letters", json(deadLetterSchema), (c) => {
+  app.post("/workbench/api/dead-letters", validJsonBody(deadLetterSchema), (c) => {
     const { queue, body, reason, description } = c.req.valid("json");
     return outcome(c, async () => {
       const bus = requireQueue(queue);
@@ -390,7 +383,7 @@ export function workbenchRoute(options: WorkbenchOptions): Hono {
     });
   });
 
-  app.post("/workbench/api/alerts", json(alertSchema), (c) => {
+  app.post("/workbench/api/alerts", validJsonBody(alertSchema), (c) => {
     const { queue, kind } = c.req.valid("json");
     return outcome(c, async () => {
       const bus = requireQueue(queue);
