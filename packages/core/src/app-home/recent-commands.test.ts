@@ -48,6 +48,43 @@ describe("the file recent-command store", () => {
 });
 
 describe("recordingRecentCommands", () => {
+  it("keeps no argument of a sensitive or a refused command (its line may hold a secret)", async () => {
+    const store = createFileRecentCommandStore(dir);
+    const audit = recordingRecentCommands({ write: async () => undefined }, store, createMemoryLogger());
+    const base = { requestId: "r2", source: "slash_command" as const, user: { id: "U0BOB" } };
+    const secret = "hunter2-plaintext";
+    await audit.write({
+      ...base,
+      phase: "finished",
+      time: "2026-01-01T00:00:01.000Z",
+      command: `encrypt data ${secret}`,
+      exitStatus: 0,
+      outputDigest: "sha256:00",
+      outputLength: 10,
+    });
+    await audit.write({
+      ...base,
+      phase: "refused",
+      time: "2026-01-01T00:00:02.000Z",
+      command: `encrypt data ${secret}`,
+      reason: "not a member",
+    });
+    await audit.write({
+      ...base,
+      phase: "finished",
+      time: "2026-01-01T00:00:03.000Z",
+      command: "deadletter ls --reason ttl",
+      exitStatus: 0,
+    });
+    const recent = await store.recent("U0BOB", 5);
+    expect(recent.map((r) => r.command)).toEqual([
+      "deadletter ls --reason ttl",
+      "encrypt data …",
+      "encrypt data …",
+    ]);
+    expect(JSON.stringify(recent)).not.toContain(secret);
+  });
+
   it("notes finished and refused commands after the audit record, and never fails the audit for it", async () => {
     const written: AuditRecord[] = [];
     const store = createFileRecentCommandStore(dir);

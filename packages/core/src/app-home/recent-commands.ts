@@ -102,8 +102,18 @@ export function createRecentCommandStore<Token>(objects: RecentCommandObjects<To
 
 /** What an audit record says about a finished or refused command; undefined for every other phase. */
 export function recentCommandOf(record: AuditRecord): RecentCommand | undefined {
-  const base = { time: record.time, command: record.command, source: record.source };
+  // A sensitive command's line may hold its secret (`encrypt data <plaintext>`), and a refused one
+  // was never looked at closely enough to know: only its command words are kept, never arguments.
+  const withheld = record.phase === "refused" || record.outputDigest !== undefined;
+  const command = withheld ? commandWords(record.command) : record.command;
+  const base = { time: record.time, command, source: record.source };
   if (record.phase === "refused") return { ...base, outcome: "refused" };
   if (record.phase === "finished") return { ...base, outcome: record.exitStatus ?? "error" };
   return undefined;
+}
+
+/** The plugin and command (`encrypt data`), with `…` for whatever followed. */
+function commandWords(line: string): string {
+  const words = line.trim().split(/\s+/);
+  return words.length > 2 ? `${words.slice(0, 2).join(" ")} …` : words.join(" ");
 }
